@@ -1,0 +1,82 @@
+"""Operator commands: `python -m app.cli migrate | seed-demo | create-api-key`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from alembic import command
+
+
+def _owner_url() -> str:
+    url = os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("MIGRATION_DATABASE_URL (owner role) must be set")
+    return url
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from infrastructure.migrations import alembic_config
+
+    command.upgrade(alembic_config(_owner_url(), args.app_role), args.revision)
+    print(f"migrated to {args.revision}")
+    return 0
+
+
+def seed_demo(_: argparse.Namespace) -> int:
+    from infrastructure.security.passwords import Argon2Hasher
+    from infrastructure.seed import seed_demo as run
+
+    hasher = Argon2Hasher(workers=1)
+    ids = run(_owner_url(), hasher.hash_sync)
+    hasher.close()
+    print("demo data ready: " + ", ".join(f"{slug} ({tid})" for slug, tid in ids.items()))
+    return 0
+
+
+def create_api_key(args: argparse.Namespace) -> int:
+    return asyncio.run(_create_api_key(args.tenant, args.name, args.role))
+
+
+async def _create_api_key(slug: str, name: str, role: str) -> int:
+    from app.config import load_config
+    from app.factory import create_app
+    from app.keys import DATABASE, SERVICES
+
+    app = await create_app(load_config())
+    services = app[SERVICES]
+    try:
+        tenant = await services.tenants.by_slug(slug)
+        if tenant is None:
+            print(f"unknown tenant {slug!r}", file=sys.stderr)
+            return 1
+        key_id, key = await services.auth.create_api_key(tenant.id, name, role)  # type: ignore[arg-type]
+    finally:
+        await app[DATABASE].close()
+    print(f"api key {key_id} for tenant {slug} (role {role}); shown once, store it now:")
+    print(key)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("migrate", help="apply migrations as the owner role")
+    p.add_argument("revision", nargs="?", default="head")
+    p.add_argument("--app-role", default=os.environ.get("APP_DB_ROLE", "sales_app"))
+    p.set_defaults(func=migrate)
+    p = sub.add_parser("seed-demo", help="create demo tenants, users and customers (idempotent)")
+    p.set_defaults(func=seed_demo)
+    p = sub.add_parser("create-api-key", help="create an API key for a tenant; prints it once")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=["admin", "sales"], default="sales")
+    p.set_defaults(func=create_api_key)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Configuration: one frozen dataclass, read from the environment once and validated at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """One clear line naming the variable; the process exits with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database_url: str
+    migration_database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db_pool_min: int = 1
+    db_pool_max: int = 17
+    db_pool_acquire_timeout: float = 5.0
+    db_pool_max_waiters: int = 500
+    db_statement_timeout_ms: int = 5000
+    request_timeout: float = 15.0
+    default_tenant: str | None = None
+    base_domain: str | None = None
+    tenant_cache_ttl: float = 60.0
+    session_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = 1024 * 1024
+    log_format: str = "json"
+    log_level: str = "INFO"
+    cookie_secure: bool = False
+    password_workers: int = 2
+    shutdown_timeout: float = 10.0
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _str(name: str, raw: str) -> str:
+    return raw
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    defaults = Config(database_url="", migration_database_url="")
+
+    def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
+        raw = env.get(name)
+        return default if raw is None or raw == "" else parse(name, raw)
+
+    database_url = env.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("DATABASE_URL must be set to a postgresql:// URL for the app role")
+    config = Config(
+        database_url=database_url,
+        migration_database_url=env.get("MIGRATION_DATABASE_URL") or database_url,
+        host=get("HOST", _str, defaults.host),
+        port=get("PORT", _int, defaults.port),
+        db_pool_min=get("DB_POOL_MIN", _int, defaults.db_pool_min),
+        db_pool_max=get("DB_POOL_MAX", _int, defaults.db_pool_max),
+        db_pool_acquire_timeout=get(
+            "DB_POOL_ACQUIRE_TIMEOUT", _float, defaults.db_pool_acquire_timeout
+        ),
+        db_pool_max_waiters=get("DB_POOL_MAX_WAITERS", _int, defaults.db_pool_max_waiters),
+        db_statement_timeout_ms=get("DB_STATEMENT_TIMEOUT", _int, defaults.db_statement_timeout_ms),
+        request_timeout=get("REQUEST_TIMEOUT", _float, defaults.request_timeout),
+        default_tenant=env.get("DEFAULT_TENANT") or None,
+        base_domain=(env.get("BASE_DOMAIN") or "").lower().strip(".") or None,
+        tenant_cache_ttl=get("TENANT_CACHE_TTL", _float, defaults.tenant_cache_ttl),
+        session_ttl_seconds=get("SESSION_TTL", _int, defaults.session_ttl_seconds),
+        max_body_bytes=get("MAX_BODY_BYTES", _int, defaults.max_body_bytes),
+        log_format=get("LOG_FORMAT", _str, defaults.log_format).lower(),
+        log_level=get("LOG_LEVEL", _str, defaults.log_level).upper(),
+        cookie_secure=get("COOKIE_SECURE", _bool, defaults.cookie_secure),
+        password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
+        shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
+    )
+    _validate(config)
+    return config
+
+
+def _validate(c: Config) -> None:
+    checks = [
+        (1 <= c.port <= 65535, "PORT must be between 1 and 65535"),
+        (c.db_pool_max >= 1, "DB_POOL_MAX must be at least 1"),
+        (0 <= c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
+        (c.db_pool_acquire_timeout > 0, "DB_POOL_ACQUIRE_TIMEOUT must be positive"),
+        (c.db_pool_max_waiters >= 1, "DB_POOL_MAX_WAITERS must be at least 1"),
+        (c.db_statement_timeout_ms >= 1, "DB_STATEMENT_TIMEOUT must be at least 1 (milliseconds)"),
+        (c.request_timeout > 0, "REQUEST_TIMEOUT must be positive"),
+        (c.session_ttl_seconds >= 60, "SESSION_TTL must be at least 60 (seconds)"),
+        (c.max_body_bytes >= 1024, "MAX_BODY_BYTES must be at least 1024"),
+        (c.log_format in ("json", "console"), "LOG_FORMAT must be json or console"),
+        (
+            c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"),
+            "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
+        ),
+        (c.password_workers >= 1, "PASSWORD_WORKERS must be at least 1"),
+        (c.shutdown_timeout >= 0, "SHUTDOWN_TIMEOUT must not be negative"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)

@@ -1,0 +1,105 @@
+"""The composition root: the only place that builds adapters and hands them to services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import psycopg2.extras
+import structlog
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from app import middlewares
+from app.config import Config
+from app.keys import CONFIG, DATABASE, SERVICES
+from app.routes import setup_routes
+from app.services import Services
+from domain.services.auth import AuthService
+from domain.services.customers import CustomerService
+from infrastructure.clock import SystemClock
+from infrastructure.db.metrics import DbMetrics
+from infrastructure.db.pool import Database, open_pool
+from infrastructure.db.reader import GlobalReader, TenantReader
+from infrastructure.db.uow import PgUnitOfWork
+from infrastructure.repositories.customers import CustomerReadRepository
+from infrastructure.repositories.identity import (
+    CachedTenantDirectory,
+    IdentityReadRepository,
+    TenantRepository,
+)
+from infrastructure.security.passwords import Argon2Hasher
+
+log = structlog.get_logger(__name__)
+METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
+
+
+async def create_app(config: Config) -> web.Application:
+    psycopg2.extras.register_uuid()
+    registry = CollectorRegistry(auto_describe=True)
+    pool = open_pool(
+        config.database_url,
+        minsize=config.db_pool_min,
+        maxsize=config.db_pool_max,
+        op_timeout=config.db_statement_timeout_ms / 1000 + 5,
+    )
+    db = Database(
+        pool,
+        DbMetrics(registry, config.db_pool_max),
+        acquire_timeout=config.db_pool_acquire_timeout,
+        max_waiters=config.db_pool_max_waiters,
+        statement_timeout_ms=config.db_statement_timeout_ms,
+    )
+    hasher = Argon2Hasher(workers=config.password_workers)
+    services = _build_services(config, db, hasher)
+
+    app = web.Application(
+        client_max_size=config.max_body_bytes,
+        middlewares=[
+            middlewares.request_context,
+            middlewares.errors,
+            middlewares.tenant,
+            middlewares.authenticate,
+        ],
+    )
+    app[CONFIG] = config
+    app[DATABASE] = db
+    app[SERVICES] = services
+    app[METRICS_REGISTRY] = registry
+    setup_routes(app)
+
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await _warm_up(db, config.db_pool_min)
+        yield
+        await db.close()
+        hasher.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def _build_services(config: Config, db: Database, hasher: Argon2Hasher) -> Services:
+    reader = TenantReader(db)
+
+    def uow(tenant_id):  # type: ignore[no-untyped-def]
+        return PgUnitOfWork(db, tenant_id)
+
+    return Services(
+        tenants=CachedTenantDirectory(
+            TenantRepository(GlobalReader(db)), ttl=config.tenant_cache_ttl
+        ),
+        auth=AuthService(
+            IdentityReadRepository(reader),
+            uow,
+            hasher,
+            SystemClock(),
+            timedelta(seconds=config.session_ttl_seconds),
+        ),
+        customers=CustomerService(CustomerReadRepository(reader), uow),
+    )
+
+
+async def _warm_up(db: Database, count: int) -> None:
+    """Open the minimum connections now, but start anyway when the database is down."""
+    if count and not await db.ping(within=2.0):
+        log.warning("database_unavailable_at_start")

@@ -1,0 +1,58 @@
+"""Small helpers every handler uses: read a JSON body through a schema, write JSON back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+from marshmallow import Schema, ValidationError
+
+from domain.errors import InvalidInput
+
+
+class BadRequest(Exception):
+    """Malformed input below the schema level (not JSON at all): 400."""
+
+
+class UnsupportedMediaType(Exception):
+    """A JSON endpoint got another content type: 415."""
+
+
+def _default(obj: Any) -> Any:
+    # Decimal and anything else orjson does not know: money must stay exact, so as a string.
+    return str(obj)
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=orjson.dumps(data, default=_default),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+async def read_json(request: web.Request, schema: Schema) -> Any:
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
+    body = await request.read()  # client_max_size makes this raise 413 past the limit
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    return load(schema, data)
+
+
+def load(schema: Schema, data: Any) -> Any:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise InvalidInput("the request does not match the schema", _errors(exc)) from None
+
+
+def _errors(exc: ValidationError) -> dict[str, Any]:
+    messages = exc.messages
+    return messages if isinstance(messages, dict) else {"_schema": messages}

@@ -1,0 +1,90 @@
+"""RFC 9457 problem+json responses, and the one table mapping domain errors to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from domain import errors as domain
+from infrastructure.db import errors as infra
+
+PROBLEM_BASE = "https://sales-api.example/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+# error class -> (status, type slug, title). Looked up along the MRO, most specific first.
+_DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
+    domain.UnknownTenant: (404, "unknown-tenant", "Unknown tenant"),
+    domain.NotFound: (404, "not-found", "Not found"),
+    domain.AuthenticationFailed: (401, "unauthenticated", "Authentication required"),
+    domain.PermissionDenied: (403, "forbidden", "Not allowed"),
+    domain.UnknownReferences: (422, "unknown-reference", "Unknown reference"),
+    domain.InsufficientStock: (409, "insufficient-stock", "Insufficient stock"),
+    domain.InvalidTransition: (409, "invalid-transition", "Invalid state transition"),
+    domain.Conflict: (409, "conflict", "Conflict"),
+    domain.InvalidInput: (422, "validation-error", "Invalid input"),
+    infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
+    infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
+    infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
+    infra.DatabaseUnavailable: (503, "database-unavailable", "Database unavailable"),
+}
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    request_id: str | None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> web.Response:
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id,
+        **extra,
+    }
+    return web.Response(
+        status=status,
+        body=orjson.dumps(body, default=str),
+        content_type=CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def from_exception(exc: Exception, request_id: str | None) -> web.Response | None:
+    """The problem for a known error, or None for an unexpected one."""
+    for cls in type(exc).__mro__:
+        entry = _DOMAIN_TABLE.get(cls)
+        if entry is not None:
+            status, slug, title = entry
+            return problem(
+                status, slug, title, _detail(exc), request_id, _headers(exc), **_extra(exc)
+            )
+    return None
+
+
+def _detail(exc: Exception) -> str:
+    return str(getattr(exc, "detail", None) or exc)
+
+
+def _headers(exc: Exception) -> dict[str, str] | None:
+    if isinstance(exc, infra.DatabaseUnavailable):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, domain.AuthenticationFailed):
+        return {"WWW-Authenticate": 'Bearer realm="sales-api"'}
+    return None
+
+
+def _extra(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, domain.InsufficientStock):
+        return {"shortages": exc.shortages}
+    if isinstance(exc, domain.UnknownReferences):
+        return {"errors": exc.missing}
+    if isinstance(exc, domain.InvalidInput):
+        return {"errors": exc.errors}
+    return {}

@@ -1,0 +1,32 @@
+"""Login request and the principal as the API shows it."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class LoginRequest(Schema):
+    email = fields.String(required=True, validate=validate.Length(1, 320))
+    password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
+
+
+class UserOut(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+
+
+class LoginResponse(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    user = fields.Nested(UserOut)
+
+
+class PrincipalOut(Schema):
+    tenant_id = fields.UUID()
+    role = fields.String()
+    user_id = fields.UUID(allow_none=True)
+    api_key_id = fields.UUID(allow_none=True)
+    email = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)

@@ -1,0 +1,65 @@
+"""Errors the domain raises; the HTTP edge maps each to one problem type in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """The thing does not exist for this tenant (another tenant's id looks the same)."""
+
+
+class Conflict(DomainError):
+    """The request clashes with current state (duplicate natural key, state transition)."""
+
+
+class AuthenticationFailed(DomainError):
+    """No valid credentials; always the same message so nothing leaks."""
+
+    def __init__(self, detail: str = "invalid or missing credentials") -> None:
+        super().__init__(detail)
+
+
+class PermissionDenied(DomainError):
+    """The principal is known but its role may not do this."""
+
+
+class UnknownReferences(DomainError):
+    """A command names ids that do not exist for the tenant (422: the request is wrong)."""
+
+    def __init__(self, detail: str, missing: Mapping[str, Sequence[str]]) -> None:
+        super().__init__(detail)
+        self.missing = dict(missing)
+
+
+class InsufficientStock(Conflict):
+    """An order asks for more than is in stock; lists every short product."""
+
+    def __init__(self, shortages: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__("not enough stock for one or more products")
+        self.shortages = list(shortages)
+
+
+class InvalidTransition(Conflict):
+    """A state machine refuses the move (cancel a paid order, pay a void invoice)."""
+
+
+class InvalidInput(DomainError):
+    """Input that passed the schema but breaks a business rule (422)."""
+
+    def __init__(self, detail: str, errors: Mapping[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = dict(errors or {})
+
+
+class UnknownTenant(NotFound):
+    """The request names no tenant we serve."""

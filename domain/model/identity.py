@@ -1,0 +1,75 @@
+"""Tenants, users and the principal a request acts as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+Role = Literal["admin", "sales"]
+ROLES: tuple[Role, ...] = ("admin", "sales")
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: UUID
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user through a session, or a service through an API key."""
+
+    tenant_id: UUID
+    role: Role
+    user_id: UUID | None = None
+    api_key_id: UUID | None = None
+    session_id: bytes | None = None
+    email: str | None = None
+    name: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def subject(self) -> str:
+        """A loggable identifier that is never a secret."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return f"api-key:{self.api_key_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserCredentials:
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    id: bytes  # SHA-256 of the token; the token itself is never stored
+    tenant_id: UUID
+    user_id: UUID
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: str
+    expires_at: datetime
+    user: UserCredentials
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    id: UUID
+    tenant_id: UUID
+    name: str
+    role: Role
+    key_hash: bytes

@@ -1,0 +1,83 @@
+"""Logging in and out, and turning a bearer token into a principal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from domain.errors import AuthenticationFailed, PermissionDenied
+from domain.model import tokens
+from domain.model.identity import ROLES, LoginResult, NewApiKey, NewSession, Principal, Role
+from domain.ports import Clock, IdentityReader, PasswordHasher, UnitOfWorkFactory
+
+# Verified against when the email is unknown, so both failures cost the same argon2 work.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$KWkqwDmaAj9MibMPWW51XA$"
+    "6Xa7CmqQQU8Wnv4CEx+j5QlluDiCsPUZGjdXFejg/VQ"
+)
+
+
+class AuthService:
+    def __init__(
+        self,
+        identities: IdentityReader,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        clock: Clock,
+        session_ttl: timedelta,
+    ) -> None:
+        self._identities = identities
+        self._uow = uow
+        self._hasher = hasher
+        self._clock = clock
+        self._ttl = session_ttl
+
+    async def login(self, tenant_id: UUID, email: str, password: str) -> LoginResult:
+        # Read, release the connection, verify in a thread, then write: no connection is held
+        # while argon2 burns CPU.
+        user = await self._identities.credentials(tenant_id, email.strip().lower())
+        ok = await self._hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or not ok:
+            raise AuthenticationFailed("email or password is wrong")
+        token = tokens.new_session_token()
+        expires_at = self._clock.now() + self._ttl
+        async with self._uow(tenant_id) as uow:
+            await uow.sessions.add(NewSession(tokens.digest(token), tenant_id, user.id, expires_at))
+            await uow.commit()
+        return LoginResult(token=token, expires_at=expires_at, user=user)
+
+    async def logout(self, principal: Principal) -> None:
+        if principal.session_id is None:
+            return  # API keys are revoked by an operator, not by logging out
+        async with self._uow(principal.tenant_id) as uow:
+            await uow.sessions.revoke(principal.session_id, self._clock.now())
+            await uow.commit()
+
+    async def authenticate(self, tenant_id: UUID, token: str) -> Principal:
+        if not tokens.looks_like_token(token):
+            raise AuthenticationFailed()
+        digest = tokens.digest(token)
+        if tokens.is_api_key(token):
+            principal = await self._identities.principal_for_api_key(tenant_id, digest)
+        else:
+            principal = await self._identities.principal_for_session(tenant_id, digest)
+        if principal is None:
+            raise AuthenticationFailed()
+        return principal
+
+    async def create_api_key(self, tenant_id: UUID, name: str, role: Role) -> tuple[UUID, str]:
+        """Returns the key id and the key itself, which is shown once and never stored."""
+        if role not in ROLES:
+            raise PermissionDenied(f"unknown role {role!r}")
+
+        key = tokens.new_api_key()
+        key_id = uuid4()
+        async with self._uow(tenant_id) as uow:
+            await uow.api_keys.add(NewApiKey(key_id, tenant_id, name, role, tokens.digest(key)))
+            await uow.commit()
+        return key_id, key
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise PermissionDenied("this action needs the admin role")

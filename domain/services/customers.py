@@ -1,0 +1,54 @@
+"""Customer use cases: list, read, create, change, delete, always within one tenant."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.errors import InvalidInput, NotFound
+from domain.model.customers import Customer, CustomerChanges, NewCustomer
+from domain.model.paging import Page, PageRequest
+from domain.ports import CustomerReader, UnitOfWorkFactory
+
+
+class CustomerService:
+    def __init__(self, reader: CustomerReader, uow: UnitOfWorkFactory) -> None:
+        self._reader = reader
+        self._uow = uow
+
+    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
+        return await self._reader.list(tenant_id, page, q)
+
+    async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer:
+        customer = await self._reader.get(tenant_id, customer_id)
+        if customer is None:
+            raise NotFound("customer not found")
+        return customer
+
+    async def create(self, tenant_id: UUID, new: NewCustomer) -> Customer:
+        new = NewCustomer(new.name.strip(), new.email.strip().lower(), new.phone)
+        async with self._uow(tenant_id) as uow:
+            customer = await uow.customers.add(new)
+            await uow.commit()
+        return customer
+
+    async def update(
+        self, tenant_id: UUID, customer_id: UUID, changes: CustomerChanges
+    ) -> Customer:
+        if changes.is_empty():
+            raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
+        if changes.email is not None:
+            changes = CustomerChanges(
+                changes.name, changes.email.strip().lower(), changes.phone, changes.clear_phone
+            )
+        async with self._uow(tenant_id) as uow:
+            customer = await uow.customers.update(customer_id, changes)
+            if customer is None:
+                raise NotFound("customer not found")
+            await uow.commit()
+        return customer
+
+    async def delete(self, tenant_id: UUID, customer_id: UUID) -> None:
+        async with self._uow(tenant_id) as uow:
+            if not await uow.customers.delete(customer_id):
+                raise NotFound("customer not found")
+            await uow.commit()

@@ -1,0 +1,179 @@
+"""The connection pool, instrumented and bounded.
+
+Every checkout goes through `Database.connection(kind)`, which enforces the acquire timeout and
+the bound on waiters, and accounts wait and hold time per request (stats) and per process
+(metrics). Every statement goes through `Connection.execute`, which counts the round trip and
+turns driver faults into retryable infrastructure errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiopg
+import psycopg2
+import psycopg2.errors
+import structlog
+
+from infrastructure.db.errors import DatabaseUnavailable, PoolSaturated, PoolTimeout, QueryTimeout
+from infrastructure.db.metrics import DbMetrics
+from infrastructure.db.sql import Sql
+from infrastructure.db.stats import current_stats
+
+log = structlog.get_logger(__name__)
+
+# SQLSTATEs a UnitOfWork runner retries; everything else surfaces at once.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class Connection:
+    """A checked-out connection: execute statements, nothing else."""
+
+    __slots__ = ("_db", "_kind", "raw")
+
+    def __init__(self, db: Database, raw: aiopg.Connection, kind: str) -> None:
+        self._db = db
+        self._kind = kind
+        self.raw = raw
+
+    async def execute(
+        self, stmt: Sql | str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run one simple-protocol query (possibly several statements) and return the last rows."""
+        text = stmt.text if isinstance(stmt, Sql) else stmt
+        self._db.count_round_trip(self._kind)
+        try:
+            async with self.raw.cursor() as cur:
+                await cur.execute(text, params)
+                return list(await cur.fetchall()) if cur.description is not None else []
+        except psycopg2.Error as exc:
+            raise self._db.translate(exc) from exc
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.raw.closed)
+
+
+class Database:
+    def __init__(
+        self,
+        pool: aiopg.Pool,
+        metrics: DbMetrics,
+        *,
+        acquire_timeout: float,
+        max_waiters: int,
+        statement_timeout_ms: int,
+    ) -> None:
+        self.pool = pool
+        self.metrics = metrics
+        self.acquire_timeout = acquire_timeout
+        self.max_waiters = max_waiters
+        self.statement_timeout = f"{statement_timeout_ms}ms"
+        self.waiting = 0
+        self.in_use = 0
+
+    @asynccontextmanager
+    async def connection(self, kind: str) -> AsyncIterator[Connection]:
+        raw = await self._acquire()
+        held_from = time.perf_counter()
+        self.in_use += 1
+        self._publish_gauges()
+        try:
+            yield Connection(self, raw, kind)
+        finally:
+            # A connection left inside a transaction must never go back: close it instead.
+            if not raw.closed and raw.raw.get_transaction_status() != 0:
+                raw.close()
+            self.pool.release(raw)
+            self.in_use -= 1
+            held = time.perf_counter() - held_from
+            self.metrics.hold.labels(kind).observe(held)
+            self._publish_gauges()
+            stats = current_stats.get()
+            if stats is not None:
+                stats.hold_s += held
+
+    async def _acquire(self) -> aiopg.Connection:
+        if self.waiting >= self.max_waiters and self.pool.freesize == 0:
+            self.metrics.pool_timeouts.inc()
+            raise PoolSaturated()
+        started = time.perf_counter()
+        self.waiting += 1
+        self.metrics.pool_waiting.set(self.waiting)
+        try:
+            async with asyncio.timeout(self.acquire_timeout):
+                return await self.pool.acquire()
+        except TimeoutError:
+            self.metrics.pool_timeouts.inc()
+            raise PoolTimeout() from None
+        except (psycopg2.Error, OSError) as exc:
+            raise self.translate(exc) from exc
+        finally:
+            self.waiting -= 1
+            self.metrics.pool_waiting.set(self.waiting)
+            waited = time.perf_counter() - started
+            self.metrics.acquire_wait.observe(waited)
+            stats = current_stats.get()
+            if stats is not None:
+                stats.wait_s += waited
+
+    def count_round_trip(self, kind: str) -> None:
+        self.metrics.round_trips.labels(kind).inc()
+        stats = current_stats.get()
+        if stats is not None:
+            stats.round_trips += 1
+
+    def translate(self, exc: BaseException) -> BaseException:
+        code = getattr(exc, "pgcode", None)
+        if code:
+            self.metrics.errors.labels(code[:2]).inc()
+        if code in RETRYABLE_SQLSTATES or isinstance(exc, psycopg2.IntegrityError):
+            return exc  # the UnitOfWork runner and repositories decide
+        if code == "57014":
+            return QueryTimeout()
+        if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError | OSError):
+            log.warning("db_unavailable", error=type(exc).__name__, sqlstate=code)
+            return DatabaseUnavailable()
+        return exc
+
+    def _publish_gauges(self) -> None:
+        m = self.metrics
+        m.pool_size.set(self.pool.size)
+        m.pool_in_use.set(self.in_use)
+        m.pool_available.set(self.pool.freesize)
+
+    async def ping(self, within: float) -> bool:
+        try:
+            async with asyncio.timeout(within), self.connection("health") as conn:
+                await conn.execute("select 1")
+            return True
+        except (DatabaseUnavailable, TimeoutError, psycopg2.Error):
+            return False
+
+    async def close(self) -> None:
+        self.pool.close()
+        await self.pool.wait_closed()
+
+
+def open_pool(dsn: str, minsize: int, maxsize: int, op_timeout: float) -> aiopg.Pool:
+    """Build the pool without connecting, so the service starts even when the database is down.
+
+    `op_timeout` is aiopg's per-operation timeout; statement_timeout bounds queries first.
+    """
+    return aiopg.Pool(
+        dsn,
+        minsize,
+        maxsize,
+        op_timeout,
+        enable_json=False,
+        enable_hstore=False,  # would cost a round trip per new connection
+        enable_uuid=True,
+        echo=False,
+        on_connect=None,
+        pool_recycle=-1.0,
+        application_name="sales-api",
+    )

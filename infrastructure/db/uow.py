@@ -1,0 +1,109 @@
+"""The UnitOfWork: one transaction under one tenant, opened only by commands.
+
+`BEGIN` and the tenant setting go in one round trip; the transaction commits only on an
+explicit `await uow.commit()`. Leaving without commit, on an exception or on cancellation, rolls
+back; if the rollback itself cannot run, the connection is closed rather than returned dirty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import TypeVar
+from uuid import UUID
+
+import psycopg2
+import structlog
+
+from infrastructure.db.pool import RETRYABLE_SQLSTATES, Connection, Database
+from infrastructure.repositories.customers import CustomerWriteRepository
+from infrastructure.repositories.identity import ApiKeyWriteRepository, SessionWriteRepository
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+_BEGIN = (
+    "begin; select set_config('app.tenant_id', %(tenant)s, true),"
+    " set_config('statement_timeout', %(timeout)s, true)"
+)
+
+
+class PgUnitOfWork:
+    def __init__(self, db: Database, tenant_id: UUID) -> None:
+        self._db = db
+        self._tenant_id = tenant_id
+        self._stack = AsyncExitStack()
+        self._conn: Connection | None = None
+        self._committed = False
+
+    async def __aenter__(self) -> PgUnitOfWork:
+        conn = await self._stack.enter_async_context(self._db.connection("command"))
+        try:
+            await conn.execute(
+                _BEGIN, {"tenant": str(self._tenant_id), "timeout": self._db.statement_timeout}
+            )
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        self._conn = conn
+        self.sessions = SessionWriteRepository(conn, self._tenant_id)
+        self.api_keys = ApiKeyWriteRepository(conn, self._tenant_id)
+        self.customers = CustomerWriteRepository(conn, self._tenant_id)
+        self._extend(conn)
+        return self
+
+    def _extend(self, conn: Connection) -> None:
+        """Hook for later aggregates' write repositories."""
+
+    async def commit(self) -> None:
+        assert self._conn is not None, "commit() outside 'async with'"
+        await self._conn.execute("commit")
+        self._committed = True
+        self._db.metrics.commits.inc()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed and self._conn is not None:
+                await self._rollback(self._conn, cancelled=exc_type is asyncio.CancelledError)
+        finally:
+            await self._stack.aclose()
+
+    async def _rollback(self, conn: Connection, *, cancelled: bool) -> None:
+        self._db.metrics.rollbacks.inc()
+        if conn.broken:
+            return
+        if cancelled:
+            # Awaiting during cancellation is not reliable; closing ends the transaction
+            # server-side just as surely, and the pool drops the closed connection.
+            conn.raw.close()
+            return
+        try:
+            await conn.execute("rollback")
+        except BaseException:
+            conn.raw.close()
+            raise
+
+
+async def run_command(action: Callable[[], Awaitable[T]], db: Database, attempts: int = 4) -> T:
+    """Retry a whole command on serialization failure or deadlock, never on anything else."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await action()
+        except psycopg2.Error as exc:
+            if exc.pgcode not in RETRYABLE_SQLSTATES or attempt == attempts:
+                raise
+            db.metrics.retries.labels(exc.pgcode).inc()
+            delay = random.uniform(0, 0.01 * 2**attempt)  # jitter spreads the retries apart
+            log.info(
+                "command_retry", sqlstate=exc.pgcode, attempt=attempt, delay_ms=round(delay * 1000)
+            )
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")

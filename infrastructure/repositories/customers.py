@@ -1,0 +1,162 @@
+"""Customers: tenant-filtered reads, and the writes a UnitOfWork hands out."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg2
+import sqlalchemy as sa
+
+from domain.errors import Conflict
+from domain.model.customers import Customer, CustomerChanges, NewCustomer
+from domain.model.paging import Keyset, Page, PageRequest
+from infrastructure.db.pool import Connection
+from infrastructure.db.reader import TenantReader
+from infrastructure.db.sql import sql
+from infrastructure.db.tables import customers
+
+_COLUMNS = (
+    customers.c.id,
+    customers.c.name,
+    customers.c.email,
+    customers.c.phone,
+    customers.c.created_at,
+    customers.c.updated_at,
+)
+_of_tenant = customers.c.tenant_id == sa.bindparam("tenant_id")
+_newest_first = (customers.c.created_at.desc(), customers.c.id.desc())
+_after = sa.tuple_(customers.c.created_at, customers.c.id) < sa.tuple_(
+    sa.bindparam("after_created"), sa.bindparam("after_id")
+)
+_matches = sa.or_(
+    customers.c.name.ilike(sa.bindparam("q")), customers.c.email.ilike(sa.bindparam("q"))
+)
+
+
+def _page_query(*conditions: Any) -> sa.Select[Any]:
+    return (
+        sa.select(*_COLUMNS)
+        .where(_of_tenant, *conditions)
+        .order_by(*_newest_first)
+        .limit(sa.bindparam("limit"))
+    )
+
+
+_get = sql(
+    sa.select(*_COLUMNS).where(_of_tenant, customers.c.id == sa.bindparam("id")), "customer_get"
+)
+# One compiled statement per filter shape: the planner sees only the predicates in use.
+_pages = {
+    (False, False): sql(_page_query(), "customer_page"),
+    (True, False): sql(_page_query(_after), "customer_page_after"),
+    (False, True): sql(_page_query(_matches), "customer_page_q"),
+    (True, True): sql(_page_query(_after, _matches), "customer_page_after_q"),
+}
+
+
+def _like_pattern(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class CustomerReadRepository:
+    def __init__(self, reader: TenantReader) -> None:
+        self._reader = reader
+
+    async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None:
+        row = await self._reader.fetch_one(
+            tenant_id, _get, {"tenant_id": tenant_id, "id": customer_id}
+        )
+        return Customer(*row) if row else None
+
+    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
+        params: dict[str, Any] = {"tenant_id": tenant_id, "limit": page.limit + 1}
+        if page.after is not None:
+            params["after_created"] = page.after.created_at
+            params["after_id"] = page.after.id
+        if q:
+            params["q"] = _like_pattern(q)
+        rows = await self._reader.fetch_all(
+            tenant_id, _pages[(page.after is not None, bool(q))], params
+        )
+        items = [Customer(*row) for row in rows[: page.limit]]
+        more = len(rows) > page.limit
+        cursor = Keyset(items[-1].created_at, items[-1].id).encode() if more and items else None
+        return Page(items, cursor)
+
+
+_insert = sql(
+    sa.insert(customers)
+    .values(
+        tenant_id=sa.bindparam("tenant_id"),
+        name=sa.bindparam("name"),
+        email=sa.bindparam("email"),
+        phone=sa.bindparam("phone"),
+    )
+    .returning(*_COLUMNS),
+    "customer_insert",
+)
+_delete = sql(
+    sa.delete(customers)
+    .where(_of_tenant, customers.c.id == sa.bindparam("id"))
+    .returning(customers.c.id),
+    "customer_delete",
+)
+
+
+def _update_statement(fields: tuple[str, ...]) -> Any:
+    values = {name: sa.bindparam(f"new_{name}") for name in fields}
+    return sql(
+        sa.update(customers)
+        .where(_of_tenant, customers.c.id == sa.bindparam("id"))
+        .values(**values, updated_at=sa.func.now())
+        .returning(*_COLUMNS),
+        "customer_update",
+    )
+
+
+_updates: dict[tuple[str, ...], Any] = {}
+
+
+class CustomerWriteRepository:
+    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
+        self._conn = conn
+        self._tenant_id = tenant_id
+
+    async def add(self, new: NewCustomer) -> Customer:
+        params = {
+            "tenant_id": self._tenant_id,
+            "name": new.name,
+            "email": new.email,
+            "phone": new.phone,
+        }
+        try:
+            rows = await self._conn.execute(_insert, params)
+        except psycopg2.errors.UniqueViolation as exc:
+            raise Conflict("a customer with this email already exists") from exc
+        return Customer(*rows[0])
+
+    async def update(self, customer_id: UUID, changes: CustomerChanges) -> Customer | None:
+        values: dict[str, Any] = {}
+        if changes.name is not None:
+            values["name"] = changes.name
+        if changes.email is not None:
+            values["email"] = changes.email
+        if changes.phone is not None or changes.clear_phone:
+            values["phone"] = changes.phone
+        fields = tuple(sorted(values))
+        stmt = _updates.get(fields)
+        if stmt is None:  # at most 7 shapes; each compiled once
+            stmt = _updates[fields] = _update_statement(fields)
+        params = {f"new_{k}": v for k, v in values.items()}
+        params |= {"tenant_id": self._tenant_id, "id": customer_id}
+        try:
+            rows = await self._conn.execute(stmt, params)
+        except psycopg2.errors.UniqueViolation as exc:
+            raise Conflict("a customer with this email already exists") from exc
+        return Customer(*rows[0]) if rows else None
+
+    async def delete(self, customer_id: UUID) -> bool:
+        rows = await self._conn.execute(_delete, {"tenant_id": self._tenant_id, "id": customer_id})
+        return bool(rows)

@@ -1,0 +1,68 @@
+"""Demo data, written idempotently as the owner role: running it twice changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg2
+
+DEMO_PASSWORD = "demo-password"
+
+TENANTS = {
+    "acme": {
+        "name": "Acme Corporation",
+        "users": [
+            ("alice@acme.test", "Alice Admin", "admin"),
+            ("carol@acme.test", "Carol Sales", "sales"),
+        ],
+        "customers": [
+            ("Wile E. Coyote", "wile@desert.test", "+1 555 0101"),
+            ("Road Runner", "beep@desert.test", None),
+            ("Marvin Martian", "marvin@mars.test", "+1 555 0103"),
+            ("Elmer Fudd", "elmer@hunt.test", None),
+        ],
+    },
+    "globex": {
+        "name": "Globex Corporation",
+        "users": [("bob@globex.test", "Bob Admin", "admin")],
+        "customers": [
+            ("Hank Scorpio", "hank@globex.test", "+1 555 0201"),
+            ("Homer Simpson", "homer@springfield.test", None),
+            ("Frank Grimes", "frank@springfield.test", "+1 555 0203"),
+        ],
+    },
+}
+
+
+def seed_demo(owner_url: str, hash_password: Callable[[str], str]) -> dict[str, str]:
+    """Returns slug -> tenant id."""
+    ids: dict[str, str] = {}
+    with psycopg2.connect(owner_url) as conn, conn.cursor() as cur:
+        for slug, spec in TENANTS.items():
+            cur.execute(
+                "insert into tenants (slug, name) values (%s, %s) on conflict (slug) do update"
+                " set name = excluded.name returning id",
+                (slug, spec["name"]),
+            )
+            tenant_id = str(cur.fetchone()[0])
+            ids[slug] = tenant_id
+            # Row-level security is forced on the owner too: act as the tenant.
+            cur.execute("select set_config('app.tenant_id', %s, true)", (tenant_id,))
+            for email, name, role in spec["users"]:
+                cur.execute(
+                    "select 1 from users where tenant_id = %s and email = %s", (tenant_id, email)
+                )
+                if cur.fetchone() is None:
+                    cur.execute(
+                        "insert into users (tenant_id, email, name, role, password_hash)"
+                        " values (%s, %s, %s, %s, %s)",
+                        (tenant_id, email, name, role, hash_password(DEMO_PASSWORD)),
+                    )
+            for name, email, phone in spec["customers"]:
+                cur.execute(
+                    "insert into customers (tenant_id, name, email, phone) values (%s, %s, %s, %s)"
+                    " on conflict (tenant_id, email) do nothing",
+                    (tenant_id, name, email, phone),
+                )
+    conn.close()
+    return ids
