@@ -24,6 +24,13 @@ class Sql:
 
 def sql(statement: ClauseElement, name: str = "") -> Sql:
     compiled = statement.compile(dialect=_DIALECT)
+    # Literal values would become anonymous parameters whose values the text does not carry;
+    # every value must be a named bindparam supplied at execute time.
+    baked = sorted(k for k, v in compiled.params.items() if v is not None)
+    if baked:
+        raise ValueError(
+            f"statement {name or statement!s} bakes in values for {baked}; use bindparam"
+        )
     return Sql(str(compiled), name)
 
 

@@ -15,10 +15,10 @@ from types import TracebackType
 from typing import TypeVar
 from uuid import UUID
 
-import psycopg2
+import psycopg2.errors
 import structlog
 
-from infrastructure.db.pool import RETRYABLE_SQLSTATES, Connection, Database
+from infrastructure.db.pool import Connection, Database
 from infrastructure.repositories.customers import CustomerWriteRepository
 from infrastructure.repositories.identity import ApiKeyWriteRepository, SessionWriteRepository
 
@@ -97,10 +97,13 @@ async def run_command(action: Callable[[], Awaitable[T]], db: Database, attempts
     for attempt in range(1, attempts + 1):
         try:
             return await action()
-        except psycopg2.Error as exc:
-            if exc.pgcode not in RETRYABLE_SQLSTATES or attempt == attempts:
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected) as exc:
+            if attempt == attempts:
                 raise
-            db.metrics.retries.labels(exc.pgcode).inc()
+            sqlstate = exc.pgcode or (
+                "40P01" if isinstance(exc, psycopg2.errors.DeadlockDetected) else "40001"
+            )
+            db.metrics.retries.labels(sqlstate).inc()
             delay = random.uniform(0, 0.01 * 2**attempt)  # jitter spreads the retries apart
             log.info(
                 "command_retry", sqlstate=exc.pgcode, attempt=attempt, delay_ms=round(delay * 1000)

@@ -1,0 +1,89 @@
+"""Shared fixtures. Integration and API tests run on the real PostgreSQL that scripts/test
+provisions, connected as the application's non-superuser role, so RLS is really enforced."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import psycopg2.extras
+import pytest
+from aiohttp.test_utils import TestClient
+
+from app.config import Config, load_config
+from app.factory import create_app
+from app.keys import DATABASE
+from tests.support.seeder import SeededTenant, Seeder
+
+_REQUIRED = ("DATABASE_URL", "MIGRATION_DATABASE_URL", "ADMIN_DATABASE_URL")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    missing = [name for name in _REQUIRED if not os.environ.get(name)]
+    if missing:
+        pytest.exit(
+            f"run the tests through scripts/test (missing {', '.join(missing)})", returncode=4
+        )
+    psycopg2.extras.register_uuid()
+
+
+@pytest.fixture(scope="session")
+def seeder() -> Iterator[Seeder]:
+    s = Seeder(os.environ["MIGRATION_DATABASE_URL"])
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def tenant(seeder: Seeder) -> SeededTenant:
+    return seeder.tenant("a")
+
+
+@pytest.fixture
+def other_tenant(seeder: Seeder) -> SeededTenant:
+    return seeder.tenant("b")
+
+
+@pytest.fixture
+def config() -> Config:
+    base = load_config(
+        {
+            "DATABASE_URL": os.environ["DATABASE_URL"],
+            "MIGRATION_DATABASE_URL": os.environ["MIGRATION_DATABASE_URL"],
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return replace(base, db_pool_max=5, db_pool_min=0)
+
+
+AppClient = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_client(aiohttp_client: Any, config: Config) -> AppClient:
+    """Build the real app (optionally with config overrides) and a test client for it."""
+
+    async def make(**overrides: Any) -> TestClient:
+        app = await create_app(replace(config, **overrides))
+        return await aiohttp_client(app)
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: AppClient) -> AsyncIterator[TestClient]:
+    c = await make_client()
+    yield c
+    assert_pool_idle(c)
+
+
+def assert_pool_idle(client: TestClient) -> None:
+    db = client.app[DATABASE]
+    assert db.in_use == 0, "a connection is still checked out"
+    assert db.pool.freesize == db.pool.size, "pool has connections that are not idle"
+
+
+def auth_headers(tenant: SeededTenant, token: str) -> dict[str, str]:
+    return {"X-Tenant": tenant.slug, "Authorization": f"Bearer {token}"}

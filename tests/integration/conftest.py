@@ -1,0 +1,48 @@
+"""A real Database (pool + metrics) on the app role, built the way the factory builds it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from infrastructure.db.metrics import DbMetrics
+from infrastructure.db.pool import Database, open_pool
+
+
+def build_database(maxsize: int = 2, acquire_timeout: float = 2.0, **kw: Any) -> Database:
+    pool = open_pool(os.environ["DATABASE_URL"], minsize=0, maxsize=maxsize, op_timeout=10)
+    return Database(
+        pool,
+        DbMetrics(CollectorRegistry(), maxsize),
+        acquire_timeout=acquire_timeout,
+        max_waiters=kw.get("max_waiters", 100),
+        statement_timeout_ms=kw.get("statement_timeout_ms", 5000),
+    )
+
+
+@pytest.fixture
+async def make_db() -> AsyncIterator[Callable[..., Database]]:
+    made: list[Database] = []
+
+    def make(**kw: Any) -> Database:
+        db = build_database(**kw)
+        made.append(db)
+        return db
+
+    yield make
+    for db in made:
+        await db.close()
+
+
+@pytest.fixture
+async def db(make_db: Callable[..., Database]) -> Database:
+    return make_db()
+
+
+def assert_all_idle(db: Database) -> None:
+    assert db.in_use == 0
+    assert db.pool.freesize == db.pool.size
