@@ -36,6 +36,7 @@ class Config:
     cookie_secure: bool = False
     password_workers: int = 2
     shutdown_timeout: float = 10.0
+    low_stock_threshold: int = 5
 
 
 def _int(name: str, raw: str) -> int:
@@ -99,6 +100,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         cookie_secure=get("COOKIE_SECURE", _bool, defaults.cookie_secure),
         password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
         shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
+        low_stock_threshold=get("LOW_STOCK_THRESHOLD", _int, defaults.low_stock_threshold),
     )
     _validate(config)
     return config
@@ -122,6 +124,7 @@ def _validate(c: Config) -> None:
         ),
         (c.password_workers >= 1, "PASSWORD_WORKERS must be at least 1"),
         (c.shutdown_timeout >= 0, "SHUTDOWN_TIMEOUT must not be negative"),
+        (c.low_stock_threshold >= 0, "LOW_STOCK_THRESHOLD must not be negative"),
     ]
     for ok, message in checks:
         if not ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from uuid import UUID
 
 import psycopg2.extras
 import structlog
@@ -17,17 +18,25 @@ from app.routes import setup_routes
 from app.services import Services
 from domain.services.auth import AuthService
 from domain.services.customers import CustomerService
+from domain.services.dashboard import DashboardService
+from domain.services.invoices import InvoiceService
+from domain.services.orders import OrderService
+from domain.services.products import ProductService
 from infrastructure.clock import SystemClock
 from infrastructure.db.metrics import DbMetrics
 from infrastructure.db.pool import Database, open_pool
 from infrastructure.db.reader import GlobalReader, TenantReader
 from infrastructure.db.uow import PgUnitOfWork
 from infrastructure.repositories.customers import CustomerReadRepository
+from infrastructure.repositories.dashboard import DashboardReadRepository
 from infrastructure.repositories.identity import (
     CachedTenantDirectory,
     IdentityReadRepository,
     TenantRepository,
 )
+from infrastructure.repositories.invoices import InvoiceReadRepository
+from infrastructure.repositories.orders import OrderReadRepository
+from infrastructure.repositories.products import ProductReadRepository
 from infrastructure.security.passwords import Argon2Hasher
 
 log = structlog.get_logger(__name__)
@@ -80,8 +89,9 @@ async def create_app(config: Config) -> web.Application:
 
 def _build_services(config: Config, db: Database, hasher: Argon2Hasher) -> Services:
     reader = TenantReader(db)
+    clock = SystemClock()
 
-    def uow(tenant_id):  # type: ignore[no-untyped-def]
+    def uow(tenant_id: UUID) -> PgUnitOfWork:
         return PgUnitOfWork(db, tenant_id)
 
     return Services(
@@ -92,10 +102,14 @@ def _build_services(config: Config, db: Database, hasher: Argon2Hasher) -> Servi
             IdentityReadRepository(reader),
             uow,
             hasher,
-            SystemClock(),
+            clock,
             timedelta(seconds=config.session_ttl_seconds),
         ),
         customers=CustomerService(CustomerReadRepository(reader), uow),
+        products=ProductService(ProductReadRepository(reader), uow),
+        orders=OrderService(OrderReadRepository(reader), uow, clock),
+        invoices=InvoiceService(InvoiceReadRepository(reader), uow, clock),
+        dashboard=DashboardService(DashboardReadRepository(reader), config.low_stock_threshold),
     )
 
 

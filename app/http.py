@@ -24,12 +24,17 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def json_bytes(data: Any) -> bytes:
+    """The one JSON encoding of the service: responses and stored idempotent replays alike."""
+    return orjson.dumps(data, default=_default)
+
+
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.Response(
         status=status,
-        body=orjson.dumps(data, default=_default),
+        body=json_bytes(data),
         content_type="application/json",
         headers=headers,
     )

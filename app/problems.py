@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from domain import errors as domain
+from infrastructure import idempotency
 from infrastructure.db import errors as infra
 
 PROBLEM_BASE = "https://sales-api.example/problems/"
@@ -24,6 +25,12 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     domain.InvalidTransition: (409, "invalid-transition", "Invalid state transition"),
     domain.Conflict: (409, "conflict", "Conflict"),
     domain.InvalidInput: (422, "validation-error", "Invalid input"),
+    idempotency.InFlight: (409, "idempotency-in-flight", "Request with this key still running"),
+    idempotency.KeyReused: (
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused with another request",
+    ),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
     infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
@@ -68,13 +75,21 @@ def from_exception(exc: Exception, request_id: str | None) -> web.Response | Non
     return None
 
 
+_DETAILS: dict[type[Exception], str] = {
+    idempotency.InFlight: "a request with this Idempotency-Key is still being processed; retry later",
+    idempotency.KeyReused: "this Idempotency-Key was used with a different request",
+}
+
+
 def _detail(exc: Exception) -> str:
-    return str(getattr(exc, "detail", None) or exc)
+    return _DETAILS.get(type(exc)) or str(getattr(exc, "detail", None) or exc)
 
 
 def _headers(exc: Exception) -> dict[str, str] | None:
     if isinstance(exc, infra.DatabaseUnavailable):
         return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, idempotency.InFlight):
+        return {"Retry-After": "1"}
     if isinstance(exc, domain.AuthenticationFailed):
         return {"WWW-Authenticate": 'Bearer realm="sales-api"'}
     return None

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from domain.ports import TenantDirectory
 from domain.services.auth import AuthService
 from domain.services.customers import CustomerService
+from domain.services.dashboard import DashboardService
+from domain.services.invoices import InvoiceService
+from domain.services.orders import OrderService
+from domain.services.products import ProductService
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +18,7 @@ class Services:
     tenants: TenantDirectory
     auth: AuthService
     customers: CustomerService
+    products: ProductService
+    orders: OrderService
+    invoices: InvoiceService
+    dashboard: DashboardService

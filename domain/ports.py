@@ -6,15 +6,19 @@ service sees at a glance which calls can change data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 from uuid import UUID
 
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
+from domain.model.dashboard import Dashboard
 from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
+from domain.model.orders import Invoice, InvoiceStatus, Order, OrderPlan, OrderStatus, PricedProduct
 from domain.model.paging import Page, PageRequest
+from domain.model.products import Movement, NewProduct, Product, ProductChanges
 
 # ---- reads (one round trip each, no transaction) -------------------------------------------
 
@@ -39,6 +43,40 @@ class CustomerReader(Protocol):
     async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]: ...
 
 
+class ProductReader(Protocol):
+    async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None: ...
+
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+    ) -> Page[Product]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    status: OrderStatus | None = None
+    customer_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class OrderReader(Protocol):
+    async def get(self, tenant_id: UUID, order_id: UUID) -> Order | None: ...
+
+    async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]: ...
+
+
+class InvoiceReader(Protocol):
+    async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None: ...
+
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, status: InvoiceStatus | None
+    ) -> Page[Invoice]: ...
+
+
+class DashboardReader(Protocol):
+    async def summary(self, tenant_id: UUID, low_stock_threshold: int) -> Dashboard: ...
+
+
 # ---- writes (only inside a UnitOfWork) -------------------------------------------------------
 
 
@@ -59,7 +97,51 @@ class CustomerWriter(Protocol):
 
     async def update(self, customer_id: UUID, changes: CustomerChanges) -> Customer | None: ...
 
-    async def delete(self, customer_id: UUID) -> bool: ...
+    async def delete(self, customer_id: UUID) -> bool:
+        """Raises Conflict when orders still refer to the customer."""
+        ...
+
+    async def exists(self, customer_id: UUID) -> bool: ...
+
+
+class ProductWriter(Protocol):
+    async def add(self, product: NewProduct) -> Product:
+        """Raises Conflict when the SKU is taken in the tenant."""
+        ...
+
+    async def update(self, product_id: UUID, changes: ProductChanges) -> Product | None: ...
+
+    async def lock(self, product_ids: Sequence[UUID]) -> dict[UUID, PricedProduct]:
+        """Row-lock the products in id order (so concurrent commands queue, never deadlock)."""
+        ...
+
+    async def apply(self, deltas: Sequence[tuple[UUID, int]]) -> None:
+        """Change stock of already-locked products by the given signed amounts."""
+        ...
+
+
+class MovementWriter(Protocol):
+    async def add(self, movements: Sequence[Movement]) -> None: ...
+
+
+class OrderWriter(Protocol):
+    async def add(self, plan: OrderPlan) -> Order:
+        """Writes the order and its lines; the currency is the tenant's."""
+        ...
+
+    async def lock(self, order_id: UUID) -> Order | None: ...
+
+    async def mark_cancelled(self, order_id: UUID, at: datetime) -> None: ...
+
+
+class InvoiceWriter(Protocol):
+    async def issue(self, order: Order) -> Invoice:
+        """Takes the tenant's next gapless number in this transaction."""
+        ...
+
+    async def lock(self, invoice_id: UUID) -> Invoice | None: ...
+
+    async def set_status(self, invoice_id: UUID, status: InvoiceStatus, at: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -68,6 +150,10 @@ class UnitOfWork(Protocol):
     sessions: SessionWriter
     api_keys: ApiKeyWriter
     customers: CustomerWriter
+    products: ProductWriter
+    movements: MovementWriter
+    orders: OrderWriter
+    invoices: InvoiceWriter
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -78,7 +164,10 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self, result: object = None) -> None:
+        """Commit. `result` is what the command produced: the edge may record a response built
+        from it in this same transaction (idempotent requests), so effect and record are atomic."""
+        ...
 
 
 UnitOfWorkFactory = Callable[[UUID], UnitOfWork]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import psycopg2
 
@@ -21,6 +22,12 @@ TENANTS = {
             ("Marvin Martian", "marvin@mars.test", "+1 555 0103"),
             ("Elmer Fudd", "elmer@hunt.test", None),
         ],
+        "products": [
+            ("ACME-ANVIL", "Anvil, 100 lb", "49.99", 40),
+            ("ACME-ROCKET", "Rocket skates", "129.00", 12),
+            ("ACME-MAGNET", "Giant magnet", "19.99", 3),
+            ("ACME-SEED", "Bird seed, 5 kg", "0.10", 500),
+        ],
     },
     "globex": {
         "name": "Globex Corporation",
@@ -29,6 +36,10 @@ TENANTS = {
             ("Hank Scorpio", "hank@globex.test", "+1 555 0201"),
             ("Homer Simpson", "homer@springfield.test", None),
             ("Frank Grimes", "frank@springfield.test", "+1 555 0203"),
+        ],
+        "products": [
+            ("GX-DOOMSDAY", "Doomsday device", "999999.00", 1),
+            ("GX-HAMMOCK", "Hammock district hammock", "89.50", 25),
         ],
     },
 }
@@ -64,5 +75,23 @@ def seed_demo(owner_url: str, hash_password: Callable[[str], str]) -> dict[str, 
                     " on conflict (tenant_id, email) do nothing",
                     (tenant_id, name, email, phone),
                 )
+            for sku, name, price, stock in spec["products"]:
+                _seed_product(cur, tenant_id, sku, name, price, stock)
     conn.close()
     return ids
+
+
+def _seed_product(cur: Any, tenant_id: str, sku: str, name: str, price: str, stock: int) -> None:
+    """A product with its opening stock as a movement, so stock == sum of movements holds."""
+    cur.execute(
+        "insert into products (tenant_id, sku, name, unit_price, stock) values (%s, %s, %s, %s, %s)"
+        " on conflict (tenant_id, sku) do nothing returning id",
+        (tenant_id, sku, name, price, stock),
+    )
+    row = cur.fetchone()
+    if row is not None and stock:
+        cur.execute(
+            "insert into inventory_movements (tenant_id, product_id, delta, reason, note)"
+            " values (%s, %s, %s, 'adjustment', 'opening stock')",
+            (tenant_id, row[0], stock),
+        )

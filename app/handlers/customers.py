@@ -6,6 +6,7 @@ from uuid import UUID
 
 from aiohttp import web
 
+from app.commands import command
 from app.http import json_response, load, read_json
 from app.keys import SERVICES, TENANT
 from app.schemas.customers import CustomerCreate, CustomerListQuery, CustomerPatch
@@ -35,6 +36,7 @@ async def get_customer(request: web.Request) -> web.Response:
     return json_response(customer)
 
 
+@command(201)
 async def create_customer(request: web.Request) -> web.Response:
     body = await read_json(request, _create)
     customer = await request.app[SERVICES].customers.create(request[TENANT].id, NewCustomer(**body))

@@ -28,7 +28,7 @@ class CustomerService:
         new = NewCustomer(new.name.strip(), new.email.strip().lower(), new.phone)
         async with self._uow(tenant_id) as uow:
             customer = await uow.customers.add(new)
-            await uow.commit()
+            await uow.commit(customer)
         return customer
 
     async def update(
@@ -44,7 +44,7 @@ class CustomerService:
             customer = await uow.customers.update(customer_id, changes)
             if customer is None:
                 raise NotFound("customer not found")
-            await uow.commit()
+            await uow.commit(customer)
         return customer
 
     async def delete(self, tenant_id: UUID, customer_id: UUID) -> None:

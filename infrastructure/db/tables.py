@@ -29,6 +29,7 @@ tenants = sa.Table(
     sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
     sa.Column("slug", sa.Text, nullable=False, unique=True),
     sa.Column("name", sa.Text, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False, server_default="USD"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
 )
 
@@ -90,5 +91,121 @@ customers = sa.Table(
     ),
 )
 
+
+def _ts(name: str, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(
+        name,
+        sa.DateTime(timezone=True),
+        nullable=nullable,
+        server_default=None if nullable else _now,
+    )
+
+
+def _uuid_fk(name: str, target: str, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(name, UUID(as_uuid=True), sa.ForeignKey(target), nullable=nullable)
+
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    _tenant_fk(),
+    sa.Column("sku", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("unit_price", sa.Numeric(12, 2), nullable=False),
+    sa.Column("stock", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    _ts("created_at"),
+    _ts("updated_at"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    _tenant_fk(),
+    _uuid_fk("customer_id", "customers.id"),
+    sa.Column("status", sa.Text, nullable=False, server_default="placed"),
+    sa.Column("total", sa.Numeric(12, 2), nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    _ts("created_at"),
+    _ts("cancelled_at", nullable=True),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    _tenant_fk(),
+    _uuid_fk("order_id", "orders.id"),
+    _uuid_fk("product_id", "products.id"),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price", sa.Numeric(12, 2), nullable=False),
+    sa.Column("line_total", sa.Numeric(12, 2), nullable=False),
+)
+
+inventory_movements = sa.Table(
+    "inventory_movements",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    _tenant_fk(),
+    _uuid_fk("product_id", "products.id"),
+    sa.Column("delta", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    _uuid_fk("order_id", "orders.id", nullable=True),
+    sa.Column("note", sa.Text),
+    _ts("created_at"),
+)
+
+invoice_counters = sa.Table(
+    "invoice_counters",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
+    sa.Column("last_number", sa.BigInteger, nullable=False),
+)
+
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    _tenant_fk(),
+    _uuid_fk("order_id", "orders.id"),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("amount", sa.Numeric(12, 2), nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    _ts("issued_at"),
+    _ts("paid_at", nullable=True),
+    _ts("voided_at", nullable=True),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    _tenant_fk(),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("fingerprint", BYTEA, nullable=False),
+    sa.Column("route", sa.Text, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("body", BYTEA, nullable=False),
+    _ts("created_at"),
+    _ts("completed_at"),
+    sa.PrimaryKeyConstraint("tenant_id", "key"),
+)
+
 # Tables whose rows belong to one tenant: row-level security is enabled and forced on each.
-TENANT_TABLES = ("users", "sessions", "api_keys", "customers")
+TENANT_TABLES = (
+    "users",
+    "sessions",
+    "api_keys",
+    "customers",
+    "products",
+    "inventory_movements",
+    "orders",
+    "order_lines",
+    "invoice_counters",
+    "invoices",
+    "idempotency_keys",
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -18,9 +19,13 @@ from uuid import UUID
 import psycopg2.errors
 import structlog
 
+from infrastructure import idempotency
 from infrastructure.db.pool import Connection, Database
 from infrastructure.repositories.customers import CustomerWriteRepository
 from infrastructure.repositories.identity import ApiKeyWriteRepository, SessionWriteRepository
+from infrastructure.repositories.invoices import InvoiceWriteRepository
+from infrastructure.repositories.orders import OrderWriteRepository
+from infrastructure.repositories.products import MovementWriteRepository, ProductWriteRepository
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -49,17 +54,27 @@ class PgUnitOfWork:
             await self._stack.aclose()
             raise
         self._conn = conn
-        self.sessions = SessionWriteRepository(conn, self._tenant_id)
-        self.api_keys = ApiKeyWriteRepository(conn, self._tenant_id)
-        self.customers = CustomerWriteRepository(conn, self._tenant_id)
-        self._extend(conn)
+        t = self._tenant_id
+        self.sessions = SessionWriteRepository(conn, t)
+        self.api_keys = ApiKeyWriteRepository(conn, t)
+        self.customers = CustomerWriteRepository(conn, t)
+        self.products = ProductWriteRepository(conn, t)
+        self.movements = MovementWriteRepository(conn, t)
+        self.orders = OrderWriteRepository(conn, t)
+        self.invoices = InvoiceWriteRepository(conn, t)
+        self._idempotent = idempotency.current.get()
+        if self._idempotent is not None:
+            try:
+                await idempotency.check(conn, t, self._idempotent)
+            except BaseException:
+                await self.__aexit__(*sys.exc_info())
+                raise
         return self
 
-    def _extend(self, conn: Connection) -> None:
-        """Hook for later aggregates' write repositories."""
-
-    async def commit(self) -> None:
+    async def commit(self, result: object = None) -> None:
         assert self._conn is not None, "commit() outside 'async with'"
+        if self._idempotent is not None:
+            await idempotency.store(self._conn, self._tenant_id, self._idempotent, result)
         await self._conn.execute("commit")
         self._committed = True
         self._db.metrics.commits.inc()

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import psycopg2
+import psycopg2.errors
 import sqlalchemy as sa
 
 from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
-from domain.model.paging import Keyset, Page, PageRequest
+from domain.model.paging import Page, PageRequest
 from infrastructure.db.pool import Connection
 from infrastructure.db.reader import TenantReader
 from infrastructure.db.sql import sql
 from infrastructure.db.tables import customers
+from infrastructure.repositories.paging import after, like_pattern, page_params, to_page
 
 _COLUMNS = (
     customers.c.id,
@@ -26,9 +27,7 @@ _COLUMNS = (
 )
 _of_tenant = customers.c.tenant_id == sa.bindparam("tenant_id")
 _newest_first = (customers.c.created_at.desc(), customers.c.id.desc())
-_after = sa.tuple_(customers.c.created_at, customers.c.id) < sa.tuple_(
-    sa.bindparam("after_created"), sa.bindparam("after_id")
-)
+_after = after(customers.c.created_at, customers.c.id)
 _matches = sa.or_(
     customers.c.name.ilike(sa.bindparam("q")), customers.c.email.ilike(sa.bindparam("q"))
 )
@@ -55,9 +54,8 @@ _pages = {
 }
 
 
-def _like_pattern(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _customer(row: Any) -> Customer:
+    return Customer(*row)
 
 
 class CustomerReadRepository:
@@ -71,19 +69,12 @@ class CustomerReadRepository:
         return Customer(*row) if row else None
 
     async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
-        params: dict[str, Any] = {"tenant_id": tenant_id, "limit": page.limit + 1}
-        if page.after is not None:
-            params["after_created"] = page.after.created_at
-            params["after_id"] = page.after.id
+        params = page_params(page) | {"tenant_id": tenant_id}
         if q:
-            params["q"] = _like_pattern(q)
-        rows = await self._reader.fetch_all(
-            tenant_id, _pages[(page.after is not None, bool(q))], params
-        )
-        items = [Customer(*row) for row in rows[: page.limit]]
-        more = len(rows) > page.limit
-        cursor = Keyset(items[-1].created_at, items[-1].id).encode() if more and items else None
-        return Page(items, cursor)
+            params["q"] = like_pattern(q)
+        stmt = _pages[(page.after is not None, bool(q))]
+        rows = await self._reader.fetch_all(tenant_id, stmt, params)
+        return to_page(rows, page, _customer, lambda c: (c.created_at, c.id))
 
 
 _insert = sql(
@@ -102,6 +93,11 @@ _delete = sql(
     .where(_of_tenant, customers.c.id == sa.bindparam("id"))
     .returning(customers.c.id),
     "customer_delete",
+)
+
+_exists = sql(
+    sa.select(customers.c.id).where(_of_tenant, customers.c.id == sa.bindparam("id")),
+    "customer_exists",
 )
 
 
@@ -158,5 +154,14 @@ class CustomerWriteRepository:
         return Customer(*rows[0]) if rows else None
 
     async def delete(self, customer_id: UUID) -> bool:
-        rows = await self._conn.execute(_delete, {"tenant_id": self._tenant_id, "id": customer_id})
+        try:
+            rows = await self._conn.execute(
+                _delete, {"tenant_id": self._tenant_id, "id": customer_id}
+            )
+        except psycopg2.errors.ForeignKeyViolation as exc:
+            raise Conflict("the customer has orders and cannot be deleted") from exc
+        return bool(rows)
+
+    async def exists(self, customer_id: UUID) -> bool:
+        rows = await self._conn.execute(_exists, {"tenant_id": self._tenant_id, "id": customer_id})
         return bool(rows)

@@ -1,0 +1,66 @@
+"""Products and stock adjustments: parse, call the service, serialize."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+
+from app.commands import command
+from app.http import json_response, load, read_json
+from app.keys import PRINCIPAL, SERVICES, TENANT
+from app.schemas.products import (
+    ProductCreate,
+    ProductListQuery,
+    ProductPatch,
+    StockAdjustmentRequest,
+)
+from domain.model.paging import Keyset, PageRequest
+from domain.model.products import NewProduct, ProductChanges
+
+_create = ProductCreate()
+_patch = ProductPatch()
+_adjust = StockAdjustmentRequest()
+_list_query = ProductListQuery(unknown="exclude")
+
+
+def _id(request: web.Request) -> UUID:
+    return UUID(request.match_info["id"])
+
+
+async def list_products(request: web.Request) -> web.Response:
+    query = load(_list_query, dict(request.query))
+    after = Keyset.decode(query["cursor"]) if query["cursor"] else None
+    page = await request.app[SERVICES].products.list(
+        request[TENANT].id, PageRequest(query["limit"], after), query["q"], query["low_stock"]
+    )
+    return json_response(page)
+
+
+async def get_product(request: web.Request) -> web.Response:
+    return json_response(await request.app[SERVICES].products.get(request[TENANT].id, _id(request)))
+
+
+@command(201)
+async def create_product(request: web.Request) -> web.Response:
+    body = await read_json(request, _create)
+    product = await request.app[SERVICES].products.create(request[PRINCIPAL], NewProduct(**body))
+    location = str(request.app.router["products.get"].url_for(id=str(product.id)))
+    return json_response(product, status=201, headers={"Location": location})
+
+
+async def patch_product(request: web.Request) -> web.Response:
+    body = await read_json(request, _patch)
+    product = await request.app[SERVICES].products.update(
+        request[PRINCIPAL], _id(request), ProductChanges(**body)
+    )
+    return json_response(product)
+
+
+@command(201)
+async def adjust_stock(request: web.Request) -> web.Response:
+    body = await read_json(request, _adjust)
+    adjustment = await request.app[SERVICES].products.adjust_stock(
+        request[PRINCIPAL], _id(request), body["delta"], body["note"]
+    )
+    return json_response(adjustment, status=201)

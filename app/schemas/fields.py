@@ -1,0 +1,43 @@
+"""Strict field types: JSON booleans are not integers, money has at most two decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from domain.model.money import CENT, MAX_PRICE
+
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid integer.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _two_places(value: Decimal) -> None:
+    if value != value.quantize(CENT):
+        raise ValidationError("at most two decimal places")
+
+
+class Money(fields.Decimal):
+    """Accepts "12.50" (preferred) or 12.5; always answered as a string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            as_string=True,
+            allow_nan=False,
+            validate=[validate.Range(Decimal(0), MAX_PRICE), _two_places],
+            metadata={"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "12.50"},
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid number.")
+        return super()._deserialize(value, attr, data, **kwargs)

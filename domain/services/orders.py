@@ -1,0 +1,79 @@
+"""Placing and cancelling orders: every step of each in one unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import UUID
+
+from domain.errors import NotFound
+from domain.model.orders import (
+    Order,
+    PlaceOrder,
+    check_lines,
+    ensure_cancellable,
+    plan_order,
+    sort_for_locking,
+)
+from domain.model.paging import Page, PageRequest
+from domain.model.products import Movement
+from domain.ports import Clock, OrderFilter, OrderReader, UnitOfWorkFactory
+
+
+class OrderService:
+    def __init__(self, reader: OrderReader, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._reader = reader
+        self._uow = uow
+        self._clock = clock
+
+    async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]:
+        return await self._reader.list(tenant_id, page, where)
+
+    async def get(self, tenant_id: UUID, order_id: UUID) -> Order:
+        order = await self._reader.get(tenant_id, order_id)
+        if order is None:
+            raise NotFound("order not found")
+        return order
+
+    async def place(self, tenant_id: UUID, command: PlaceOrder) -> Order:
+        check_lines(command)  # before any connection is taken
+        async with self._uow(tenant_id) as uow:
+            customer_exists = await uow.customers.exists(command.customer_id)
+            products = await uow.products.lock(
+                sort_for_locking([ln.product_id for ln in command.lines])
+            )
+            plan = plan_order(command, customer_exists, products)
+            await uow.products.apply(sorted((ln.product_id, -ln.quantity) for ln in plan.lines))
+            order = await uow.orders.add(plan)
+            await uow.movements.add(
+                [
+                    Movement(ln.product_id, -ln.quantity, "order", order_id=order.id)
+                    for ln in plan.lines
+                ]
+            )
+            order = replace(order, invoice=await uow.invoices.issue(order))
+            await uow.commit(order)
+        return order
+
+    async def cancel(self, tenant_id: UUID, order_id: UUID) -> Order:
+        async with self._uow(tenant_id) as uow:
+            order = await uow.orders.lock(order_id)
+            if order is None:
+                raise NotFound("order not found")
+            if not ensure_cancellable(order):
+                await uow.commit(order)  # repeating a cancel answers the same order
+                return order
+            now = self._clock.now()
+            restock = sorted((line.product_id, line.quantity) for line in order.lines)
+            await uow.products.lock([pid for pid, _ in restock])
+            await uow.products.apply(restock)
+            await uow.movements.add(
+                [Movement(pid, qty, "cancel", order_id=order.id) for pid, qty in restock]
+            )
+            await uow.orders.mark_cancelled(order.id, now)
+            invoice = order.invoice
+            if invoice is not None:
+                await uow.invoices.set_status(invoice.id, "void", now)
+                invoice = replace(invoice, status="void", voided_at=now)
+            order = replace(order, status="cancelled", cancelled_at=now, invoice=invoice)
+            await uow.commit(order)
+        return order

@@ -1,0 +1,80 @@
+"""Products and stock: reads for everyone, changes for admins only."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.errors import InsufficientStock, InvalidInput, NotFound
+from domain.model.identity import Principal
+from domain.model.paging import Page, PageRequest
+from domain.model.products import Movement, NewProduct, Product, ProductChanges, StockAdjustment
+from domain.ports import ProductReader, UnitOfWorkFactory
+from domain.services.auth import require_admin
+
+
+class ProductService:
+    def __init__(self, reader: ProductReader, uow: UnitOfWorkFactory) -> None:
+        self._reader = reader
+        self._uow = uow
+
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+    ) -> Page[Product]:
+        return await self._reader.list(tenant_id, page, q, low_stock)
+
+    async def get(self, tenant_id: UUID, product_id: UUID) -> Product:
+        product = await self._reader.get(tenant_id, product_id)
+        if product is None:
+            raise NotFound("product not found")
+        return product
+
+    async def create(self, principal: Principal, new: NewProduct) -> Product:
+        require_admin(principal)
+        async with self._uow(principal.tenant_id) as uow:
+            product = await uow.products.add(new)
+            if new.stock:
+                await uow.movements.add(
+                    [Movement(product.id, new.stock, "adjustment", note="initial stock")]
+                )
+            await uow.commit(product)
+        return product
+
+    async def update(
+        self, principal: Principal, product_id: UUID, changes: ProductChanges
+    ) -> Product:
+        require_admin(principal)
+        if changes.is_empty():
+            raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
+        async with self._uow(principal.tenant_id) as uow:
+            product = await uow.products.update(product_id, changes)
+            if product is None:
+                raise NotFound("product not found")
+            await uow.commit(product)
+        return product
+
+    async def adjust_stock(
+        self, principal: Principal, product_id: UUID, delta: int, note: str | None
+    ) -> StockAdjustment:
+        require_admin(principal)
+        if delta == 0:
+            raise InvalidInput("delta must not be zero", {"delta": ["must not be zero"]})
+        async with self._uow(principal.tenant_id) as uow:
+            locked = await uow.products.lock([product_id])
+            product = locked.get(product_id)
+            if product is None:
+                raise NotFound("product not found")
+            if product.stock + delta < 0:
+                raise InsufficientStock(
+                    [
+                        {
+                            "product_id": str(product_id),
+                            "requested": -delta,
+                            "available": product.stock,
+                        }
+                    ]
+                )
+            await uow.products.apply([(product_id, delta)])
+            await uow.movements.add([Movement(product_id, delta, "adjustment", note=note)])
+            adjustment = StockAdjustment(product_id, delta, product.stock + delta, note)
+            await uow.commit(adjustment)
+        return adjustment
