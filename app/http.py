@@ -52,6 +52,13 @@ async def read_json(request: web.Request, schema: Schema) -> Any:
 
 
 def load(schema: Schema, data: Any) -> Any:
+    nul = _nul_paths(data, "")
+    if nul:
+        # PostgreSQL text cannot hold NUL; refuse it here, where every input passes, with the
+        # field named, rather than let the driver fail deep down.
+        raise InvalidInput(
+            "text must not contain NUL characters", {p: ["contains a NUL character"] for p in nul}
+        )
     try:
         return schema.load(data)
     except ValidationError as exc:
@@ -61,3 +68,21 @@ def load(schema: Schema, data: Any) -> Any:
 def _errors(exc: ValidationError) -> dict[str, Any]:
     messages = exc.messages
     return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
+def _nul_paths(data: Any, path: str) -> list[str]:
+    if isinstance(data, str):
+        return [path or "_schema"] if "\x00" in data else []
+    if isinstance(data, dict):
+        found = []
+        for key, value in data.items():
+            child = f"{path}.{key}" if path else str(key)
+            found += [child] if "\x00" in str(key) else _nul_paths(value, child)
+        return found
+    if isinstance(data, list):
+        return [
+            p
+            for i, item in enumerate(data)
+            for p in _nul_paths(item, f"{path}.{i}" if path else str(i))
+        ]
+    return []

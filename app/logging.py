@@ -13,20 +13,27 @@ from typing import Any
 import orjson
 import structlog
 
-# Keys whose values are never written, wherever they appear in an event.
+# Keys whose values are never written, at any depth of an event, whatever their case.
 _SECRET_KEYS = frozenset(
     {"password", "token", "authorization", "cookie", "api_key", "key", "secret"}
 )
 
 
 def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    for key in _SECRET_KEYS.intersection(event):
-        event[key] = "[redacted]"
-    return event
+    return {k: _redact(k, v) for k, v in event.items()}
+
+
+def _redact(key: str, value: Any) -> Any:
+    if key.lower() in _SECRET_KEYS:
+        return "[redacted]"
+    if isinstance(value, dict):
+        return {k: _redact(str(k), v) for k, v in value.items()}
+    return value
 
 
 def _orjson_dumps(obj: Any, default: Any = None) -> str:
-    return orjson.dumps(obj, default=default or str).decode()
+    # str() for what orjson does not know (Decimal stays "1.10", not "Decimal('1.10')").
+    return orjson.dumps(obj, default=str).decode()
 
 
 def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
