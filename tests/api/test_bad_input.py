@@ -152,10 +152,8 @@ async def test_login_without_email_or_password_is_422_naming_both(client, tenant
     assert set(problem["errors"]) == {"email", "password"}
 
 
-# APP BUG (fails until fixed): PostgreSQL text cannot hold NUL, and psycopg2 refuses such a
-# parameter with a plain ValueError before sending it. Nothing turns that into a domain error,
-# so any string field carrying "\u0000" is a 500 with an error-level traceback in the log
-# (on the public login route too, so anyone can cause it). It is bad input: expect a 422.
+# PostgreSQL text cannot hold NUL and psycopg2 refuses it with a plain ValueError: without the
+# check in app.http.load this was a 500 with a traceback, on the public login route too.
 @pytest.mark.parametrize(
     ("method", "path", "body", "field"),
     [
@@ -179,7 +177,7 @@ async def test_a_nul_character_in_a_string_field_is_422_not_500(
 
 
 async def test_a_nul_character_in_the_search_query_is_422_not_500(client, headers):
-    # APP BUG (fails until fixed): the same NUL problem as above, through ?q= on the list.
+    # The same NUL check, through ?q= on the list.
     resp = await client.get(CUSTOMERS, params={"q": "a\x00b"}, headers=headers)
     problem = await assert_problem(resp, 422, "validation-error")
     assert set(problem["errors"]) == {"q"}
