@@ -37,6 +37,9 @@ class Config:
     password_workers: int = 2
     shutdown_timeout: float = 10.0
     low_stock_threshold: int = 5
+    login_per_email_per_minute: float = 10.0
+    login_per_address_per_minute: float = 60.0
+    login_burst: int = 10
 
 
 def _int(name: str, raw: str) -> int:
@@ -101,6 +104,13 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
         shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
         low_stock_threshold=get("LOW_STOCK_THRESHOLD", _int, defaults.low_stock_threshold),
+        login_per_email_per_minute=get(
+            "LOGIN_RATE_PER_EMAIL", _float, defaults.login_per_email_per_minute
+        ),
+        login_per_address_per_minute=get(
+            "LOGIN_RATE_PER_ADDRESS", _float, defaults.login_per_address_per_minute
+        ),
+        login_burst=get("LOGIN_BURST", _int, defaults.login_burst),
     )
     _validate(config)
     return config
@@ -125,6 +135,9 @@ def _validate(c: Config) -> None:
         (c.password_workers >= 1, "PASSWORD_WORKERS must be at least 1"),
         (c.shutdown_timeout >= 0, "SHUTDOWN_TIMEOUT must not be negative"),
         (c.low_stock_threshold >= 0, "LOW_STOCK_THRESHOLD must not be negative"),
+        (c.login_per_email_per_minute > 0, "LOGIN_RATE_PER_EMAIL must be positive"),
+        (c.login_per_address_per_minute > 0, "LOGIN_RATE_PER_ADDRESS must be positive"),
+        (c.login_burst >= 1, "LOGIN_BURST must be at least 1"),
     ]
     for ok, message in checks:
         if not ok:

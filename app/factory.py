@@ -13,8 +13,19 @@ from prometheus_client import CollectorRegistry
 
 from app import middlewares
 from app.config import Config
-from app.keys import CONFIG, DATABASE, SERVICES
-from app.routes import setup_routes
+from app.keys import (
+    CONFIG,
+    DATABASE,
+    HTTP_METRICS,
+    LOGIN_LIMITER,
+    METRICS_REGISTRY,
+    OPENAPI_DOC,
+    SERVICES,
+)
+from app.metrics import HttpMetrics, measure
+from app.openapi import build_openapi
+from app.ratelimit import LoginLimiter, TokenBuckets
+from app.routes import ROUTES, setup_routes
 from app.services import Services
 from domain.services.auth import AuthService
 from domain.services.customers import CustomerService
@@ -40,7 +51,6 @@ from infrastructure.repositories.products import ProductReadRepository
 from infrastructure.security.passwords import Argon2Hasher
 
 log = structlog.get_logger(__name__)
-METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
 
 
 async def create_app(config: Config) -> web.Application:
@@ -66,6 +76,7 @@ async def create_app(config: Config) -> web.Application:
         client_max_size=config.max_body_bytes,
         middlewares=[
             middlewares.request_context,
+            measure,
             middlewares.errors,
             middlewares.tenant,
             middlewares.authenticate,
@@ -75,6 +86,12 @@ async def create_app(config: Config) -> web.Application:
     app[DATABASE] = db
     app[SERVICES] = services
     app[METRICS_REGISTRY] = registry
+    app[HTTP_METRICS] = HttpMetrics(registry)
+    app[LOGIN_LIMITER] = LoginLimiter(
+        TokenBuckets(config.login_per_email_per_minute, config.login_burst),
+        TokenBuckets(config.login_per_address_per_minute, config.login_burst * 3),
+    )
+    app[OPENAPI_DOC] = build_openapi(ROUTES)
     setup_routes(app)
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:

@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from app.config import Config
+    from app.metrics import HttpMetrics
+    from app.ratelimit import LoginLimiter
     from app.services import Services
     from domain.model.identity import Principal, Tenant
     from infrastructure.db.pool import Database
@@ -15,6 +19,10 @@ if TYPE_CHECKING:
 CONFIG: web.AppKey[Config] = web.AppKey("config")
 SERVICES: web.AppKey[Services] = web.AppKey("services")
 DATABASE: web.AppKey[Database] = web.AppKey("database")
+METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
+HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
+LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
+OPENAPI_DOC: web.AppKey[bytes] = web.AppKey("openapi_doc")
 
 TENANT: web.RequestKey[Tenant] = web.RequestKey("tenant")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from app.ratelimit import RateLimited
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
@@ -31,6 +32,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
         "idempotency-key-reused",
         "Idempotency-Key reused with another request",
     ),
+    RateLimited: (429, "rate-limited", "Too many requests"),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
     infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
@@ -87,6 +89,8 @@ def _detail(exc: Exception) -> str:
 
 def _headers(exc: Exception) -> dict[str, str] | None:
     if isinstance(exc, infra.DatabaseUnavailable):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, RateLimited):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, idempotency.InFlight):
         return {"Retry-After": "1"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.http import json_response, read_json
-from app.keys import CONFIG, PRINCIPAL, SERVICES, TENANT
+from app.keys import CONFIG, LOGIN_LIMITER, PRINCIPAL, SERVICES, TENANT
 from app.middlewares import SESSION_COOKIE
 from app.schemas.auth import LoginRequest
 
@@ -14,6 +14,7 @@ _login = LoginRequest()
 
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request, _login)
+    request.app[LOGIN_LIMITER].check(request[TENANT].slug, body["email"], request.remote)
     result = await request.app[SERVICES].auth.login(
         request[TENANT].id, body["email"], body["password"]
     )

@@ -25,6 +25,7 @@ class LoginResponse(Schema):
 
 class PrincipalOut(Schema):
     tenant_id = fields.UUID()
+    tenant = fields.String()
     role = fields.String()
     user_id = fields.UUID(allow_none=True)
     api_key_id = fields.UUID(allow_none=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields
 
 from domain.model.money import CENT, MAX_PRICE
 
@@ -20,7 +20,11 @@ class StrictInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def _two_places(value: Decimal) -> None:
+def _money_rules(value: Decimal) -> None:
+    # A plain function, not validate.Range: the OpenAPI document describes money as a string,
+    # and a numeric minimum on a string would make the document invalid.
+    if value < 0 or value > MAX_PRICE:
+        raise ValidationError(f"must be between 0 and {MAX_PRICE}")
     if value != value.quantize(CENT):
         raise ValidationError("at most two decimal places")
 
@@ -32,7 +36,7 @@ class Money(fields.Decimal):
         super().__init__(
             as_string=True,
             allow_nan=False,
-            validate=[validate.Range(Decimal(0), MAX_PRICE), _two_places],
+            validate=_money_rules,
             metadata={"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "12.50"},
             **kwargs,
         )

@@ -1,0 +1,68 @@
+"""In-process token buckets for login attempts (per tenant+email and per client address).
+
+In process on purpose: it needs no round trip and no shared store; with N workers an attacker
+gets N times the rate, which the defaults allow for. Buckets are dropped once full again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many attempts")
+        self.retry_after = retry_after
+        self.detail = f"too many login attempts; retry in {retry_after} s"
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(burst)
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[Hashable, _Bucket] = {}
+
+    def take(self, key: Hashable) -> None:
+        """Spend one token or raise RateLimited with the seconds until one is back."""
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self._max_keys:
+                self._prune(now)
+            bucket = self._buckets[key] = _Bucket(self._burst, now)
+        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
+        bucket.updated = now
+        if bucket.tokens < 1:
+            raise RateLimited(max(1, math.ceil((1 - bucket.tokens) / self._rate)))
+        bucket.tokens -= 1
+
+    def _prune(self, now: float) -> None:
+        full_after = self._burst / self._rate
+        self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full_after}
+
+
+class LoginLimiter:
+    def __init__(self, per_email: TokenBuckets, per_address: TokenBuckets) -> None:
+        self._per_email = per_email
+        self._per_address = per_address
+
+    def check(self, tenant_slug: str, email: str, address: str | None) -> None:
+        self._per_address.take(address or "unknown")
+        self._per_email.take((tenant_slug, email.strip().lower()))
