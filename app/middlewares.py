@@ -19,6 +19,7 @@ from app import problems
 from app.http import BadRequest, UnsupportedMediaType
 from app.keys import CONFIG, PRINCIPAL, REQUEST_ID, SERVICES, TENANT
 from domain.errors import AuthenticationFailed, UnknownTenant
+from domain.model.tokens import looks_like_token
 from infrastructure.db.stats import begin_request
 
 log = structlog.get_logger("app.request")
@@ -133,10 +134,18 @@ def _needs_tenant(request: web.Request) -> bool:
     return request.match_info.http_exception is None and request.path.startswith("/api/")
 
 
+def _needs_auth(request: web.Request) -> bool:
+    return _needs_tenant(request) and request.match_info.route.name not in PUBLIC_ROUTES
+
+
 @web.middleware
 async def tenant(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not _needs_tenant(request):
         return await handler(request)
+    if _needs_auth(request) and not looks_like_token(bearer_token(request) or ""):
+        # A request without a plausible token is refused before it costs any round trip,
+        # even the tenant lookup of a cold cache.
+        raise AuthenticationFailed()
     slug = tenant_slug(request)
     if not slug or not _SLUG.match(slug):
         raise UnknownTenant("no tenant given: send X-Tenant or use a tenant host name")
@@ -158,11 +167,9 @@ def bearer_token(request: web.Request) -> str | None:
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not _needs_tenant(request) or request.match_info.route.name in PUBLIC_ROUTES:
+    if not _needs_auth(request):
         return await handler(request)
-    token = bearer_token(request)
-    if not token:
-        raise AuthenticationFailed()
+    token = bearer_token(request) or ""
     principal = await request.app[SERVICES].auth.authenticate(request[TENANT].id, token)
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(principal=principal.subject)

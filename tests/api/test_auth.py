@@ -125,9 +125,19 @@ async def test_revoked_api_key_is_401(client, tenant, seeder):
 
 
 async def test_unknown_tenant_is_404_problem(client):
-    resp = await client.get("/api/sales/auth/me", headers={"X-Tenant": "no-such-tenant"})
+    headers = {"X-Tenant": "no-such-tenant", "Authorization": "Bearer " + "t" * 43}
+    resp = await client.get("/api/sales/auth/me", headers=headers)
     assert resp.status == 404
     assert (await resp.json())["type"].endswith("/unknown-tenant")
+    login = await client.post(
+        "/api/sales/auth/login", json={"email": "a@b.test", "password": "x"}, headers=headers
+    )
+    assert login.status == 404
+
+
+async def test_no_token_is_401_before_the_tenant_is_even_looked_up(client):
+    resp = await client.get("/api/sales/auth/me", headers={"X-Tenant": "no-such-tenant"})
+    assert resp.status == 401
 
 
 async def test_tenant_from_host_under_base_domain(make_client, tenant, seeder):

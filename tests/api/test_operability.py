@@ -1,0 +1,168 @@
+"""Metrics, Server-Timing, requests that need no database, login rate limits, OpenAPI in step."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from contextlib import AsyncExitStack
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from app.keys import DATABASE
+from app.routes import ROUTES
+from tests.conftest import assert_pool_idle, auth_headers
+from tests.support.seeder import PASSWORD
+
+
+async def scrape(client) -> dict[tuple[str, tuple], float]:
+    text = await (await client.get("/metrics")).text()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def value(samples, name, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def test_metrics_count_a_scripted_sequence_of_requests(client, tenant, seeder):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    customer = seeder.customer(tenant)
+    for _ in range(3):
+        assert (await client.get("/api/sales/customers", headers=headers)).status == 200
+    assert (await client.get(f"/api/sales/customers/{customer}", headers=headers)).status == 200
+    assert (
+        await client.get("/api/sales/customers", headers={"X-Tenant": tenant.slug})
+    ).status == 401
+    created = await client.post(
+        "/api/sales/customers", json={"name": "M", "email": "m@metrics.test"}, headers=headers
+    )
+    assert created.status == 201
+
+    m = await scrape(client)
+    route = "/api/sales/customers"
+    assert value(m, "http_requests_total", method="GET", route=route, status="200") == 3
+    assert value(m, "http_requests_total", method="GET", route=route, status="401") == 1
+    assert value(m, "http_requests_total", method="GET", route=route + "/{id}", status="200") == 1
+    assert value(m, "http_requests_total", method="POST", route=route, status="201") == 1
+    assert value(m, "http_request_duration_seconds_count", method="GET", route=route) == 4
+    # One tenant lookup (then cached), auth + read for each of 4 reads, auth for the create;
+    # the create's unit of work: begin, insert, commit.
+    assert value(m, "db_round_trips_total", kind="read") == 1 + 4 * 2 + 1
+    assert value(m, "db_round_trips_total", kind="command") == 3
+    assert value(m, "db_connection_hold_seconds_count", kind="read") == 10
+    assert value(m, "db_connection_hold_seconds_count", kind="command") == 1
+    assert value(m, "uow_commits_total") == 1
+    assert value(m, "db_pool_in_use") == 0
+    assert value(m, "db_pool_max") == 5
+    assert value(m, "db_pool_timeouts_total") == 0
+    assert not any(name == "http_requests_total" and "tenant" in dict(lbl) for name, lbl in m)
+
+
+async def test_every_response_has_server_timing_and_request_id(client, tenant, seeder):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    resp = await client.get("/api/sales/customers", headers=headers)
+    timing = resp.headers["Server-Timing"]
+    assert re.search(r"db;dur=\d+\.\d+", timing) and re.search(r"pool;dur=\d+\.\d+", timing)
+    assert float(re.search(r"db;dur=(\d+\.\d+)", timing).group(1)) > 0
+    health = await client.get("/healthz")
+    assert "db;dur=0.00" in health.headers["Server-Timing"]
+
+
+async def test_requests_that_need_no_database_answer_while_every_connection_is_held(
+    make_client, tenant
+):
+    client = await make_client(db_pool_max=2, db_pool_acquire_timeout=5.0)
+    db = client.app[DATABASE]
+    async with AsyncExitStack() as held:
+        for _ in range(2):
+            await held.enter_async_context(db.connection("test"))
+        checks = [
+            client.get("/healthz"),
+            client.get("/metrics"),
+            client.get("/openapi.json"),
+            client.get("/no/such/route"),
+            client.put("/api/sales/customers", headers={"X-Tenant": tenant.slug}),
+            client.get("/api/sales/customers/not-a-uuid", headers={"X-Tenant": tenant.slug}),
+            # Malformed tokens are refused before any lookup.
+            client.get(
+                "/api/sales/auth/me",
+                headers={"X-Tenant": tenant.slug, "Authorization": "Bearer x"},
+            ),
+        ]
+        # Far below the 5 s acquire timeout: none of them waited for a connection.
+        responses = await asyncio.wait_for(asyncio.gather(*checks), timeout=2.0)
+        assert [r.status for r in responses] == [200, 200, 200, 404, 405, 404, 401]
+        assert db.metrics.acquire_wait._sum.get() == 0 or db.waiting == 0
+
+
+async def test_login_is_rate_limited_per_email_with_retry_after(make_client, tenant):
+    client = await make_client(login_burst=3, login_per_email_per_minute=1)
+    email = tenant.users["admin"].email
+    body = {"email": email, "password": "wrong"}
+    statuses = []
+    for _ in range(4):
+        resp = await client.post(
+            "/api/sales/auth/login", json=body, headers={"X-Tenant": tenant.slug}
+        )
+        statuses.append(resp.status)
+    assert statuses == [401, 401, 401, 429]
+    assert int(resp.headers["Retry-After"]) >= 1
+    assert (await resp.json())["type"].endswith("/rate-limited")
+    # The right password is refused too while the bucket is empty: no oracle for attackers.
+    good = {"email": email, "password": PASSWORD}
+    resp = await client.post("/api/sales/auth/login", json=good, headers={"X-Tenant": tenant.slug})
+    assert resp.status == 429
+    # Another user from the same tenant is not affected by this email's bucket.
+    other = {"email": tenant.users["sales"].email, "password": PASSWORD}
+    resp = await client.post("/api/sales/auth/login", json=other, headers={"X-Tenant": tenant.slug})
+    assert resp.status == 200
+
+
+async def test_openapi_documents_every_route_and_only_those(client):
+    doc = await (await client.get("/openapi.json")).json()
+    assert doc["openapi"].startswith("3.1")
+    documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+    served = set()
+    for resource in client.app.router.resources():
+        info = resource.get_info()
+        path = info.get("path") or re.sub(r"\{id:[^}]*\}\}?", "{id}", info.get("formatter", ""))
+        for route in resource:
+            served.add((route.method, path))
+    assert served == documented
+    assert {(r.method, r.path) for r in ROUTES} == documented
+
+
+async def test_openapi_describes_auth_headers_and_problems(client):
+    doc = await (await client.get("/openapi.json")).json()
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "session"}
+    place = doc["paths"]["/api/sales/orders"]["post"]
+    names = {p["name"] for p in place["parameters"]}
+    assert {"X-Tenant", "X-Request-ID", "Idempotency-Key"} <= names
+    assert set(place["responses"]) >= {
+        "201",
+        "400",
+        "401",
+        "404",
+        "409",
+        "413",
+        "415",
+        "422",
+        "503",
+    }
+    problem = place["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}
+    assert json.dumps(doc).count("Idempotency-Key") >= 6  # every state-changing POST
+
+
+async def test_pool_gauges_return_to_zero_after_a_burst(client, tenant, seeder):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    await asyncio.gather(*(client.get("/api/sales/customers", headers=headers) for _ in range(40)))
+    m = await scrape(client)
+    assert value(m, "db_pool_in_use") == 0
+    assert value(m, "db_pool_waiting") == 0
+    assert value(m, "db_pool_size") == value(m, "db_pool_available")
+    assert_pool_idle(client)
