@@ -81,7 +81,7 @@ class Database:
         raw = await self._acquire()
         held_from = time.perf_counter()
         self.in_use += 1
-        self._publish_gauges()
+        self.publish_gauges()
         try:
             yield Connection(self, raw, kind)
         finally:
@@ -92,7 +92,7 @@ class Database:
             self.in_use -= 1
             held = time.perf_counter() - held_from
             self.metrics.hold.labels(kind).observe(held)
-            self._publish_gauges()
+            self.publish_gauges()
             stats = current_stats.get()
             if stats is not None:
                 stats.hold_s += held
@@ -140,7 +140,7 @@ class Database:
             return DatabaseUnavailable()
         return exc
 
-    def _publish_gauges(self) -> None:
+    def publish_gauges(self) -> None:
         m = self.metrics
         m.pool_size.set(self.pool.size)
         m.pool_in_use.set(self.in_use)
