@@ -41,8 +41,9 @@ _HEADER_PARAMS = {
         "name": "X-Request-ID",
         "in": "header",
         "required": False,
-        "description": "Echoed back; generated when absent or malformed",
-        "schema": {"type": "string", "maxLength": 128},
+        # Any value is accepted: one that is not 1-128 of [A-Za-z0-9._:-] is replaced, not refused.
+        "description": "Echoed back when it is 1-128 of [A-Za-z0-9._:-]; otherwise a new id is generated",
+        "schema": {"type": "string"},
     },
     "idempotency_key": {
         "name": "Idempotency-Key",

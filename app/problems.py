@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import psycopg2
 from aiohttp import web
 
 from app.ratelimit import RateLimited
@@ -37,6 +38,8 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
     infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
     infra.DatabaseUnavailable: (503, "database-unavailable", "Database unavailable"),
+    # A value the schema let through but PostgreSQL cannot represent: still bad input.
+    psycopg2.DataError: (422, "invalid-value", "Value out of range"),
 }
 
 
@@ -59,7 +62,8 @@ def problem(
     }
     return web.Response(
         status=status,
-        body=orjson.dumps(body, default=str),
+        # Validation messages of list items are keyed by index: allow non-str keys.
+        body=orjson.dumps(body, default=str, option=orjson.OPT_NON_STR_KEYS),
         content_type=CONTENT_TYPE,
         headers=headers,
     )
@@ -84,6 +88,8 @@ _DETAILS: dict[type[Exception], str] = {
 
 
 def _detail(exc: Exception) -> str:
+    if isinstance(exc, psycopg2.DataError):
+        return "a value is out of the range the database can store"
     return _DETAILS.get(type(exc)) or str(getattr(exc, "detail", None) or exc)
 
 

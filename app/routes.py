@@ -71,7 +71,7 @@ ROUTES: tuple[Route, ...] = (
         "Log in; sets the session cookie",
         response=auth_s.LoginResponse,
         body=auth_s.LoginRequest,
-        errors=(429,),
+        errors=(401, 429),
         login=True,
     ),
     _api("POST", "/auth/logout", auth.logout, "auth.logout", "Revoke the current session", ok=204),

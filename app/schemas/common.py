@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 
 class PageQuery(Schema):
@@ -11,9 +11,15 @@ class PageQuery(Schema):
 
 
 class Problem(Schema):
+    """RFC 9457 problem details; problem types may add members (extensions), so it is open."""
+
+    class Meta:
+        unknown = INCLUDE
+
     type = fields.String(required=True)
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String()
     request_id = fields.String()
     errors = fields.Dict()
+    shortages = fields.List(fields.Dict())

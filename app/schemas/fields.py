@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +31,7 @@ def _money_rules(value: Decimal) -> None:
 
 
 class Money(fields.Decimal):
-    """Accepts "12.50" (preferred) or 12.5; always answered as a string."""
+    """Money as a JSON string, "12.50", both ways: a JSON number would pass through a float."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
@@ -42,6 +43,27 @@ class Money(fields.Decimal):
         )
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValidationError("Not a valid number.")
+        if not isinstance(value, str):
+            raise ValidationError('Give money as a string, e.g. "12.50".')
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true and false: 0, 1, "yes" are refused rather than guessed."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        # Checked by type: in a set, 0 == False and 1 == True.
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An aware timestamp, normalised to UTC: PostgreSQL refuses offsets beyond +-15:59."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("out of range") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.schemas.common import PageQuery
-from app.schemas.fields import Money, StrictInteger
+from app.schemas.fields import Money, StrictInteger, UtcDateTime
 from domain.model.orders import MAX_LINES
 
 
@@ -25,8 +25,8 @@ class OrderCreate(Schema):
 class OrderListQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(["placed", "cancelled"]))
     customer_id = fields.UUID(load_default=None)
-    since = fields.AwareDateTime(load_default=None)
-    until = fields.AwareDateTime(load_default=None)
+    since = UtcDateTime(load_default=None)
+    until = UtcDateTime(load_default=None)
 
 
 class InvoiceListQuery(PageQuery):

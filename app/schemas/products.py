@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.schemas.common import PageQuery
-from app.schemas.fields import Money, StrictInteger
+from app.schemas.fields import Money, StrictBoolean, StrictInteger
 
 _sku = validate.Length(1, 64)
 _name = validate.Length(1, 200)
@@ -16,13 +16,13 @@ class ProductCreate(Schema):
     name = fields.String(required=True, validate=_name)
     unit_price = Money(required=True)
     stock = StrictInteger(load_default=0, validate=validate.Range(0, 1_000_000_000))
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
 
 
 class ProductPatch(Schema):
     name = fields.String(validate=_name)
     unit_price = Money()
-    active = fields.Boolean()
+    active = StrictBoolean()
 
 
 class StockAdjustmentRequest(Schema):
