@@ -1,9 +1,16 @@
-"""`python -m app`: read the config, set up logging, serve until SIGINT/SIGTERM."""
+"""`python -m app [--workers N]`: read the config, set up logging, serve until SIGINT/SIGTERM.
+
+With N > 1 this process becomes a small supervisor: it starts N workers that share the port
+through SO_REUSEPORT (the kernel spreads connections), each with its own pool, forwards
+SIGTERM/SIGINT to them and waits for all to finish their in-flight requests.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import subprocess
 import sys
 
 from aiohttp import web
@@ -15,23 +22,48 @@ from app.logging import configure_logging
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Serve the sales API.")
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
     try:
         config = load_config()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print("configuration error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        return _supervise(args.workers)
     configure_logging(config.log_format, config.log_level)
     web.run_app(
         create_app(config),
         host=config.host,
         port=config.port,
-        access_log=None,
+        reuse_port=args.reuse_port or None,
+        access_log=None,  # one structured `request` event per request instead
         shutdown_timeout=config.shutdown_timeout,
         print=None,
         loop=_new_loop(),
     )
     return 0
+
+
+def _supervise(workers: int) -> int:
+    command = [sys.executable, "-m", "app", "--workers", "1", "--reuse-port"]
+    children = [subprocess.Popen(command) for _ in range(workers)]
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [child.wait() for child in children]
+    return max(codes, default=0)
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:

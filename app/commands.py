@@ -23,14 +23,18 @@ HandlerFn = Callable[[web.Request], Awaitable[web.Response]]
 HEADER = "Idempotency-Key"
 
 
-def command(success_status: int) -> Callable[[HandlerFn], HandlerFn]:
+def command(success_status: int, location: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
+    """`location`: name of the route that serves the created resource (by the result's id), so
+    a replay carries the same Location header the handler gave the first answer."""
+
     def wrap(handler: HandlerFn) -> HandlerFn:
         @functools.wraps(handler)
         async def run(request: web.Request) -> web.Response:
             key = request.headers.get(HEADER)
             if key is None:
                 return await run_command(lambda: handler(request), request.app[DATABASE])
-            return await _idempotent(request, handler, key, success_status)
+            locate = _locator(request, location)
+            return await _idempotent(request, handler, key, success_status, locate)
 
         run.idempotent = True  # type: ignore[attr-defined]  # read by the OpenAPI builder
         return run
@@ -38,8 +42,22 @@ def command(success_status: int) -> Callable[[HandlerFn], HandlerFn]:
     return wrap
 
 
+def _locator(request: web.Request, route: str | None) -> Callable[[object], str | None]:
+    def locate(result: object) -> str | None:
+        ident = getattr(result, "id", None)
+        if route is None or ident is None:
+            return None
+        return str(request.app.router[route].url_for(id=str(ident)))
+
+    return locate
+
+
 async def _idempotent(
-    request: web.Request, handler: HandlerFn, key: str, status: int
+    request: web.Request,
+    handler: HandlerFn,
+    key: str,
+    status: int,
+    locate: Callable[[object], str | None],
 ) -> web.Response:
     if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
         raise InvalidInput("bad Idempotency-Key", {HEADER: ["1 to 255 printable ASCII characters"]})
@@ -52,16 +70,16 @@ async def _idempotent(
     fingerprint = hashlib.sha256(
         b"\0".join([request.method.encode(), request.path.encode(), body])
     ).digest()
-    claim = idempotency.IdempotentRequest(key, fingerprint, route, status, json_bytes)
+    claim = idempotency.IdempotentRequest(key, fingerprint, route, status, json_bytes, locate)
     token = idempotency.current.set(claim)
     try:
         return await run_command(lambda: handler(request), request.app[DATABASE])
     except idempotency.Replay as replay:
+        headers = {"Idempotent-Replayed": "true"}
+        if replay.location:
+            headers["Location"] = replay.location
         return web.Response(
-            status=replay.status,
-            body=replay.body,
-            content_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
+            status=replay.status, body=replay.body, content_type="application/json", headers=headers
         )
     finally:
         idempotency.current.reset(token)

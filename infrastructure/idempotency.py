@@ -31,18 +31,19 @@ class IdempotentRequest:
     route: str
     success_status: int
     render: Callable[[object], bytes]
-    # Filled in by the UnitOfWork when it commits: exactly what was stored.
-    stored: tuple[int, bytes] | None = field(default=None)
+    # The Location header a created resource is answered with, so a replay carries it too.
+    locate: Callable[[object], str | None] = field(default=lambda _: None)
 
 
 current: ContextVar[IdempotentRequest | None] = ContextVar("idempotent_request", default=None)
 
 
 class Replay(Exception):
-    def __init__(self, status: int, body: bytes) -> None:
+    def __init__(self, status: int, body: bytes, location: str | None) -> None:
         super().__init__("replay")
         self.status = status
         self.body = body
+        self.location = location
 
 
 class InFlight(Exception):
@@ -56,7 +57,7 @@ class KeyReused(Exception):
 # Looked up in a statement of its own AFTER the lock is held: under READ COMMITTED it then sees
 # a record that the previous holder committed just before releasing the lock.
 _lookup = raw(
-    "select fingerprint, status_code, body from idempotency_keys"
+    "select fingerprint, status_code, body, location from idempotency_keys"
     f" where tenant_id = %(tenant_id)s and key = %(key)s and created_at > now() - interval '{RETENTION}'",
     "idempotency_lookup",
 )
@@ -66,10 +67,12 @@ _lock = raw(
 )
 # An expired record (older than the retention, not yet purged) is replaced.
 _store = raw(
-    "insert into idempotency_keys (tenant_id, key, fingerprint, route, status_code, body, completed_at)"
-    " values (%(tenant_id)s, %(key)s, %(fingerprint)s, %(route)s, %(status)s, %(body)s, now())"
+    "insert into idempotency_keys"
+    " (tenant_id, key, fingerprint, route, status_code, body, location, completed_at)"
+    " values (%(tenant_id)s, %(key)s, %(fingerprint)s, %(route)s, %(status)s, %(body)s, %(location)s, now())"
     " on conflict (tenant_id, key) do update set fingerprint = excluded.fingerprint,"
     " route = excluded.route, status_code = excluded.status_code, body = excluded.body,"
+    " location = excluded.location,"
     " created_at = now(), completed_at = now()"
     f" where idempotency_keys.created_at <= now() - interval '{RETENTION}'",
     "idempotency_store",
@@ -88,10 +91,10 @@ async def check(conn: Connection, tenant_id: UUID, request: IdempotentRequest) -
         raise InFlight()
     rows = await conn.execute(_lookup, params)
     if rows:
-        fingerprint, status, body = rows[0]
+        fingerprint, status, body, location = rows[0]
         if bytes(fingerprint) != request.fingerprint:
             raise KeyReused()
-        raise Replay(status, bytes(body))
+        raise Replay(status, bytes(body), location)
 
 
 async def store(
@@ -108,6 +111,6 @@ async def store(
             "route": request.route,
             "status": request.success_status,
             "body": body,
+            "location": request.locate(result),
         },
     )
-    request.stored = (request.success_status, body)

@@ -36,7 +36,7 @@ async def get_customer(request: web.Request) -> web.Response:
     return json_response(customer)
 
 
-@command(201)
+@command(201, location="customers.get")
 async def create_customer(request: web.Request) -> web.Response:
     body = await read_json(request, _create)
     customer = await request.app[SERVICES].customers.create(request[TENANT].id, NewCustomer(**body))

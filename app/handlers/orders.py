@@ -27,7 +27,7 @@ def _page(query: dict) -> PageRequest:  # type: ignore[type-arg]
     return PageRequest(query["limit"], Keyset.decode(query["cursor"]) if query["cursor"] else None)
 
 
-@command(201)
+@command(201, location="orders.get")
 async def place_order(request: web.Request) -> web.Response:
     body = await read_json(request, _create)
     lines = tuple(LineRequest(ln["product_id"], ln["quantity"]) for ln in body["lines"])

@@ -41,7 +41,7 @@ async def get_product(request: web.Request) -> web.Response:
     return json_response(await request.app[SERVICES].products.get(request[TENANT].id, _id(request)))
 
 
-@command(201)
+@command(201, location="products.get")
 async def create_product(request: web.Request) -> web.Response:
     body = await read_json(request, _create)
     product = await request.app[SERVICES].products.create(request[PRINCIPAL], NewProduct(**body))

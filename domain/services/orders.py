@@ -59,6 +59,11 @@ class OrderService:
             order = await uow.orders.lock(order_id)
             if order is None:
                 raise NotFound("order not found")
+            if order.invoice is not None:
+                # Lock and re-read the invoice in a statement of its own: a payment may have
+                # committed while we waited for the order lock, and the order statement's
+                # snapshot would not show it (cancel would void a paid invoice).
+                order = replace(order, invoice=await uow.invoices.lock(order.invoice.id))
             if not ensure_cancellable(order):
                 await uow.commit(order)  # repeating a cancel answers the same order
                 return order

@@ -190,6 +190,7 @@ idempotency_keys = sa.Table(
     sa.Column("route", sa.Text, nullable=False),
     sa.Column("status_code", sa.Integer, nullable=False),
     sa.Column("body", BYTEA, nullable=False),
+    sa.Column("location", sa.Text),
     _ts("created_at"),
     _ts("completed_at"),
     sa.PrimaryKeyConstraint("tenant_id", "key"),

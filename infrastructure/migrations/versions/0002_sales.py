@@ -149,6 +149,7 @@ def upgrade() -> None:
         sa.Column("route", sa.Text, nullable=False),
         sa.Column("status_code", sa.Integer, nullable=False),
         sa.Column("body", BYTEA, nullable=False),
+        sa.Column("location", sa.Text),
         _ts("created_at"),
         _ts("completed_at"),
         sa.PrimaryKeyConstraint("tenant_id", "key"),
