@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from app.config import Config, load_config
 from app.factory import create_app
 from app.keys import DATABASE
+from tests.support.pgbouncer import pgbouncer_binary, running_pgbouncer
 from tests.support.seeder import SeededTenant, Seeder
 
 _REQUIRED = ("DATABASE_URL", "MIGRATION_DATABASE_URL", "ADMIN_DATABASE_URL")
@@ -46,11 +47,51 @@ def other_tenant(seeder: Seeder) -> SeededTenant:
     return seeder.tenant("b")
 
 
+# Modules whose API tests run a second time through PgBouncer in transaction mode
+# (isolation, auth, oversell, idempotency): the service must work there unchanged.
+THROUGH_PGBOUNCER_TOO = frozenset(
+    {
+        "tests.api.test_auth",
+        "tests.api.test_customers",
+        "tests.api.test_orders",
+        "tests.api.test_order_concurrency",
+        "tests.api.test_idempotency",
+    }
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "app_database_url" in metafunc.fixturenames:
+        routes = ["direct"]
+        if metafunc.module.__name__ in THROUGH_PGBOUNCER_TOO:
+            routes.append("pgbouncer")
+        metafunc.parametrize("app_database_url", routes, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def _pgbouncer_url() -> Iterator[str | None]:
+    if pgbouncer_binary() is None:
+        yield None
+        return
+    with running_pgbouncer(os.environ["DATABASE_URL"]) as url:
+        yield url
+
+
 @pytest.fixture
-def config() -> Config:
+def app_database_url(request: pytest.FixtureRequest, _pgbouncer_url: str | None) -> str:
+    """The URL the service under test connects with: straight to PostgreSQL, or via PgBouncer."""
+    if request.param == "direct":
+        return os.environ["DATABASE_URL"]
+    if _pgbouncer_url is None:
+        pytest.skip("pgbouncer binary not found: apt-get install pgbouncer")
+    return _pgbouncer_url
+
+
+@pytest.fixture
+def config(app_database_url: str) -> Config:
     base = load_config(
         {
-            "DATABASE_URL": os.environ["DATABASE_URL"],
+            "DATABASE_URL": app_database_url,
             "MIGRATION_DATABASE_URL": os.environ["MIGRATION_DATABASE_URL"],
             "LOG_LEVEL": "WARNING",
         }

@@ -1,0 +1,97 @@
+"""A real PgBouncer in transaction pooling mode in front of the test database.
+
+Its server pool is deliberately smaller than the app's pool, so server connections really are
+shared between client connections and transactions: anything session-scoped (SET, prepared
+statements, advisory session locks, LISTEN) would leak between tenants here.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+SERVER_POOL_SIZE = 3
+_SEARCH_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+
+
+def pgbouncer_binary() -> str | None:
+    return shutil.which("pgbouncer", path=_SEARCH_PATH)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_pgbouncer(database_url: str) -> Iterator[str]:
+    """Yield `database_url` rewritten to go through a fresh PgBouncer."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        raise RuntimeError("pgbouncer is not installed (Debian package pgbouncer)")
+    url = make_url(database_url)
+    workdir = Path(tempfile.mkdtemp(prefix="sales-pgbouncer-"))
+    port = _free_port()
+    (workdir / "users.txt").write_text(f'"{url.username}" "{url.password or ""}"\n')
+    (workdir / "pgbouncer.ini").write_text(
+        "\n".join(
+            [
+                "[databases]",
+                f"{url.database} = host={url.host or '127.0.0.1'} port={url.port or 5432} dbname={url.database}",
+                "[pgbouncer]",
+                "listen_addr = 127.0.0.1",
+                f"listen_port = {port}",
+                "unix_socket_dir =",
+                "auth_type = trust",
+                f"auth_file = {workdir / 'users.txt'}",
+                "pool_mode = transaction",
+                f"default_pool_size = {SERVER_POOL_SIZE}",
+                "max_client_conn = 1000",
+                f"logfile = {workdir / 'pgbouncer.log'}",
+                f"pidfile = {workdir / 'pgbouncer.pid'}",
+                "",
+            ]
+        )
+    )
+    command = [binary, str(workdir / "pgbouncer.ini")]
+    if os.geteuid() == 0:
+        # PgBouncer refuses to run as root; hand it the directory and drop to 'postgres'.
+        owner = pwd.getpwnam("postgres")
+        for path in [workdir, *workdir.iterdir()]:
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+        command = ["runuser", "-u", "postgres", "--", *command]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, proc)
+        yield url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"pgbouncer exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("pgbouncer did not start listening")
