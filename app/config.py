@@ -31,7 +31,7 @@ class Config:
     tenant_cache_ttl: float = 60.0
     session_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 1024 * 1024
-    log_format: str = "json"
+    log_format: str = "auto"  # json, console, or auto: console on a terminal, else json
     log_level: str = "INFO"
     cookie_secure: bool = False
     password_workers: int = 2
@@ -127,7 +127,7 @@ def _validate(c: Config) -> None:
         (c.request_timeout > 0, "REQUEST_TIMEOUT must be positive"),
         (c.session_ttl_seconds >= 60, "SESSION_TTL must be at least 60 (seconds)"),
         (c.max_body_bytes >= 1024, "MAX_BODY_BYTES must be at least 1024"),
-        (c.log_format in ("json", "console"), "LOG_FORMAT must be json or console"),
+        (c.log_format in ("json", "console", "auto"), "LOG_FORMAT must be json, console or auto"),
         (
             c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",

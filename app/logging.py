@@ -37,7 +37,7 @@ def _orjson_dumps(obj: Any, default: Any = None) -> str:
 
 
 def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
-    console = fmt == "console"
+    console = fmt == "console" or (fmt == "auto" and sys.stdout.isatty())
     renderer: Any = (
         structlog.dev.ConsoleRenderer()
         if console

@@ -1,0 +1,72 @@
+"""Configuration is read once from the environment; a bad value stops the start with one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from app.config import ConfigError, load_config
+
+BASE = {"DATABASE_URL": "postgresql://app@localhost/sales"}
+
+
+def test_defaults_match_the_documented_ones():
+    c = load_config(BASE)
+    assert (c.host, c.port, c.db_pool_max, c.db_pool_acquire_timeout) == (
+        "127.0.0.1",
+        8080,
+        17,
+        5.0,
+    )
+    assert c.max_body_bytes == 1024 * 1024
+    assert c.migration_database_url == BASE["DATABASE_URL"]
+    assert c.log_format == "auto" and c.cookie_secure is False
+
+
+def test_values_are_parsed_from_the_environment():
+    c = load_config(
+        {
+            **BASE,
+            "PORT": "9000",
+            "DB_POOL_MAX": "5",
+            "COOKIE_SECURE": "yes",
+            "BASE_DOMAIN": ".Sales.Test.",
+        }
+    )
+    assert (c.port, c.db_pool_max, c.cookie_secure, c.base_domain) == (9000, 5, True, "sales.test")
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({**BASE, "PORT": "eighty"}, "PORT"),
+        ({**BASE, "PORT": "70000"}, "PORT"),
+        ({**BASE, "DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
+        ({**BASE, "DB_POOL_MIN": "20"}, "DB_POOL_MIN"),
+        ({**BASE, "DB_POOL_ACQUIRE_TIMEOUT": "soon"}, "DB_POOL_ACQUIRE_TIMEOUT"),
+        ({**BASE, "COOKIE_SECURE": "maybe"}, "COOKIE_SECURE"),
+        ({**BASE, "LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({**BASE, "SESSION_TTL": "5"}, "SESSION_TTL"),
+    ],
+)
+def test_an_invalid_value_is_refused_naming_the_variable(env, names):
+    with pytest.raises(ConfigError, match=names):
+        load_config(env)
+
+
+def test_the_process_exits_at_start_with_one_clear_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "app"],
+        env={"DATABASE_URL": BASE["DATABASE_URL"], "PORT": "not-a-port", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: PORT must be an integer, got 'not-a-port'"
+    ]
