@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.cli migrate | seed-demo | create-api-key`."""
+"""Operator commands: `python -m app.cli migrate | seed-demo | create-api-key | purge-idempotency-keys`."""
 
 from __future__ import annotations
 
@@ -60,6 +60,14 @@ async def _create_api_key(slug: str, name: str, role: str) -> int:
     return 0
 
 
+def purge_idempotency_keys(_: argparse.Namespace) -> int:
+    from infrastructure.idempotency import purge_expired
+
+    removed = purge_expired(_owner_url())
+    print(f"purged {removed} idempotency keys older than 24 hours")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--role", choices=["admin", "sales"], default="sales")
     p.set_defaults(func=create_api_key)
+    p = sub.add_parser("purge-idempotency-keys", help="delete idempotency records older than 24 h")
+    p.set_defaults(func=purge_idempotency_keys)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -18,6 +18,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from uuid import UUID
 
+import psycopg2
+
 from infrastructure.db.pool import Connection
 from infrastructure.db.sql import raw
 
@@ -77,10 +79,29 @@ _store = raw(
     f" where idempotency_keys.created_at <= now() - interval '{RETENTION}'",
     "idempotency_store",
 )
-PURGE = raw(
-    f"delete from idempotency_keys where tenant_id = %(tenant_id)s and created_at <= now() - interval '{RETENTION}'",
-    "idempotency_purge",
+_PURGE = (
+    "delete from idempotency_keys where tenant_id = %(tenant_id)s"
+    f" and created_at <= now() - interval '{RETENTION}'"
 )
+
+
+def purge_expired(owner_url: str) -> int:
+    """Delete expired records of every tenant, one short transaction per tenant (RLS is forced
+    on the owner too, so each runs as its tenant). Returns how many were deleted."""
+    removed = 0
+    conn = psycopg2.connect(owner_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("select id from tenants")
+            tenant_ids = [str(row[0]) for row in cur.fetchall()]
+        for tenant_id in tenant_ids:
+            with conn, conn.cursor() as cur:  # `with conn` commits this tenant's transaction
+                cur.execute("select set_config('app.tenant_id', %s, true)", (tenant_id,))
+                cur.execute(_PURGE, {"tenant_id": tenant_id})
+                removed += cur.rowcount
+    finally:
+        conn.close()
+    return removed
 
 
 async def check(conn: Connection, tenant_id: UUID, request: IdempotentRequest) -> None:
