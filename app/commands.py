@@ -42,6 +42,17 @@ def command(success_status: int, location: str | None = None) -> Callable[[Handl
     return wrap
 
 
+def retrying(handler: HandlerFn) -> HandlerFn:
+    """For commands without Idempotency-Key support (PATCH, DELETE, logout): only the retry on
+    serialization failure or deadlock."""
+
+    @functools.wraps(handler)
+    async def run(request: web.Request) -> web.Response:
+        return await run_command(lambda: handler(request), request.app[DATABASE])
+
+    return run
+
+
 def _locator(request: web.Request, route: str | None) -> Callable[[object], str | None]:
     def locate(result: object) -> str | None:
         ident = getattr(result, "id", None)

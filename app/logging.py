@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 import structlog
 
-# Keys whose values are never written, at any depth of an event, whatever their case.
+# Keys whose values are never written, in nested dicts and lists too, whatever their case.
+# (Exception tracebacks are not scrubbed: never put a secret in an exception message.)
 _SECRET_KEYS = frozenset(
     {"password", "token", "authorization", "cookie", "api_key", "key", "secret"}
 )
@@ -28,6 +29,8 @@ def _redact(key: str, value: Any) -> Any:
         return "[redacted]"
     if isinstance(value, dict):
         return {k: _redact(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact("", v) for v in value]
     return value
 
 

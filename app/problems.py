@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 import psycopg2
+import psycopg2.errors
 from aiohttp import web
 
 from app.ratelimit import RateLimited
@@ -38,6 +39,9 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
     infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
     infra.DatabaseUnavailable: (503, "database-unavailable", "Database unavailable"),
+    # Still failing after the command runner's retries: a transient conflict, so retryable.
+    psycopg2.errors.SerializationFailure: (503, "transient-conflict", "Busy, try again"),
+    psycopg2.errors.DeadlockDetected: (503, "transient-conflict", "Busy, try again"),
     # A value the schema let through but PostgreSQL cannot represent: still bad input.
     psycopg2.DataError: (422, "invalid-value", "Value out of range"),
 }
@@ -90,12 +94,16 @@ _DETAILS: dict[type[Exception], str] = {
 def _detail(exc: Exception) -> str:
     if isinstance(exc, psycopg2.DataError):
         return "a value is out of the range the database can store"
+    if isinstance(exc, psycopg2.errors.SerializationFailure | psycopg2.errors.DeadlockDetected):
+        return "the request collided with concurrent changes; retry it"
     return _DETAILS.get(type(exc)) or str(getattr(exc, "detail", None) or exc)
 
 
 def _headers(exc: Exception) -> dict[str, str] | None:
     if isinstance(exc, infra.DatabaseUnavailable):
         return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, psycopg2.errors.SerializationFailure | psycopg2.errors.DeadlockDetected):
+        return {"Retry-After": "1"}
     if isinstance(exc, RateLimited):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, idempotency.InFlight):

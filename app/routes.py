@@ -242,7 +242,7 @@ ROUTES: tuple[Route, ...] = (
         "/dashboard",
         orders.dashboard,
         "dashboard",
-        "Tenant dashboard (two round trips at most)",
+        "Tenant dashboard: one read after authentication",
         response=ord_s.DashboardOut,
     ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from app.commands import retrying
 from app.http import json_response, read_json
 from app.keys import CONFIG, LOGIN_LIMITER, PRINCIPAL, SERVICES, TENANT
 from app.middlewares import SESSION_COOKIE
@@ -38,6 +39,7 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
+@retrying
 async def logout(request: web.Request) -> web.Response:
     await request.app[SERVICES].auth.logout(request[PRINCIPAL])
     response = web.Response(status=204)

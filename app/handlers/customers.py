@@ -6,7 +6,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from app.commands import command
+from app.commands import command, retrying
 from app.http import json_response, load, read_json
 from app.keys import SERVICES, TENANT
 from app.schemas.customers import CustomerCreate, CustomerListQuery, CustomerPatch
@@ -44,6 +44,7 @@ async def create_customer(request: web.Request) -> web.Response:
     return json_response(customer, status=201, headers={"Location": location})
 
 
+@retrying
 async def patch_customer(request: web.Request) -> web.Response:
     body = await read_json(request, _patch)
     changes = CustomerChanges(
@@ -58,6 +59,7 @@ async def patch_customer(request: web.Request) -> web.Response:
     return json_response(customer)
 
 
+@retrying
 async def delete_customer(request: web.Request) -> web.Response:
     await request.app[SERVICES].customers.delete(request[TENANT].id, _id(request))
     return web.Response(status=204)

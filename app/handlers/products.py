@@ -6,7 +6,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from app.commands import command
+from app.commands import command, retrying
 from app.http import json_response, load, read_json
 from app.keys import PRINCIPAL, SERVICES, TENANT
 from app.schemas.products import (
@@ -49,6 +49,7 @@ async def create_product(request: web.Request) -> web.Response:
     return json_response(product, status=201, headers={"Location": location})
 
 
+@retrying
 async def patch_product(request: web.Request) -> web.Response:
     body = await read_json(request, _patch)
     product = await request.app[SERVICES].products.update(

@@ -95,8 +95,12 @@ _delete = sql(
     "customer_delete",
 )
 
+# FOR KEY SHARE: the customer cannot be deleted until the order that names it commits (a
+# delete in between would otherwise fail the order's foreign key late, as a 500).
 _exists = sql(
-    sa.select(customers.c.id).where(_of_tenant, customers.c.id == sa.bindparam("id")),
+    sa.select(customers.c.id)
+    .where(_of_tenant, customers.c.id == sa.bindparam("id"))
+    .with_for_update(key_share=True),
     "customer_exists",
 )
 
