@@ -52,6 +52,15 @@ class Connection:
                 return list(await cur.fetchall()) if cur.description is not None else []
         except psycopg2.Error as exc:
             raise self._db.translate(exc) from exc
+        except asyncio.CancelledError as exc:
+            # aiopg reports a cancelled statement (statement_timeout, 57014) as a
+            # CancelledError of the awaiting task, the driver error as its context. Unless this
+            # task really is being cancelled, it is a query fault like any other.
+            cause = exc.__context__
+            task = asyncio.current_task()
+            if isinstance(cause, psycopg2.Error) and not (task and task.cancelling()):
+                raise self._db.translate(cause) from cause
+            raise
 
     @property
     def broken(self) -> bool:
@@ -112,6 +121,14 @@ class Database:
             raise PoolTimeout() from None
         except (psycopg2.Error, OSError) as exc:
             raise self.translate(exc) from exc
+        except RuntimeError as exc:
+            # aiopg says "no connection" with RuntimeError too: when the pool is closing
+            # (shutdown), and on uvloop after a failed connection attempt, whose poll handle
+            # aiopg leaves behind, so the next attempt that reuses that socket number fails
+            # (aio-libs/aiopg#909). Both are the database being unavailable, not a bug in the
+            # request; the next attempt opens a fresh connection.
+            log.warning("db_unavailable", error=type(exc).__name__, detail=str(exc))
+            raise DatabaseUnavailable() from exc
         finally:
             self.waiting -= 1
             self.metrics.pool_waiting.set(self.waiting)
@@ -155,7 +172,12 @@ class Database:
             return False
 
     async def close(self) -> None:
-        self.pool.close()
+        # At shutdown the server has already let in-flight requests finish and cancelled the
+        # rest, without waiting for them to unwind. aiopg's close() would wait for their
+        # connections to come back, but one released closed (as a cancelled query leaves it)
+        # never wakes that wait: the process would hang. terminate() also closes connections
+        # still checked out; their open transactions roll back server-side.
+        self.pool.terminate()
         await self.pool.wait_closed()
 
 

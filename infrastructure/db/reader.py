@@ -13,11 +13,15 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from infrastructure.db.errors import DatabaseUnavailable
+from infrastructure.db.errors import DatabaseUnavailable, PoolSaturated, PoolTimeout, QueryTimeout
 from infrastructure.db.pool import Database
 from infrastructure.db.sql import Sql
 
 Row = tuple[Any, ...]
+
+# A dry pool or a slow query is not a lost connection: trying again would only double the
+# wait (the client is owed a fast 503) and the load on a database that is already behind.
+_NOT_WORTH_RETRYING = (PoolTimeout, PoolSaturated, QueryTimeout)
 
 _GUARD = (
     "select set_config('app.tenant_id', %(_tenant)s, true),"
@@ -43,13 +47,7 @@ class TenantReader:
             "_tenant": str(tenant_id),
             "_timeout": self._db.statement_timeout,
         }
-        text = _guarded(stmt)
-        try:
-            return await self._once(text, merged)
-        except DatabaseUnavailable:
-            # A read is idempotent: a connection that died under it (database restart,
-            # terminated backend) is discarded by the pool, and one fresh try is safe.
-            return await self._once(text, merged)
+        return await _read(self._db, _guarded(stmt), merged)
 
     async def fetch_one(
         self, tenant_id: UUID, stmt: Sql, params: Mapping[str, Any] | None = None
@@ -57,20 +55,36 @@ class TenantReader:
         rows = await self.fetch_all(tenant_id, stmt, params)
         return rows[0] if rows else None
 
-    async def _once(self, text: str, params: Mapping[str, Any]) -> list[Row]:
-        async with self._db.connection("read") as conn:
-            return await conn.execute(text, params)
-
 
 class GlobalReader:
     """Reads of tables that are not tenant-owned (tenants), still read-only and one trip."""
 
-    _GUARD = "set local transaction_read_only = on; "
+    _GUARD = (
+        "select set_config('statement_timeout', %(_timeout)s, true);"
+        " set local transaction_read_only = on; "
+    )
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def fetch_one(self, stmt: Sql, params: Mapping[str, Any]) -> Row | None:
-        async with self._db.connection("read") as conn:
-            rows = await conn.execute(self._GUARD + stmt.text, params)
+        merged = {**params, "_timeout": self._db.statement_timeout}
+        rows = await _read(self._db, self._GUARD + stmt.text, merged)
         return rows[0] if rows else None
+
+
+async def _read(db: Database, text: str, params: Mapping[str, Any]) -> list[Row]:
+    """Every read runs here, tenant-scoped ones and the tenant lookup alike."""
+    try:
+        return await _once(db, text, params)
+    except _NOT_WORTH_RETRYING:
+        raise
+    except DatabaseUnavailable:
+        # A read is idempotent: a connection that died under it (database restart,
+        # terminated backend) is discarded by the pool, and one fresh try is safe.
+        return await _once(db, text, params)
+
+
+async def _once(db: Database, text: str, params: Mapping[str, Any]) -> list[Row]:
+    async with db.connection("read") as conn:
+        return await conn.execute(text, params)

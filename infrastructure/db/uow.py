@@ -30,9 +30,13 @@ from infrastructure.repositories.products import MovementWriteRepository, Produc
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
+# client_connection_check_interval: if a command is abandoned (request deadline, shutdown) the
+# driver closes the socket, but a backend waiting on a lock would not notice until it gets the
+# lock; with the check it gives up within a second and releases what it holds.
 _BEGIN = (
     "begin; select set_config('app.tenant_id', %(tenant)s, true),"
-    " set_config('statement_timeout', %(timeout)s, true)"
+    " set_config('statement_timeout', %(timeout)s, true),"
+    " set_config('client_connection_check_interval', '1000', true)"
 )
 
 

@@ -54,6 +54,9 @@ def test_every_operation_conforms_to_the_document(seeder, tmp_path):
                 "15",
                 "--seed",
                 "20261127",
+                # Generous: a loaded CI machine must not turn a slow answer into a failure.
+                "--request-timeout",
+                "30",
                 "--workers",
                 "2",
                 "--report-dir",
