@@ -100,7 +100,7 @@ _delete = sql(
 _exists = sql(
     sa.select(customers.c.id)
     .where(_of_tenant, customers.c.id == sa.bindparam("id"))
-    .with_for_update(key_share=True),
+    .with_for_update(read=True, key_share=True),
     "customer_exists",
 )
 
