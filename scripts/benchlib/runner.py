@@ -1,0 +1,93 @@
+"""One benchmark run: warm up, then load for the duration while /metrics and CPU are sampled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchlib import promscrape as prom
+from benchlib import wrk
+from benchlib.options import Options
+from benchlib.procstat import CpuMeter, CpuSources
+from benchlib.service import Service
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    service: Service
+    data: Path  # the Lua data file with tokens and ids
+    cpu: CpuSources  # the service, PostgreSQL, PgBouncer
+    options: Options
+
+
+def run_scenario(target: Target, scenario: str, connections: int) -> dict[str, Any]:
+    o = target.options
+    reads = wrk.Load("read" if scenario == "login-storm" else scenario, connections)
+    if o.warmup:
+        wrk.run([reads], target.service.base_url, o.warmup, o.timeout, target.data)
+    if scenario != "login-storm":
+        record, _ = _measure(target, [reads])
+        return record
+    # The same reads twice: alone, then beside continuous logins (argon2 + a session insert).
+    baseline, _ = _measure(target, [reads])
+    storm, (logins,) = _measure(target, [reads, wrk.Load("login", o.storm_connections, 1)])
+    storm["baseline"] = baseline
+    storm["logins"] = {
+        "connections": o.storm_connections,
+        "per_s": round(logins.ok_per_second, 1),
+        "latency_ms": _rounded(logins.latency_ms),
+        "non_2xx": logins.non_2xx,
+        "timeouts": logins.errors["timeout"],
+    }
+    return storm
+
+
+def _measure(target: Target, loads: list[wrk.Load]) -> tuple[dict[str, Any], list[wrk.WrkResult]]:
+    o, service = target.options, target.service
+    before = prom.scrape_workers(service.base_url, service.workers)
+    meter = CpuMeter(target.cpu)
+    meter.start()
+    main, *others = wrk.run(loads, service.base_url, o.duration, o.timeout, target.data)
+    cpu = meter.percent()
+    after = prom.scrape_workers(service.base_url, service.workers)
+    complete = len(before.keys() & after.keys()) == service.workers
+    return _record(main, prom.delta(before, after), cpu, complete), others
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in values.items()}
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def _record(
+    result: wrk.WrkResult, d: prom.Samples, cpu: dict[str, float], complete: bool
+) -> dict[str, Any]:
+    hold_sum, hold_count, hold_buckets = prom.histogram(d, "db_connection_hold_seconds")
+    wait_sum, wait_count, wait_buckets = prom.histogram(d, "db_pool_acquire_wait_seconds")
+    api = prom.api_requests(d)
+    trips = prom.total(d, "db_round_trips_total")
+    return {
+        "requests_per_s": round(result.per_second, 1),
+        "ok_per_s": round(result.ok_per_second, 1),
+        "requests": result.requests,
+        "latency_ms": _rounded(result.latency_ms),
+        "non_2xx": result.non_2xx,
+        "statuses": result.statuses,
+        "socket_errors": {k: v for k, v in result.errors.items() if k != "timeout"},
+        "timeouts": result.errors["timeout"],
+        "db": {
+            "pool_timeouts": int(prom.total(d, "db_pool_timeouts_total")),
+            "hold_mean_ms": _ms(hold_sum / hold_count) if hold_count else None,
+            "hold_p99_ms": _ms(prom.quantile(0.99, hold_buckets)),
+            "pool_wait_mean_ms": _ms(wait_sum / wait_count) if wait_count else None,
+            "pool_wait_p99_ms": _ms(prom.quantile(0.99, wait_buckets)),
+            "round_trips_per_request": round(trips / api, 3) if api else None,
+            "api_requests": int(api),
+            "metrics_from_every_worker": complete,
+        },
+        "cpu_percent": cpu,
+    }

@@ -1,0 +1,82 @@
+"""scripts/bench end to end, once, for a few seconds on a tiny dataset in a database of its own:
+it runs, reports and writes its JSON. It never asserts a speed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_SEARCH_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+
+
+@pytest.fixture
+def bench_database() -> Iterator[str]:
+    name = f"sales_bench_smoke_{uuid.uuid4().hex[:12]}"
+    yield name
+    conn = psycopg2.connect(os.environ["ADMIN_DATABASE_URL"])
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"drop database if exists {name} with (force)")
+    finally:
+        conn.close()
+
+
+def _bench_env(database: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "SALES_BENCH_DB": database,
+        # scripts/bench provisions with an admin URL; the tests' DATABASE_URL is the app role.
+        "BENCH_ADMIN_URL": os.environ["ADMIN_DATABASE_URL"],
+    }
+    # Provisioning (re)sets the roles' passwords: keep the ones this test run connects with.
+    for variable, url in (
+        ("DB_OWNER_PASSWORD", "MIGRATION_DATABASE_URL"),
+        ("DB_APP_PASSWORD", "DATABASE_URL"),
+    ):
+        password = urlsplit(os.environ[url]).password
+        if password is not None:
+            env[variable] = password
+    return env
+
+
+@pytest.mark.slow
+def test_bench_runs_read_and_mixed_on_a_tiny_dataset_and_writes_its_results(
+    bench_database: str, tmp_path: Path
+) -> None:
+    missing = [tool for tool in ("wrk", "pgbench") if shutil.which(tool, path=_SEARCH_PATH) is None]
+    if missing:
+        pytest.skip(
+            f"scripts/bench needs {' and '.join(missing)} (apt-get install wrk postgresql-client)"
+        )
+    out = tmp_path / "results.json"
+    command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny", "--scenarios", "read,mixed"]
+    command += ["--connections", "10", "--duration", "2", "--warmup", "1", "--workers", "1"]
+    command += ["--out", str(out)]
+
+    done = subprocess.run(
+        command, env=_bench_env(bench_database), capture_output=True, text=True, timeout=150
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    assert results["pgbench"]["tps"] > 0
+    runs = {run["scenario"]: run for run in results["runs"]}
+    assert set(runs) == {"read", "mixed"}
+    for run in runs.values():
+        assert run["requests_per_s"] > 0
+        assert run["vs_pgbench"] > 0
+        assert run["db"]["round_trips_per_request"] > 0
+        assert run["consistency"]["ok"], run["consistency"]
+    assert results["complete"] and results["consistency"]["ok"]
+    assert "read" in done.stdout and "mixed" in done.stdout  # the table was printed
