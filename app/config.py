@@ -34,7 +34,8 @@ class Config:
     log_format: str = "auto"  # json, console, or auto: console on a terminal, else json
     log_level: str = "INFO"
     cookie_secure: bool = False
-    password_workers: int = 2
+    # One argon2 thread: a login storm then takes at most one core of two, not the machine.
+    password_workers: int = 1
     shutdown_timeout: float = 10.0
     low_stock_threshold: int = 5
     login_per_email_per_minute: float = 10.0

@@ -89,6 +89,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return problems.problem(
             415, "unsupported-media-type", "Unsupported media type", str(exc), request_id
         )
+    except ConnectionResetError:
+        # The client went away while we read its body: nothing to answer, nothing went wrong
+        # on our side, and nothing was written (commands read the body before the UoW opens).
+        log.info("client_disconnected")
+        return problems.problem(
+            400,
+            "client-disconnected",
+            "Client disconnected",
+            "the client closed the connection",
+            request_id,
+        )
     except TimeoutError:
         log.warning("request_timeout")
         return problems.problem(
