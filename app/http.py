@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import orjson
 from aiohttp import web
 from marshmallow import Schema, ValidationError
 
 from domain.errors import InvalidInput
+from domain.model.paging import Keyset, PageRequest
 
 
 class BadRequest(Exception):
@@ -86,3 +88,14 @@ def _nul_paths(data: Any, path: str) -> list[str]:
             for p in _nul_paths(item, f"{path}.{i}" if path else str(i))
         ]
     return []
+
+
+def path_id(request: web.Request) -> UUID:
+    """The `{id}` of the route; the router's pattern already guarantees a UUID."""
+    return UUID(request.match_info["id"])
+
+
+def page_request(query: dict[str, Any]) -> PageRequest:
+    """`limit` and the opaque `cursor` of a loaded list query."""
+    cursor = query["cursor"]
+    return PageRequest(query["limit"], Keyset.decode(cursor) if cursor else None)

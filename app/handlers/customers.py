@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aiohttp import web
 
 from app.commands import command, retrying
-from app.http import json_response, load, read_json
+from app.http import json_response, load, page_request, path_id, read_json
 from app.keys import SERVICES, TENANT
 from app.schemas.customers import CustomerCreate, CustomerListQuery, CustomerPatch
 from domain.model.customers import CustomerChanges, NewCustomer
-from domain.model.paging import Keyset, PageRequest
 
 _create = CustomerCreate()
 _patch = CustomerPatch()
 _list_query = CustomerListQuery(unknown="exclude")
 
 
-def _id(request: web.Request) -> UUID:
-    return UUID(request.match_info["id"])
-
-
 async def list_customers(request: web.Request) -> web.Response:
     query = load(_list_query, dict(request.query))
-    after = Keyset.decode(query["cursor"]) if query["cursor"] else None
     page = await request.app[SERVICES].customers.list(
-        request[TENANT].id, PageRequest(query["limit"], after), query["q"]
+        request[TENANT].id, page_request(query), query["q"]
     )
     return json_response(page)
 
 
 async def get_customer(request: web.Request) -> web.Response:
-    customer = await request.app[SERVICES].customers.get(request[TENANT].id, _id(request))
+    customer = await request.app[SERVICES].customers.get(request[TENANT].id, path_id(request))
     return json_response(customer)
 
 
@@ -54,12 +46,12 @@ async def patch_customer(request: web.Request) -> web.Response:
         clear_phone="phone" in body and body["phone"] is None,
     )
     customer = await request.app[SERVICES].customers.update(
-        request[TENANT].id, _id(request), changes
+        request[TENANT].id, path_id(request), changes
     )
     return json_response(customer)
 
 
 @retrying
 async def delete_customer(request: web.Request) -> web.Response:
-    await request.app[SERVICES].customers.delete(request[TENANT].id, _id(request))
+    await request.app[SERVICES].customers.delete(request[TENANT].id, path_id(request))
     return web.Response(status=204)

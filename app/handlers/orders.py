@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aiohttp import web
 
 from app.commands import command
-from app.http import json_response, load, read_json
+from app.http import json_response, load, page_request, path_id, read_json
 from app.keys import SERVICES, TENANT
 from app.schemas.orders import InvoiceListQuery, OrderCreate, OrderListQuery
 from domain.model.orders import LineRequest, PlaceOrder
-from domain.model.paging import Keyset, PageRequest
 from domain.ports import OrderFilter
 
 _create = OrderCreate()
 _order_query = OrderListQuery(unknown="exclude")
 _invoice_query = InvoiceListQuery(unknown="exclude")
-
-
-def _id(request: web.Request) -> UUID:
-    return UUID(request.match_info["id"])
-
-
-def _page(query: dict) -> PageRequest:  # type: ignore[type-arg]
-    return PageRequest(query["limit"], Keyset.decode(query["cursor"]) if query["cursor"] else None)
 
 
 @command(201, location="orders.get")
@@ -41,34 +30,42 @@ async def place_order(request: web.Request) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     q = load(_order_query, dict(request.query))
     where = OrderFilter(q["status"], q["customer_id"], q["since"], q["until"])
-    page = await request.app[SERVICES].orders.list(request[TENANT].id, _page(q), where)
+    page = await request.app[SERVICES].orders.list(request[TENANT].id, page_request(q), where)
     return json_response(page)
 
 
 async def get_order(request: web.Request) -> web.Response:
-    return json_response(await request.app[SERVICES].orders.get(request[TENANT].id, _id(request)))
+    return json_response(
+        await request.app[SERVICES].orders.get(request[TENANT].id, path_id(request))
+    )
 
 
 @command(200)
 async def cancel_order(request: web.Request) -> web.Response:
     return json_response(
-        await request.app[SERVICES].orders.cancel(request[TENANT].id, _id(request))
+        await request.app[SERVICES].orders.cancel(request[TENANT].id, path_id(request))
     )
 
 
 async def list_invoices(request: web.Request) -> web.Response:
     q = load(_invoice_query, dict(request.query))
-    page = await request.app[SERVICES].invoices.list(request[TENANT].id, _page(q), q["status"])
+    page = await request.app[SERVICES].invoices.list(
+        request[TENANT].id, page_request(q), q["status"]
+    )
     return json_response(page)
 
 
 async def get_invoice(request: web.Request) -> web.Response:
-    return json_response(await request.app[SERVICES].invoices.get(request[TENANT].id, _id(request)))
+    return json_response(
+        await request.app[SERVICES].invoices.get(request[TENANT].id, path_id(request))
+    )
 
 
 @command(200)
 async def pay_invoice(request: web.Request) -> web.Response:
-    return json_response(await request.app[SERVICES].invoices.pay(request[TENANT].id, _id(request)))
+    return json_response(
+        await request.app[SERVICES].invoices.pay(request[TENANT].id, path_id(request))
+    )
 
 
 async def dashboard(request: web.Request) -> web.Response:

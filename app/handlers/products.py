@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aiohttp import web
 
 from app.commands import command, retrying
-from app.http import json_response, load, read_json
+from app.http import json_response, load, page_request, path_id, read_json
 from app.keys import PRINCIPAL, SERVICES, TENANT
 from app.schemas.products import (
     ProductCreate,
@@ -15,7 +13,6 @@ from app.schemas.products import (
     ProductPatch,
     StockAdjustmentRequest,
 )
-from domain.model.paging import Keyset, PageRequest
 from domain.model.products import NewProduct, ProductChanges
 
 _create = ProductCreate()
@@ -24,21 +21,18 @@ _adjust = StockAdjustmentRequest()
 _list_query = ProductListQuery(unknown="exclude")
 
 
-def _id(request: web.Request) -> UUID:
-    return UUID(request.match_info["id"])
-
-
 async def list_products(request: web.Request) -> web.Response:
     query = load(_list_query, dict(request.query))
-    after = Keyset.decode(query["cursor"]) if query["cursor"] else None
     page = await request.app[SERVICES].products.list(
-        request[TENANT].id, PageRequest(query["limit"], after), query["q"], query["low_stock"]
+        request[TENANT].id, page_request(query), query["q"], query["low_stock"]
     )
     return json_response(page)
 
 
 async def get_product(request: web.Request) -> web.Response:
-    return json_response(await request.app[SERVICES].products.get(request[TENANT].id, _id(request)))
+    return json_response(
+        await request.app[SERVICES].products.get(request[TENANT].id, path_id(request))
+    )
 
 
 @command(201, location="products.get")
@@ -53,7 +47,7 @@ async def create_product(request: web.Request) -> web.Response:
 async def patch_product(request: web.Request) -> web.Response:
     body = await read_json(request, _patch)
     product = await request.app[SERVICES].products.update(
-        request[PRINCIPAL], _id(request), ProductChanges(**body)
+        request[PRINCIPAL], path_id(request), ProductChanges(**body)
     )
     return json_response(product)
 
@@ -62,6 +56,6 @@ async def patch_product(request: web.Request) -> web.Response:
 async def adjust_stock(request: web.Request) -> web.Response:
     body = await read_json(request, _adjust)
     adjustment = await request.app[SERVICES].products.adjust_stock(
-        request[PRINCIPAL], _id(request), body["delta"], body["note"]
+        request[PRINCIPAL], path_id(request), body["delta"], body["note"]
     )
     return json_response(adjustment, status=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from domain.errors import AuthenticationFailed, PermissionDenied
+from domain.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from domain.model import tokens
 from domain.model.identity import ROLES, LoginResult, NewApiKey, NewSession, Principal, Role
 from domain.ports import Clock, IdentityReader, PasswordHasher, UnitOfWorkFactory
@@ -68,7 +68,7 @@ class AuthService:
     async def create_api_key(self, tenant_id: UUID, name: str, role: Role) -> tuple[UUID, str]:
         """Returns the key id and the key itself, which is shown once and never stored."""
         if role not in ROLES:
-            raise PermissionDenied(f"unknown role {role!r}")
+            raise InvalidInput(f"unknown role {role!r}", {"role": ["must be admin or sales"]})
 
         key = tokens.new_api_key()
         key_id = uuid4()

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.errors import AuthenticationFailed, PermissionDenied
+from domain.errors import AuthenticationFailed, InvalidInput
 from domain.model.identity import NewApiKey, NewSession, Principal, UserCredentials
 from domain.services.auth import AuthService
 from tests.unit.fakes import (
@@ -246,6 +246,6 @@ async def test_create_api_key_commits_only_the_digest_of_the_key_it_returns(auth
 
 
 async def test_create_api_key_with_an_unknown_role_is_refused_before_any_write(auth):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(InvalidInput):
         await auth.service.create_api_key(auth.tenant_id, "ci", "root")  # type: ignore[arg-type]
     assert auth.uows.opened == []
