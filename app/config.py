@@ -26,6 +26,9 @@ class Config:
     db_pool_max_waiters: int = 500
     db_statement_timeout_ms: int = 5000
     request_timeout: float = 15.0
+    # Database-backed requests one worker works on at once; the rest queue (app/admission.py).
+    max_active_requests: int = 8
+    max_queued_requests: int = 4000
     default_tenant: str | None = None
     base_domain: str | None = None
     tenant_cache_ttl: float = 60.0
@@ -92,6 +95,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "DB_POOL_ACQUIRE_TIMEOUT", _float, defaults.db_pool_acquire_timeout
         ),
         db_pool_max_waiters=get("DB_POOL_MAX_WAITERS", _int, defaults.db_pool_max_waiters),
+        max_active_requests=get("MAX_ACTIVE_REQUESTS", _int, defaults.max_active_requests),
+        max_queued_requests=get("MAX_QUEUED_REQUESTS", _int, defaults.max_queued_requests),
         db_statement_timeout_ms=get("DB_STATEMENT_TIMEOUT", _int, defaults.db_statement_timeout_ms),
         request_timeout=get("REQUEST_TIMEOUT", _float, defaults.request_timeout),
         default_tenant=env.get("DEFAULT_TENANT") or None,
@@ -124,6 +129,8 @@ def _validate(c: Config) -> None:
         (0 <= c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
         (c.db_pool_acquire_timeout > 0, "DB_POOL_ACQUIRE_TIMEOUT must be positive"),
         (c.db_pool_max_waiters >= 1, "DB_POOL_MAX_WAITERS must be at least 1"),
+        (c.max_active_requests >= 1, "MAX_ACTIVE_REQUESTS must be at least 1"),
+        (c.max_queued_requests >= 0, "MAX_QUEUED_REQUESTS must not be negative"),
         (c.db_statement_timeout_ms >= 1, "DB_STATEMENT_TIMEOUT must be at least 1 (milliseconds)"),
         (c.request_timeout > 0, "REQUEST_TIMEOUT must be positive"),
         (c.session_ttl_seconds >= 60, "SESSION_TTL must be at least 60 (seconds)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import UUID
@@ -12,8 +13,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from app import middlewares
+from app.admission import AdmissionGate, admission
 from app.config import Config
 from app.keys import (
+    ADMISSION,
     CONFIG,
     DATABASE,
     HTTP_METRICS,
@@ -58,7 +61,6 @@ async def create_app(config: Config) -> web.Application:
     registry = CollectorRegistry(auto_describe=True)
     pool = open_pool(
         config.database_url,
-        minsize=config.db_pool_min,
         maxsize=config.db_pool_max,
         op_timeout=config.db_statement_timeout_ms / 1000 + 5,
     )
@@ -78,12 +80,14 @@ async def create_app(config: Config) -> web.Application:
             middlewares.request_context,
             measure,
             middlewares.errors,
-            middlewares.tenant,
+            middlewares.tenant,  # refuses token-less requests before they queue
+            admission,
             middlewares.authenticate,
         ],
     )
     app[CONFIG] = config
     app[DATABASE] = db
+    app[ADMISSION] = AdmissionGate(config.max_active_requests, config.max_queued_requests)
     app[SERVICES] = services
     app[METRICS_REGISTRY] = registry
     app[HTTP_METRICS] = HttpMetrics(registry)
@@ -131,6 +135,6 @@ def _build_services(config: Config, db: Database, hasher: Argon2Hasher) -> Servi
 
 
 async def _warm_up(db: Database, count: int) -> None:
-    """Open the minimum connections now, but start anyway when the database is down."""
-    if count and not await db.ping(within=2.0):
+    """Open DB_POOL_MIN connections now (side by side), but start anyway when the database is down."""
+    if count and not all(await asyncio.gather(*(db.ping(within=2.0) for _ in range(count)))):
         log.warning("database_unavailable_at_start")

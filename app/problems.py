@@ -9,6 +9,7 @@ import psycopg2
 import psycopg2.errors
 from aiohttp import web
 
+from app.admission import Overloaded
 from app.ratelimit import RateLimited
 from domain import errors as domain
 from infrastructure import idempotency
@@ -35,6 +36,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
         "Idempotency-Key reused with another request",
     ),
     RateLimited: (429, "rate-limited", "Too many requests"),
+    Overloaded: (503, "overloaded", "Service busy"),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
     infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
@@ -104,7 +106,7 @@ def _headers(exc: Exception) -> dict[str, str] | None:
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, psycopg2.errors.SerializationFailure | psycopg2.errors.DeadlockDetected):
         return {"Retry-After": "1"}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Overloaded):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, idempotency.InFlight):
         return {"Retry-After": "1"}

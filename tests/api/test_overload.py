@@ -87,3 +87,34 @@ async def test_the_waiter_bound_refuses_at_once_instead_of_queueing(make_client,
     assert kinds.count("pool-saturated") >= 20
     assert set(kinds) <= {"pool-saturated", "pool-timeout"}
     assert_pool_idle(client)
+
+
+async def test_a_full_admission_queue_answers_503_at_once_and_spares_health(
+    make_client, tenant, seeder
+):
+    client = await make_client(max_active_requests=1, max_queued_requests=1)
+    headers = headers_for(seeder, tenant, "sales")
+    pid = product(seeder, tenant, stock=10)
+    customer = seeder.customer(tenant)
+    await (await client.get("/api/sales/auth/me", headers=headers)).read()
+    locked = threading.Event()
+    holder = hold_row_lock(pid, tenant.id, 1.0, locked)
+    assert await asyncio.to_thread(locked.wait, 10)
+
+    # Inside the gate and stuck on the row lock, then one queued behind it: the gate is full.
+    inside = asyncio.create_task(
+        client.post("/api/sales/orders", json=order_body(customer, (pid, 1)), headers=headers)
+    )
+    queued = asyncio.create_task(client.get("/api/sales/customers", headers=headers))
+    await asyncio.sleep(0.3)
+    refused = await client.get("/api/sales/customers", headers=headers)
+    health = await client.get("/healthz")
+
+    assert refused.status == 503 and refused.headers["Retry-After"] == "1"
+    assert (await refused.json())["type"].endswith("/overloaded")
+    assert health.status == 200, "routes without the database are never queued"
+    assert not inside.done() and not queued.done(), "the refusal must not wait for them"
+    assert (await inside).status == 201
+    assert (await queued).status == 200
+    await asyncio.to_thread(holder.join, 10)
+    assert_pool_idle(client)

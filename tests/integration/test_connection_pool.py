@@ -1,0 +1,137 @@
+"""The connection pool on a real server: bounded, fair, and it never loses a slot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+
+import psycopg2
+import pytest
+
+from infrastructure.db.connection_pool import ConnectionPool, PoolClosed
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[ConnectionPool]:
+    made = ConnectionPool(os.environ["DATABASE_URL"], 2, timeout=10)
+    yield made
+    made.terminate()
+
+
+async def backend_pid(conn) -> int:
+    async with conn.cursor() as cur:
+        await cur.execute("select pg_backend_pid()")
+        ((pid,),) = await cur.fetchall()
+        return pid
+
+
+async def test_many_clients_share_at_most_maxsize_connections_in_arrival_order(pool):
+    sizes: list[int] = []
+    served: list[int] = []
+    pids: set[int] = set()
+
+    async def client(n: int) -> None:
+        conn = await pool.acquire()
+        try:
+            served.append(n)
+            sizes.append(pool.size)
+            pids.add(await backend_pid(conn))
+            await asyncio.sleep(0.01)
+        finally:
+            pool.release(conn)
+
+    tasks = []
+    for n in range(12):
+        tasks.append(asyncio.create_task(client(n)))
+        await asyncio.sleep(0)  # each one queues before the next arrives
+    await asyncio.gather(*tasks)
+
+    assert max(sizes) == 2 and len(pids) == 2
+    # The first two connect side by side and may finish in either order; the ten that had
+    # to wait are served first come, first served.
+    assert sorted(served[:2]) == [0, 1]
+    assert served[2:] == list(range(2, 12)), "waiters must be served in arrival order"
+    assert pool.size == pool.freesize == 2
+
+
+async def test_a_waiter_that_gives_up_leaves_nothing_behind(pool):
+    held = [await pool.acquire(), await pool.acquire()]
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await pool.acquire()
+    for conn in held:
+        pool.release(conn)
+
+    # Both connections are back and idle; the abandoned wait did not swallow one.
+    again = [pool.acquire_nowait(), pool.acquire_nowait()]
+    assert all(conn is not None for conn in again) and pool.size == 2
+    for conn in again:
+        pool.release(conn)
+
+
+async def test_a_waiter_cancelled_as_it_is_served_passes_the_connection_on(pool):
+    held = [await pool.acquire(), await pool.acquire()]
+    first = asyncio.create_task(pool.acquire())
+    second = asyncio.create_task(pool.acquire())
+    await asyncio.sleep(0)  # both queue
+    pool.release(held[0])  # hands held[0] to `first` ...
+    first.cancel()  # ... which is cancelled before it runs
+    got = await asyncio.wait_for(second, 1)
+
+    assert got is held[0], "the cancelled waiter's connection must go to the next waiter"
+    assert first.cancelled()
+    pool.release(got)
+    pool.release(held[1])
+    assert pool.size == pool.freesize == 2
+
+
+async def test_a_connection_returned_inside_a_transaction_is_dropped_and_replaced(pool):
+    conn = await pool.acquire()
+    other = await pool.acquire()
+    dirty_pid = await backend_pid(conn)
+    async with conn.cursor() as cur:
+        await cur.execute("begin; select 1")
+    waiter = asyncio.create_task(pool.acquire())
+    await asyncio.sleep(0)
+
+    pool.release(conn)  # mid-transaction: closed, and the waiter opens a fresh one
+    fresh = await asyncio.wait_for(waiter, 5)
+
+    assert conn.closed and not fresh.closed
+    assert await backend_pid(fresh) != dirty_pid
+    assert pool.size == 2
+    pool.release(fresh)
+    pool.release(other)
+
+
+async def test_terminate_fails_waiters_and_later_acquires(pool):
+    held = [await pool.acquire(), await pool.acquire()]
+    waiter = asyncio.create_task(pool.acquire())
+    await asyncio.sleep(0)
+
+    pool.terminate()
+
+    with pytest.raises(PoolClosed):
+        await waiter
+    with pytest.raises(PoolClosed):
+        await pool.acquire()
+    assert all(conn.closed for conn in held) and pool.size == 0
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_a_failed_connect_frees_its_slot():
+    pool = ConnectionPool(f"host=127.0.0.1 port={closed_port()} dbname=x user=x", 1, timeout=5)
+    try:
+        for _ in range(3):  # the second and third try connect again rather than wait forever
+            with pytest.raises(psycopg2.OperationalError):
+                await asyncio.wait_for(pool.acquire(), 5)
+            assert pool.size == 0
+    finally:
+        pool.terminate()

@@ -1,0 +1,82 @@
+"""The admission gate: a bounded number inside, a bounded FIFO queue, no place ever lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.admission import AdmissionGate, Overloaded
+
+
+async def test_at_most_limit_requests_are_inside_and_the_rest_enter_in_arrival_order():
+    gate = AdmissionGate(limit=2, max_queued=100)
+    inside = 0
+    most = 0
+    order: list[int] = []
+
+    async def request(n: int) -> None:
+        nonlocal inside, most
+        await gate.enter()
+        try:
+            inside += 1
+            most = max(most, inside)
+            order.append(n)
+            await asyncio.sleep(0.001)
+            inside -= 1
+        finally:
+            gate.leave()
+
+    tasks = []
+    for n in range(10):
+        tasks.append(asyncio.create_task(request(n)))
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+
+    assert most == 2
+    assert order == list(range(10))
+    assert gate.active == 0 and gate.queued == 0
+
+
+async def test_a_full_queue_refuses_at_once():
+    gate = AdmissionGate(limit=1, max_queued=1)
+    await gate.enter()
+    queued = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)
+
+    with pytest.raises(Overloaded):
+        await gate.enter()
+
+    gate.leave()
+    await queued  # the queued one got the place
+    assert gate.active == 1
+    gate.leave()
+    assert gate.active == 0
+
+
+async def test_a_request_that_gives_up_in_the_queue_takes_no_place():
+    gate = AdmissionGate(limit=1, max_queued=10)
+    await gate.enter()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.01):
+            await gate.enter()
+    assert gate.queued == 0
+    gate.leave()
+    assert gate.active == 0
+
+
+async def test_a_request_cancelled_as_it_is_admitted_passes_its_place_on():
+    gate = AdmissionGate(limit=1, max_queued=10)
+    await gate.enter()
+    first = asyncio.create_task(gate.enter())
+    second = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)
+
+    gate.leave()  # admits `first` ...
+    first.cancel()  # ... which is cancelled before it runs
+    await asyncio.wait_for(second, 1)
+
+    assert first.cancelled()
+    assert gate.active == 1 and gate.queued == 0
+    gate.leave()
+    assert gate.active == 0
