@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 
-from app.keys import DATABASE, HTTP_METRICS, METRICS_REGISTRY
+from app.admission import AdmissionGate
+from app.keys import HTTP_METRICS, METRICS_REGISTRY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -35,6 +38,31 @@ class HttpMetrics:
             buckets=_BUCKETS,
             registry=registry,
         )
+        self.active = Gauge(
+            "http_requests_active", "Requests admitted past the gate", registry=registry
+        )
+        self.queued = Gauge(
+            "http_requests_queued", "Requests queued for admission", registry=registry
+        )
+        # Children looked up once per label set: labels() costs more than the update itself.
+        self._counted: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def watch(self, gate: AdmissionGate) -> None:
+        self.active.set_function(lambda: gate.active)
+        self.queued.set_function(lambda: gate.queued)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        counted = self._counted.get((method, route, status))
+        if counted is None:
+            counted = self._counted[method, route, status] = self.requests.labels(
+                method, route, str(status)
+            )
+        counted.inc()
+        timed = self._timed.get((method, route))
+        if timed is None:
+            timed = self._timed[method, route] = self.duration.labels(method, route)
+        timed.observe(seconds)
 
 
 def route_label(request: web.Request) -> str:
@@ -47,14 +75,12 @@ def route_label(request: web.Request) -> str:
 async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)
-    metrics = request.app[HTTP_METRICS]
-    route = route_label(request)
-    metrics.requests.labels(request.method, route, str(response.status)).inc()
-    metrics.duration.labels(request.method, route).observe(time.perf_counter() - started)
+    request.app[HTTP_METRICS].observe(
+        request.method, route_label(request), response.status, time.perf_counter() - started
+    )
     return response
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
-    request.app[DATABASE].publish_gauges()
     body = generate_latest(request.app[METRICS_REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

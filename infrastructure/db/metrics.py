@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _FAST = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class DbMetrics:
+    """The pool gauges are read when /metrics is scraped (`watch`), not set on every checkout,
+    and the per-kind children are looked up once: both sit on every request's path."""
+
     def __init__(self, registry: CollectorRegistry, pool_max: int) -> None:
         self.pool_max = Gauge("db_pool_max", "Configured pool size", registry=registry)
         self.pool_max.set(pool_max)
@@ -49,3 +55,29 @@ class DbMetrics:
             ["sqlstate"],
             registry=registry,
         )
+        self._hold_by_kind: dict[str, Any] = {}
+        self._trips_by_kind: dict[str, Any] = {}
+
+    def watch(
+        self,
+        size: Callable[[], float],
+        in_use: Callable[[], float],
+        available: Callable[[], float],
+        waiting: Callable[[], float],
+    ) -> None:
+        self.pool_size.set_function(size)
+        self.pool_in_use.set_function(in_use)
+        self.pool_available.set_function(available)
+        self.pool_waiting.set_function(waiting)
+
+    def observe_hold(self, kind: str, seconds: float) -> None:
+        child = self._hold_by_kind.get(kind)
+        if child is None:
+            child = self._hold_by_kind[kind] = self.hold.labels(kind)
+        child.observe(seconds)
+
+    def count_round_trip(self, kind: str) -> None:
+        child = self._trips_by_kind.get(kind)
+        if child is None:
+            child = self._trips_by_kind[kind] = self.round_trips.labels(kind)
+        child.inc()

@@ -85,21 +85,25 @@ class Database:
         self.statement_timeout = f"{statement_timeout_ms}ms"
         self.waiting = 0
         self.in_use = 0
+        metrics.watch(
+            size=lambda: pool.size,
+            in_use=lambda: self.in_use,
+            available=lambda: pool.freesize,
+            waiting=lambda: self.waiting,
+        )
 
     @asynccontextmanager
     async def connection(self, kind: str) -> AsyncIterator[Connection]:
         raw = await self._acquire()
         held_from = time.perf_counter()
         self.in_use += 1
-        self.publish_gauges()
         try:
             yield Connection(self, raw, kind)
         finally:
             self.pool.release(raw)  # drops it if it is closed or left inside a transaction
             self.in_use -= 1
             held = time.perf_counter() - held_from
-            self.metrics.hold.labels(kind).observe(held)
-            self.publish_gauges()
+            self.metrics.observe_hold(kind, held)
             stats = current_stats.get()
             if stats is not None:
                 stats.hold_s += held
@@ -114,7 +118,6 @@ class Database:
             raise PoolSaturated()
         started = time.perf_counter()
         self.waiting += 1
-        self.metrics.pool_waiting.set(self.waiting)
         try:
             async with asyncio.timeout(self.acquire_timeout):
                 return await self.pool.acquire()
@@ -133,7 +136,6 @@ class Database:
             raise DatabaseUnavailable() from exc
         finally:
             self.waiting -= 1
-            self.metrics.pool_waiting.set(self.waiting)
             waited = time.perf_counter() - started
             self.metrics.acquire_wait.observe(waited)
             stats = current_stats.get()
@@ -141,7 +143,7 @@ class Database:
                 stats.wait_s += waited
 
     def count_round_trip(self, kind: str) -> None:
-        self.metrics.round_trips.labels(kind).inc()
+        self.metrics.count_round_trip(kind)
         stats = current_stats.get()
         if stats is not None:
             stats.round_trips += 1
@@ -158,12 +160,6 @@ class Database:
             log.warning("db_unavailable", error=type(exc).__name__, sqlstate=code)
             return DatabaseUnavailable()
         return exc
-
-    def publish_gauges(self) -> None:
-        m = self.metrics
-        m.pool_size.set(self.pool.size)
-        m.pool_in_use.set(self.in_use)
-        m.pool_available.set(self.pool.freesize)
 
     async def ping(self, within: float) -> bool:
         try:
