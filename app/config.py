@@ -27,7 +27,7 @@ class Config:
     db_statement_timeout_ms: int = 5000
     request_timeout: float = 15.0
     # Database-backed requests one worker works on at once; the rest queue (app/admission.py).
-    max_active_requests: int = 8
+    max_active_requests: int = 4
     max_queued_requests: int = 4000
     default_tenant: str | None = None
     base_domain: str | None = None
@@ -41,6 +41,8 @@ class Config:
     password_workers: int = 1
     shutdown_timeout: float = 10.0
     low_stock_threshold: int = 5
+    # Seconds a worker reuses a tenant's dashboard (0: compute it on every request).
+    dashboard_cache_ttl: float = 2.0
     login_per_email_per_minute: float = 10.0
     login_per_address_per_minute: float = 60.0
     login_burst: int = 10
@@ -110,6 +112,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
         shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
         low_stock_threshold=get("LOW_STOCK_THRESHOLD", _int, defaults.low_stock_threshold),
+        dashboard_cache_ttl=get("DASHBOARD_CACHE_TTL", _float, defaults.dashboard_cache_ttl),
         login_per_email_per_minute=get(
             "LOGIN_RATE_PER_EMAIL", _float, defaults.login_per_email_per_minute
         ),
@@ -129,6 +132,7 @@ def _validate(c: Config) -> None:
         (0 <= c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
         (c.db_pool_acquire_timeout > 0, "DB_POOL_ACQUIRE_TIMEOUT must be positive"),
         (c.db_pool_max_waiters >= 1, "DB_POOL_MAX_WAITERS must be at least 1"),
+        (c.dashboard_cache_ttl >= 0, "DASHBOARD_CACHE_TTL must not be negative"),
         (c.max_active_requests >= 1, "MAX_ACTIVE_REQUESTS must be at least 1"),
         (c.max_queued_requests >= 0, "MAX_QUEUED_REQUESTS must not be negative"),
         (c.db_statement_timeout_ms >= 1, "DB_STATEMENT_TIMEOUT must be at least 1 (milliseconds)"),

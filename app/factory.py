@@ -44,6 +44,7 @@ from infrastructure.db.reader import GlobalReader, TenantReader
 from infrastructure.db.uow import PgUnitOfWork
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository
+from infrastructure.repositories.dashboard_cache import CachedDashboardReader
 from infrastructure.repositories.identity import (
     CachedTenantDirectory,
     IdentityReadRepository,
@@ -135,7 +136,10 @@ def _build_services(config: Config, db: Database, hasher: Argon2Hasher) -> Servi
         products=ProductService(ProductReadRepository(reader), uow),
         orders=OrderService(OrderReadRepository(reader), uow, clock),
         invoices=InvoiceService(InvoiceReadRepository(reader), uow, clock),
-        dashboard=DashboardService(DashboardReadRepository(reader), config.low_stock_threshold),
+        dashboard=DashboardService(
+            CachedDashboardReader(DashboardReadRepository(reader), config.dashboard_cache_ttl),
+            config.low_stock_threshold,
+        ),
     )
 
 

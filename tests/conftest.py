@@ -96,7 +96,8 @@ def config(app_database_url: str) -> Config:
             "LOG_LEVEL": "WARNING",
         }
     )
-    return replace(base, db_pool_max=5, db_pool_min=0)
+    # Dashboard tests check exact figures right after writing; the cache has its own tests.
+    return replace(base, db_pool_max=5, db_pool_min=0, dashboard_cache_ttl=0)
 
 
 AppClient = Callable[..., Any]

@@ -107,3 +107,20 @@ async def test_a_new_tenant_sees_zeros_whatever_other_tenants_have(
         "open_invoices_amount": "0.00",
         "currency": "USD",
     }
+
+
+async def test_with_the_cache_on_each_tenant_still_sees_only_its_own_figures(
+    make_client, tenant, other_tenant, seeder
+):
+    client = await make_client(dashboard_cache_ttl=60)
+    for _ in range(2):
+        seeder.customer(tenant)
+    seeder.customer(other_tenant)
+
+    ours = await (await client.get(DASHBOARD, headers=headers_for(seeder, tenant))).json()
+    theirs = await (await client.get(DASHBOARD, headers=headers_for(seeder, other_tenant))).json()
+    seeder.customer(tenant)
+    ours_again = await (await client.get(DASHBOARD, headers=headers_for(seeder, tenant))).json()
+
+    assert (ours["customers"], theirs["customers"]) == (2, 1)
+    assert ours_again == ours, "within the TTL the worker answers from its cache"
