@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import (
+    ceiling,
     consistency,
     dataset,
     environment,
@@ -90,6 +91,11 @@ def _benchmark(options: Options, started: datetime, out: Path) -> dict[str, Any]
         limit = pgbench.measure(script, db_url, o.pool, o.duration, o.warmup, bench.cpu)
         print(environment.pgbench_line(limit), flush=True)
         results["pgbench"] = limit
+        if o.ceiling:
+            bare = ceiling.measure(script, db_url, o.pool, o.duration, o.warmup, bench.cpu)
+            for run in bare:
+                print(ceiling.line(run, limit["tps"]), flush=True)
+            results["ceiling"] = bare
         for workers in o.workers:
             _serve(bench, workers, limit["tps"])
     results["consistency"] = consistency.check(owner_url, tenants)

@@ -31,6 +31,40 @@ log = structlog.get_logger(__name__)
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+async def _run(
+    raw: aiopg.Connection, text: str, params: Mapping[str, Any] | None, op_timeout: float
+) -> list[tuple[Any, ...]]:
+    """One statement on an aiopg connection, waiting on its poll callback directly.
+
+    aiopg's Cursor.execute waits through asyncio.wait_for, which passes the result on through
+    an extra future: one more turn of the event loop per statement, and under load every turn
+    is spent with the connection checked out. Here the connection's own waiter (the future
+    aiopg's reader callback completes when the server has answered) is awaited as is, with a
+    plain timer for aiopg's per-operation timeout. As aiopg does, a statement whose wait is
+    cut short (cancelled task, timer) leaves its connection closed: the server may still be
+    running it, so that session can serve no one else.
+    """
+    cursor = raw.raw.cursor()
+    waiter = raw._create_waiter("execute")
+    timer = asyncio.get_running_loop().call_later(op_timeout, _expire, waiter)
+    try:
+        cursor.execute(text, params)
+        raw._ready(raw._weakref)  # sends what is left and polls; may finish at once
+        await waiter
+    except (asyncio.CancelledError, TimeoutError):
+        raw.close()
+        raise
+    finally:
+        timer.cancel()
+        raw._waiter = None
+    return cursor.fetchall() if cursor.description is not None else []
+
+
 class Connection:
     """A checked-out connection: execute statements, nothing else."""
 
@@ -48,20 +82,14 @@ class Connection:
         text = stmt.text if isinstance(stmt, Sql) else stmt
         self._db.count_round_trip(self._kind)
         try:
-            async with self.raw.cursor() as cur:
-                await cur.execute(text, params)
-                return list(await cur.fetchall()) if cur.description is not None else []
+            return await _run(self.raw, text, params, self._db.op_timeout)
         except psycopg2.Error as exc:
             raise self._db.translate(exc) from exc
-        except asyncio.CancelledError as exc:
-            # aiopg reports a cancelled statement (statement_timeout, 57014) as a
-            # CancelledError of the awaiting task, the driver error as its context. Unless this
-            # task really is being cancelled, it is a query fault like any other.
-            cause = exc.__context__
-            task = asyncio.current_task()
-            if isinstance(cause, psycopg2.Error) and not (task and task.cancelling()):
-                raise self._db.translate(cause) from cause
-            raise
+        except TimeoutError:
+            # Only the driver's timer raises it in here (a request deadline arrives as
+            # CancelledError): the server went silent, and the connection is closed.
+            log.warning("db_unavailable", error="operation timed out")
+            raise DatabaseUnavailable("the database did not answer in time") from None
 
     @property
     def broken(self) -> bool:
@@ -83,6 +111,8 @@ class Database:
         self.acquire_timeout = acquire_timeout
         self.max_waiters = max_waiters
         self.statement_timeout = f"{statement_timeout_ms}ms"
+        # The driver's own bound on one statement, for a server that stops answering at all.
+        self.op_timeout = statement_timeout_ms / 1000 + 5
         self.waiting = 0
         self.in_use = 0
         metrics.watch(

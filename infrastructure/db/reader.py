@@ -8,6 +8,7 @@ the connection goes back to the pool clean, right after the rows arrive.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -81,7 +82,11 @@ async def _read(db: Database, text: str, params: Mapping[str, Any]) -> list[Row]
         raise
     except DatabaseUnavailable:
         # A read is idempotent: a connection that died under it (database restart,
-        # terminated backend) is discarded by the pool, and one fresh try is safe.
+        # terminated backend) is discarded by the pool, and one fresh try is safe. Yield once
+        # first: when the server went away, the other idle connections' sockets are readable
+        # too, and one turn of the loop lets the driver mark them closed so the retry does
+        # not take another dead one.
+        await asyncio.sleep(0)
         return await _once(db, text, params)
 
 

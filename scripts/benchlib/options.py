@@ -27,6 +27,7 @@ class Options:
     timeout: int
     storm_connections: int
     log_level: str
+    ceiling: bool = False
 
 
 def _csv(parse: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
@@ -87,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--pgbouncer-pool", type=_positive, default=10, help="PgBouncer's server pool (default 10)"
     )
+    p.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also measure the bare stack (aiohttp, aiohttp + the read's SQL) beside pgbench",
+    )
     p.add_argument("--tiny", action="store_true", help="tiny dataset (the smoke test)")
     p.add_argument("--out", type=Path, help="results file (default .bench/results-<time>.json)")
     p.add_argument(
@@ -121,6 +127,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         pgbouncer=args.pgbouncer,
         pgbouncer_pool=args.pgbouncer_pool,
         tiny=args.tiny,
+        ceiling=args.ceiling,
         out=args.out,
         compare=tuple(args.compare) if args.compare else None,  # type: ignore[arg-type]
         timeout=args.timeout,

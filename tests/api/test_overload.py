@@ -73,7 +73,11 @@ async def test_200_slow_requests_on_a_pool_of_2_get_2xx_or_a_fast_503(make_clien
 
 
 async def test_the_waiter_bound_refuses_at_once_instead_of_queueing(make_client, tenant, seeder):
-    client = await make_client(db_pool_max=1, db_pool_acquire_timeout=2.0, db_pool_max_waiters=5)
+    # The admission gate would queue most of them before the pool: open it wide, so this
+    # tests the pool's own bound.
+    client = await make_client(
+        db_pool_max=1, db_pool_acquire_timeout=2.0, db_pool_max_waiters=5, max_active_requests=100
+    )
     headers = headers_for(seeder, tenant, "sales")
     await (await client.get("/api/sales/auth/me", headers=headers)).read()
     db = client.app[DATABASE]

@@ -51,7 +51,7 @@ def _bench_env(database: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_bench_runs_read_and_mixed_on_a_tiny_dataset_and_writes_its_results(
+def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_results(
     bench_database: str, tmp_path: Path
 ) -> None:
     missing = [tool for tool in ("wrk", "pgbench") if shutil.which(tool, path=_SEARCH_PATH) is None]
@@ -62,7 +62,7 @@ def test_bench_runs_read_and_mixed_on_a_tiny_dataset_and_writes_its_results(
     out = tmp_path / "results.json"
     command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny", "--scenarios", "read,mixed"]
     command += ["--connections", "10", "--duration", "2", "--warmup", "1", "--workers", "1"]
-    command += ["--out", str(out)]
+    command += ["--ceiling", "--out", str(out)]
 
     done = subprocess.run(
         command, env=_bench_env(bench_database), capture_output=True, text=True, timeout=150
@@ -71,6 +71,10 @@ def test_bench_runs_read_and_mixed_on_a_tiny_dataset_and_writes_its_results(
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads(out.read_text())
     assert results["pgbench"]["tps"] > 0
+    ceiling = {run["mode"]: run for run in results["ceiling"]}
+    assert set(ceiling) == {"http", "sql"}
+    assert all(run["rps"] > 0 and run["non_2xx"] == 0 for run in ceiling.values())
+    assert "x pgbench" in done.stdout, "the ceiling lines are printed beside pgbench"
     runs = {run["scenario"]: run for run in results["runs"]}
     assert set(runs) == {"read", "mixed"}
     for run in runs.values():
