@@ -7,6 +7,11 @@ clients a read held its connection ~7 ms for well under 1 ms of database work. L
 few requests in at a time (the rest queue here, first come first served, holding nothing)
 keeps the turns short, so connections go back to the pool quickly; the CPU stays just as busy,
 because a handful of requests in flight already covers the time spent waiting on PostgreSQL.
+
+Reads and commands queue separately. A read is almost all CPU and one short statement, so two
+at a time keep a worker busy. A command waits on row locks (orders of one tenant serialize
+on its invoice counter) while it holds its place, so it gets more places, and a burst of
+orders cannot keep reads out.
 """
 
 from __future__ import annotations
@@ -67,6 +72,17 @@ class AdmissionGate:
         self.active -= 1
 
 
+class Admission:
+    """The worker's two gates: GET/HEAD requests, and everything else."""
+
+    def __init__(self, reads: AdmissionGate, commands: AdmissionGate) -> None:
+        self.reads = reads
+        self.commands = commands
+
+    def gate_for(self, method: str) -> AdmissionGate:
+        return self.reads if method in ("GET", "HEAD") else self.commands
+
+
 # Login waits on argon2 in its own bounded thread pool and is rate limited; inside the gate
 # a login storm would take every place while it hashes and starve the reads.
 _UNGATED_ROUTES = frozenset({"auth.login"})
@@ -76,7 +92,7 @@ _UNGATED_ROUTES = frozenset({"auth.login"})
 async def admission(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/api/") or request.match_info.route.name in _UNGATED_ROUTES:
         return await handler(request)  # health, metrics, docs: no database, never queued
-    gate = request.app[ADMISSION]
+    gate = request.app[ADMISSION].gate_for(request.method)
     await gate.enter()
     try:
         return await handler(request)

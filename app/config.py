@@ -26,8 +26,10 @@ class Config:
     db_pool_max_waiters: int = 500
     db_statement_timeout_ms: int = 5000
     request_timeout: float = 15.0
-    # Database-backed requests one worker works on at once; the rest queue (app/admission.py).
-    max_active_requests: int = 4
+    # Database-backed reads / commands one worker works on at once; the rest queue
+    # (app/admission.py; the defaults are measured in docs/performance.md).
+    max_active_reads: int = 2
+    max_active_commands: int = 4
     max_queued_requests: int = 4000
     default_tenant: str | None = None
     base_domain: str | None = None
@@ -97,7 +99,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "DB_POOL_ACQUIRE_TIMEOUT", _float, defaults.db_pool_acquire_timeout
         ),
         db_pool_max_waiters=get("DB_POOL_MAX_WAITERS", _int, defaults.db_pool_max_waiters),
-        max_active_requests=get("MAX_ACTIVE_REQUESTS", _int, defaults.max_active_requests),
+        max_active_reads=get("MAX_ACTIVE_READS", _int, defaults.max_active_reads),
+        max_active_commands=get("MAX_ACTIVE_COMMANDS", _int, defaults.max_active_commands),
         max_queued_requests=get("MAX_QUEUED_REQUESTS", _int, defaults.max_queued_requests),
         db_statement_timeout_ms=get("DB_STATEMENT_TIMEOUT", _int, defaults.db_statement_timeout_ms),
         request_timeout=get("REQUEST_TIMEOUT", _float, defaults.request_timeout),
@@ -133,7 +136,8 @@ def _validate(c: Config) -> None:
         (c.db_pool_acquire_timeout > 0, "DB_POOL_ACQUIRE_TIMEOUT must be positive"),
         (c.db_pool_max_waiters >= 1, "DB_POOL_MAX_WAITERS must be at least 1"),
         (c.dashboard_cache_ttl >= 0, "DASHBOARD_CACHE_TTL must not be negative"),
-        (c.max_active_requests >= 1, "MAX_ACTIVE_REQUESTS must be at least 1"),
+        (c.max_active_reads >= 1, "MAX_ACTIVE_READS must be at least 1"),
+        (c.max_active_commands >= 1, "MAX_ACTIVE_COMMANDS must be at least 1"),
         (c.max_queued_requests >= 0, "MAX_QUEUED_REQUESTS must not be negative"),
         (c.db_statement_timeout_ms >= 1, "DB_STATEMENT_TIMEOUT must be at least 1 (milliseconds)"),
         (c.request_timeout > 0, "REQUEST_TIMEOUT must be positive"),

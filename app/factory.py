@@ -14,7 +14,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from app import middlewares
-from app.admission import AdmissionGate, admission
+from app.admission import Admission, AdmissionGate, admission
 from app.config import Config
 from app.keys import (
     ADMISSION,
@@ -89,7 +89,10 @@ async def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app[DATABASE] = db
-    app[ADMISSION] = AdmissionGate(config.max_active_requests, config.max_queued_requests)
+    app[ADMISSION] = Admission(
+        reads=AdmissionGate(config.max_active_reads, config.max_queued_requests),
+        commands=AdmissionGate(config.max_active_commands, config.max_queued_requests),
+    )
     app[SERVICES] = services
     app[METRICS_REGISTRY] = registry
     app[HTTP_METRICS] = HttpMetrics(registry)

@@ -9,7 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-    from app.admission import AdmissionGate
+    from app.admission import Admission
     from app.config import Config
     from app.metrics import HttpMetrics
     from app.ratelimit import LoginLimiter
@@ -24,7 +24,7 @@ METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
 HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
 LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 OPENAPI_DOC: web.AppKey[bytes] = web.AppKey("openapi_doc")
-ADMISSION: web.AppKey[AdmissionGate] = web.AppKey("admission")
+ADMISSION: web.AppKey[Admission] = web.AppKey("admission")
 
 TENANT: web.RequestKey[Tenant] = web.RequestKey("tenant")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")

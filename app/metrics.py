@@ -16,7 +16,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from app.admission import AdmissionGate
+from app.admission import Admission
 from app.keys import HTTP_METRICS, METRICS_REGISTRY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -39,18 +39,19 @@ class HttpMetrics:
             registry=registry,
         )
         self.active = Gauge(
-            "http_requests_active", "Requests admitted past the gate", registry=registry
+            "http_requests_active", "Requests admitted past a gate", ["gate"], registry=registry
         )
         self.queued = Gauge(
-            "http_requests_queued", "Requests queued for admission", registry=registry
+            "http_requests_queued", "Requests queued for admission", ["gate"], registry=registry
         )
         # Children looked up once per label set: labels() costs more than the update itself.
         self._counted: dict[tuple[str, str, int], Any] = {}
         self._timed: dict[tuple[str, str], Any] = {}
 
-    def watch(self, gate: AdmissionGate) -> None:
-        self.active.set_function(lambda: gate.active)
-        self.queued.set_function(lambda: gate.queued)
+    def watch(self, admission: Admission) -> None:
+        for name, gate in (("reads", admission.reads), ("commands", admission.commands)):
+            self.active.labels(name).set_function(lambda gate=gate: gate.active)
+            self.queued.labels(name).set_function(lambda gate=gate: gate.queued)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         counted = self._counted.get((method, route, status))

@@ -76,7 +76,7 @@ async def test_the_waiter_bound_refuses_at_once_instead_of_queueing(make_client,
     # The admission gate would queue most of them before the pool: open it wide, so this
     # tests the pool's own bound.
     client = await make_client(
-        db_pool_max=1, db_pool_acquire_timeout=2.0, db_pool_max_waiters=5, max_active_requests=100
+        db_pool_max=1, db_pool_acquire_timeout=2.0, db_pool_max_waiters=5, max_active_reads=100
     )
     headers = headers_for(seeder, tenant, "sales")
     await (await client.get("/api/sales/auth/me", headers=headers)).read()
@@ -93,10 +93,10 @@ async def test_the_waiter_bound_refuses_at_once_instead_of_queueing(make_client,
     assert_pool_idle(client)
 
 
-async def test_a_full_admission_queue_answers_503_at_once_and_spares_health(
+async def test_a_full_admission_queue_answers_503_at_once_and_spares_reads_and_health(
     make_client, tenant, seeder
 ):
-    client = await make_client(max_active_requests=1, max_queued_requests=1)
+    client = await make_client(max_active_reads=1, max_active_commands=1, max_queued_requests=1)
     headers = headers_for(seeder, tenant, "sales")
     pid = product(seeder, tenant, stock=10)
     customer = seeder.customer(tenant)
@@ -105,20 +105,27 @@ async def test_a_full_admission_queue_answers_503_at_once_and_spares_health(
     holder = hold_row_lock(pid, tenant.id, 1.0, locked)
     assert await asyncio.to_thread(locked.wait, 10)
 
-    # Inside the gate and stuck on the row lock, then one queued behind it: the gate is full.
-    inside = asyncio.create_task(
-        client.post("/api/sales/orders", json=order_body(customer, (pid, 1)), headers=headers)
-    )
-    queued = asyncio.create_task(client.get("/api/sales/customers", headers=headers))
-    await asyncio.sleep(0.3)
-    refused = await client.get("/api/sales/customers", headers=headers)
+    def order():
+        return client.post(
+            "/api/sales/orders", json=order_body(customer, (pid, 1)), headers=headers
+        )
+
+    # One order inside the command gate, stuck on the row lock; one queued behind it: full.
+    inside = asyncio.create_task(order())
+    await asyncio.sleep(0.2)
+    queued = asyncio.create_task(order())
+    await asyncio.sleep(0.2)
+    refused = await order()
+    read = await client.get("/api/sales/customers", headers=headers)
     health = await client.get("/healthz")
 
     assert refused.status == 503 and refused.headers["Retry-After"] == "1"
     assert (await refused.json())["type"].endswith("/overloaded")
+    assert read.status == 200, "reads queue at their own gate, not behind stuck commands"
     assert health.status == 200, "routes without the database are never queued"
     assert not inside.done() and not queued.done(), "the refusal must not wait for them"
     assert (await inside).status == 201
-    assert (await queued).status == 200
+    assert (await queued).status == 201
     await asyncio.to_thread(holder.join, 10)
+    assert seeder.count(tenant, "orders") == 2, "the refused order was not written"
     assert_pool_idle(client)
