@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import UUID
 
-import psycopg2.extras
 import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -41,6 +40,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.db.metrics import DbMetrics
 from infrastructure.db.pool import Database, open_pool
 from infrastructure.db.reader import GlobalReader, TenantReader
+from infrastructure.db.types import register_uuid
 from infrastructure.db.uow import PgUnitOfWork
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository
@@ -59,7 +59,7 @@ log = structlog.get_logger(__name__)
 
 
 async def create_app(config: Config) -> web.Application:
-    psycopg2.extras.register_uuid()
+    register_uuid()
     registry = CollectorRegistry(auto_describe=True)
     pool = open_pool(
         config.database_url,
