@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 
 from aiohttp import web
 
-from app.config import ConfigError, load_config
+from app.config import ConfigError, load_config, read_places
 from app.factory import create_app
 from app.logging import configure_logging
 
@@ -26,9 +28,13 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=1, help="processes sharing the port (default 1)"
     )
     parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--of", type=int, default=1, help=argparse.SUPPRESS)  # siblings
     args = parser.parse_args(argv)
     try:
         config = load_config()
+        if "MAX_ACTIVE_READS" not in os.environ:
+            sharing = max(args.workers, args.of)
+            config = replace(config, max_active_reads=read_places(sharing, os.cpu_count() or 1))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -52,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _supervise(workers: int) -> int:
-    command = [sys.executable, "-m", "app", "--workers", "1", "--reuse-port"]
+    command = [sys.executable, "-m", "app", "--workers", "1", "--reuse-port", "--of", str(workers)]
     children = [subprocess.Popen(command) for _ in range(workers)]
 
     def forward(signum: int, _frame: object) -> None:

@@ -44,6 +44,9 @@ class HttpMetrics:
         self.queued = Gauge(
             "http_requests_queued", "Requests queued for admission", ["gate"], registry=registry
         )
+        self.places = Gauge(
+            "http_admission_places", "Requests a gate admits at once", ["gate"], registry=registry
+        )
         # Children looked up once per label set: labels() costs more than the update itself.
         self._counted: dict[tuple[str, str, int], Any] = {}
         self._timed: dict[tuple[str, str], Any] = {}
@@ -52,6 +55,7 @@ class HttpMetrics:
         for name, gate in (("reads", admission.reads), ("commands", admission.commands)):
             self.active.labels(name).set_function(lambda gate=gate: gate.active)
             self.queued.labels(name).set_function(lambda gate=gate: gate.queued)
+            self.places.labels(name).set(gate.limit)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         counted = self._counted.get((method, route, status))

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from app.config import read_places
 from tests.support.server import ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -48,6 +49,11 @@ def test_workers_share_the_port_and_all_stop_on_sigterm(tmp_path):
         for _ in range(30):  # every worker answers; the kernel spreads the connections
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
                 assert resp.status == 200
+        # Each worker knows it has siblings: its read gate is sized for 3 sharing the cores.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            metrics = resp.read().decode()
+        places = read_places(3, os.cpu_count() or 1)
+        assert f'http_admission_places{{gate="reads"}} {float(places)}' in metrics
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         for pid in workers:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from app.config import ConfigError, load_config
+from app.config import ConfigError, load_config, read_places
 
 BASE = {"DATABASE_URL": "postgresql://app@localhost/sales"}
 
@@ -70,3 +70,17 @@ def test_the_process_exits_at_start_with_one_clear_line():
     assert result.stderr.strip().splitlines() == [
         "configuration error: PORT must be an integer, got 'not-a-port'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("workers", "cores", "places"),
+    [(1, 2, 2), (2, 2, 1), (4, 2, 1), (2, 8, 2), (8, 8, 1)],
+)
+def test_a_worker_alone_on_its_cores_takes_two_reads_at_once_else_one(workers, cores, places):
+    assert read_places(workers, cores) == places
+
+
+def test_admission_defaults_match_the_documented_ones():
+    c = load_config(BASE)
+    assert (c.max_active_reads, c.max_active_commands, c.max_queued_requests) == (2, 4, 4000)
+    assert c.dashboard_cache_ttl == 2.0
