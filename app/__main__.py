@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from app.config import ConfigError, load_config, read_places
+from app.config import ConfigError, load_config, read_places, usable_cores
 from app.factory import create_app
 from app.logging import configure_logging
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config()
         if "MAX_ACTIVE_READS" not in os.environ:
             sharing = max(args.workers, args.of)
-            config = replace(config, max_active_reads=read_places(sharing, os.cpu_count() or 1))
+            config = replace(config, max_active_reads=read_places(sharing, usable_cores()))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

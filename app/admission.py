@@ -17,6 +17,7 @@ orders cannot keep reads out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -60,7 +61,9 @@ class AdmissionGate:
                 self.leave()  # admitted and cancelled in the same turn: pass the place on
             else:
                 turn.cancel()
-                self._queue.remove(turn)
+                # A leave() in the same turn may already have skipped it off the queue.
+                with contextlib.suppress(ValueError):
+                    self._queue.remove(turn)
             raise
 
     def leave(self) -> None:
@@ -93,6 +96,10 @@ async def admission(request: web.Request, handler: Handler) -> web.StreamRespons
     if not request.path.startswith("/api/") or request.match_info.route.name in _UNGATED_ROUTES:
         return await handler(request)  # health, metrics, docs: no database, never queued
     gate = request.app[ADMISSION].gate_for(request.method)
+    if request.can_read_body:
+        # A slow client sending its body must not sit on a place meanwhile: read it first
+        # (aiohttp keeps it for the handler; MAX_BODY_BYTES still applies).
+        await request.read()
     await gate.enter()
     try:
         return await handler(request)

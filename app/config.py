@@ -50,6 +50,14 @@ class Config:
     login_burst: int = 10
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (CPU affinity, e.g. taskset or a cpuset), not the host's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def read_places(workers: int, cores: int) -> int:
     """The default MAX_ACTIVE_READS for one of `workers` processes on `cores` cores.
 

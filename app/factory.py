@@ -40,7 +40,6 @@ from infrastructure.clock import SystemClock
 from infrastructure.db.metrics import DbMetrics
 from infrastructure.db.pool import Database, open_pool
 from infrastructure.db.reader import GlobalReader, TenantReader
-from infrastructure.db.types import register_uuid
 from infrastructure.db.uow import PgUnitOfWork
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository
@@ -59,12 +58,11 @@ log = structlog.get_logger(__name__)
 
 
 async def create_app(config: Config) -> web.Application:
-    register_uuid()
     registry = CollectorRegistry(auto_describe=True)
     pool = open_pool(
         config.database_url,
         maxsize=config.db_pool_max,
-        op_timeout=config.db_statement_timeout_ms / 1000 + 5,
+        connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
     )
     db = Database(
         pool,

@@ -12,6 +12,7 @@ stays with `Database`, which owns the policy and the metrics.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from typing import Any
 
@@ -60,6 +61,11 @@ class ConnectionPool:
     def maxsize(self) -> int:
         return self._maxsize
 
+    @property
+    def waiters(self) -> int:
+        """Acquires waiting for a connection."""
+        return len(self._waiters)
+
     def acquire_nowait(self) -> aiopg.Connection | None:
         """An idle connection, or None; never waits, never connects."""
         while self._free and not self._closed:
@@ -67,6 +73,7 @@ class ConnectionPool:
             if not conn.closed:
                 return conn
             self._all.discard(conn)  # died while idle (e.g. the server restarted)
+            conn.close()  # aiopg's close also unregisters its socket reader
         return None
 
     async def acquire(self) -> aiopg.Connection:
@@ -133,24 +140,29 @@ class ConnectionPool:
         try:
             return await waiter
         except asyncio.CancelledError:
-            # Cancelled (an acquire timeout) in the same turn as it was handed something:
-            # give it back, or the connection or slot would be lost for good.
-            if not waiter.done():
-                waiter.cancel()
-                self._waiters.remove(waiter)  # O(n), but only when an acquire gives up
-            elif not waiter.cancelled() and waiter.exception() is None:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # Cancelled (an acquire timeout) in the same turn as it was handed something:
+                # give it back, or the connection or slot would be lost for good.
                 got = waiter.result()
                 if got is _SLOT:
                     self._opening -= 1
                     self._pass_slot()
                 else:
                     self.release(got)  # type: ignore[arg-type]
+            else:
+                waiter.cancel()
+                # O(n), only when an acquire gives up; a release() in the same turn may
+                # already have skipped it off the deque.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
             raise
 
     def _drop(self, conn: aiopg.Connection) -> None:
         self._all.discard(conn)
-        if not conn.closed:
-            conn.close()
+        # Even when psycopg2 already reports it closed (the server ended the session): aiopg's
+        # close() is what unregisters the socket's reader, and a stale reader on a reused
+        # file descriptor number would swallow the next connection's events.
+        conn.close()
         self._pass_slot()
 
     def _pass_slot(self) -> None:

@@ -23,6 +23,7 @@ from infrastructure.db.errors import DatabaseUnavailable, PoolSaturated, PoolTim
 from infrastructure.db.metrics import DbMetrics
 from infrastructure.db.sql import Sql
 from infrastructure.db.stats import current_stats
+from infrastructure.db.types import register_uuid
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +36,7 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(TimeoutError())
 
 
-async def _run(
+async def run_statement(
     raw: aiopg.Connection, text: str, params: Mapping[str, Any] | None, op_timeout: float
 ) -> list[tuple[Any, ...]]:
     """One statement on an aiopg connection, waiting on its poll callback directly.
@@ -81,14 +82,15 @@ class Connection:
         text = stmt.text if isinstance(stmt, Sql) else stmt
         self._db.count_round_trip(self._kind)
         try:
-            return await _run(self.raw, text, params, self._db.op_timeout)
+            return await run_statement(self.raw, text, params, self._db.op_timeout)
         except psycopg2.Error as exc:
             raise self._db.translate(exc) from exc
         except TimeoutError:
             # Only the driver's timer raises it in here (a request deadline arrives as
-            # CancelledError): the server went silent, and the connection is closed.
+            # CancelledError): the server went silent, and the connection is closed. Like a
+            # statement timeout, it is not worth retrying inside the request.
             log.warning("db_unavailable", error="operation timed out")
-            raise DatabaseUnavailable("the database did not answer in time") from None
+            raise QueryTimeout("the database did not answer in time") from None
 
     @property
     def broken(self) -> bool:
@@ -205,18 +207,22 @@ class Database:
         await self.pool.wait_closed()
 
 
-def open_pool(dsn: str, maxsize: int, op_timeout: float) -> ConnectionPool:
+def open_pool(dsn: str, maxsize: int, connect_timeout: float) -> ConnectionPool:
     """Build the pool without connecting, so the service starts even when the database is down.
 
-    `op_timeout` is aiopg's per-operation timeout; statement_timeout bounds queries first.
+    `connect_timeout` bounds opening a connection (aiopg's `timeout`); statements are bounded
+    by statement_timeout and by `Database.op_timeout`.
     """
+    register_uuid()  # process-wide, so per-connection registration is switched off below
     return ConnectionPool(
         dsn,
         maxsize,
-        timeout=op_timeout,
+        timeout=connect_timeout,
         enable_json=False,
         enable_hstore=False,  # would cost a round trip per new connection
-        enable_uuid=True,
+        # aiopg's would register psycopg2's uuid handling on each connection, and that takes
+        # precedence over infrastructure/db/types.py's memoized one.
+        enable_uuid=False,
         echo=False,
         application_name="sales-api",
     )

@@ -11,6 +11,7 @@ instead of each sending their own.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from uuid import UUID
 
@@ -37,8 +38,11 @@ class CachedDashboardReader:
         loading = self._loading.get(key)
         if loading is None:
             # A task of its own: a caller that gives up (timeout, disconnect) must not cancel
-            # the query the others are waiting for.
-            loading = asyncio.ensure_future(self._load(key))
+            # the query the others are waiting for. A fresh context, too: the query belongs
+            # to no single request's stats or log bindings.
+            loading = asyncio.get_running_loop().create_task(
+                self._load(key), context=contextvars.Context()
+            )
             self._loading[key] = loading
         return await asyncio.shield(loading)
 

@@ -23,9 +23,11 @@ HASHING_NICENESS = 10
 
 
 def _lower_priority() -> None:
-    """Runs in each hashing thread as it starts: nice that thread only, not the process."""
+    """Runs in each hashing thread as it starts: nice that thread only, not the process, and
+    relative to where the process already runs (a new thread starts at its creator's)."""
     with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed: carry on
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + HASHING_NICENESS)
 
 
 class Argon2Hasher:

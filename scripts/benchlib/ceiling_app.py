@@ -6,9 +6,9 @@
 `http` answers every GET with a fixed 20-item JSON page: what aiohttp (with uvloop, orjson)
 costs per request on this machine. `sql` sends, per GET, the two queries of one `read`
 request exactly as pgbench runs them (taken from the same pgbench script, random tenant and
-session), over a pool of POOL aiopg connections, and answers with the rows: the floor of what
-the driver plus the HTTP stack cost, with no routing, middleware, auth logic, schemas or
-metrics. The service cannot beat this, so it says how far the 0.6 x pgbench target is
+session), over the service's own pool and statement path (open_pool, run_statement) with
+POOL connections, and answers with the rows: the floor of what the driver plus the HTTP
+stack cost, with no routing, middleware, admission, auth logic, schemas or metrics. The service cannot beat this, so it says how far the 0.6 x pgbench target is
 reachable with this stack on this machine.
 """
 
@@ -24,7 +24,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from infrastructure.db.connection_pool import ConnectionPool
+from infrastructure.db.pool import open_pool, run_statement
 
 PAGE = orjson.dumps({"items": [{"id": i, "name": f"Customer {i}"} for i in range(20)]})
 
@@ -55,7 +55,7 @@ async def http_app() -> web.Application:
 
 async def sql_app(script: Path, url: str, size: int) -> web.Application:
     tenants, sessions = read_requests(script)
-    pool = ConnectionPool(url, size, timeout=30)
+    pool = open_pool(url, size, connect_timeout=30)
 
     async def page(_: web.Request) -> web.Response:
         sid = str(random.choice(sessions))
@@ -63,9 +63,7 @@ async def sql_app(script: Path, url: str, size: int) -> web.Application:
         for statement in random.choice(tenants):
             conn = await pool.acquire()
             try:
-                async with conn.cursor() as cur:
-                    await cur.execute(statement.replace(":sid", sid))
-                    rows = await cur.fetchall()
+                rows = await run_statement(conn, statement.replace(":sid", sid), None, 30)
             finally:
                 pool.release(conn)
         return web.Response(body=orjson.dumps(rows, default=str), content_type="application/json")

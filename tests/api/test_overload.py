@@ -129,3 +129,32 @@ async def test_a_full_admission_queue_answers_503_at_once_and_spares_reads_and_h
     await asyncio.to_thread(holder.join, 10)
     assert seeder.count(tenant, "orders") == 2, "the refused order was not written"
     assert_pool_idle(client)
+
+
+async def test_a_client_slow_to_send_its_body_does_not_hold_a_command_place(
+    make_client, tenant, seeder
+):
+    client = await make_client(max_active_commands=1, request_timeout=10.0)
+    headers = headers_for(seeder, tenant, "sales")
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    _reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        # Headers and the first byte of a 100-byte body, then nothing: a slow client.
+        writer.write(
+            (
+                "POST /api/sales/customers HTTP/1.1\r\nHost: test\r\n"
+                f"{head}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+            ).encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)
+
+        body = {"name": "Not Stuck", "email": "not-stuck@example.test"}
+        created = await asyncio.wait_for(
+            client.post("/api/sales/customers", json=body, headers=headers), timeout=3
+        )
+
+        assert created.status == 201, "the only command place must not wait for a slow body"
+    finally:
+        writer.close()
+    assert_pool_idle(client)

@@ -30,7 +30,7 @@ async def make_db(cluster) -> AsyncIterator[Callable[..., Database]]:
     made: list[Database] = []
 
     def make(maxsize: int = 1, acquire_timeout: float = 2) -> Database:
-        pool = open_pool(cluster.url("sales_app"), maxsize=maxsize, op_timeout=10)
+        pool = open_pool(cluster.url("sales_app"), maxsize=maxsize, connect_timeout=10)
         db = Database(
             pool,
             DbMetrics(CollectorRegistry(), maxsize),

@@ -15,7 +15,7 @@ from infrastructure.db.pool import Database, open_pool
 
 def build_database(maxsize: int = 2, acquire_timeout: float = 2.0, **kw: Any) -> Database:
     url = kw.get("url") or os.environ["DATABASE_URL"]
-    pool = open_pool(url, maxsize=maxsize, op_timeout=10)
+    pool = open_pool(url, maxsize=maxsize, connect_timeout=10)
     return Database(
         pool,
         DbMetrics(CollectorRegistry(), maxsize),

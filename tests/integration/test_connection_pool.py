@@ -61,6 +61,7 @@ async def test_a_waiter_that_gives_up_leaves_nothing_behind(pool):
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.05):
             await pool.acquire()
+    assert pool.waiters == 0
     for conn in held:
         pool.release(conn)
 
@@ -81,7 +82,7 @@ async def test_a_waiter_cancelled_as_it_is_served_passes_the_connection_on(pool)
     got = await asyncio.wait_for(second, 1)
 
     assert got is held[0], "the cancelled waiter's connection must go to the next waiter"
-    assert first.cancelled()
+    assert first.cancelled() and pool.waiters == 0
     pool.release(got)
     pool.release(held[1])
     assert pool.size == pool.freesize == 2

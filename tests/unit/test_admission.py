@@ -80,3 +80,16 @@ async def test_a_request_cancelled_as_it_is_admitted_passes_its_place_on():
     assert gate.active == 1 and gate.queued == 0
     gate.leave()
     assert gate.active == 0
+
+
+async def test_a_queued_request_cancelled_while_another_leaves_is_still_just_cancelled():
+    gate = AdmissionGate(limit=1, max_queued=10)
+    await gate.enter()
+    doomed = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)  # queued
+    doomed.cancel()  # cancels its turn; its except clause has not run yet ...
+    gate.leave()  # ... when the holder leaves and skips the cancelled turn off the queue
+
+    with pytest.raises(asyncio.CancelledError):  # a ValueError here became a bare 500
+        await doomed
+    assert gate.queued == 0 and gate.active == 0

@@ -20,7 +20,7 @@ async def test_hashing_threads_run_nicer_than_the_event_loop_and_still_verify():
         loop = asyncio.get_running_loop()
         in_pool = await loop.run_in_executor(hasher._executor, own_niceness)
 
-        assert in_pool == own_niceness() + HASHING_NICENESS
+        assert in_pool == min(19, own_niceness() + HASHING_NICENESS)
         assert await hasher.verify(stored, "correct horse")
         assert not await hasher.verify(stored, "wrong horse")
     finally:
