@@ -92,7 +92,9 @@ def _benchmark(options: Options, started: datetime, out: Path) -> dict[str, Any]
         print(environment.pgbench_line(limit), flush=True)
         results["pgbench"] = limit
         if o.ceiling:
-            bare = ceiling.measure(script, db_url, o.pool, o.duration, o.warmup, bench.cpu)
+            bare = ceiling.measure(
+                script, db_url, o.pool, o.workers, o.duration, o.warmup, bench.cpu
+            )
             for run in bare:
                 print(ceiling.line(run, limit["tps"]), flush=True)
             results["ceiling"] = bare

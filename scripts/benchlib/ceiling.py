@@ -1,8 +1,8 @@
 """`scripts/bench --ceiling`: how fast the bare stack goes, beside the service and pgbench.
 
-Runs benchlib/ceiling_app.py twice (HTTP only, then HTTP plus the read's two queries), one
-process each like a 1-worker service, and drives it with plain wrk (GET /, 2 threads,
-100 connections). See ceiling_app.py for what each mode includes and leaves out.
+Runs benchlib/ceiling_app.py (HTTP only, then HTTP plus the read's two queries) as 1 and as N
+processes sharing the port, like the service's workers, and drives it with plain wrk (GET /,
+2 threads, 100 connections). See ceiling_app.py for what each mode includes and leaves out.
 """
 
 from __future__ import annotations
@@ -46,34 +46,60 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the ceiling app did not start within 30 s")
 
 
-def _one(mode: str, extra: list[str], seconds: int, warmup: int, cpu: CpuSources) -> dict[str, Any]:
+def _one(
+    mode: str, extra: list[str], processes: int, seconds: int, warmup: int, cpu: CpuSources
+) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, str(APP), mode, str(port), *extra])
+    procs = [
+        subprocess.Popen([sys.executable, str(APP), mode, str(port), *extra])
+        for _ in range(processes)
+    ]
     try:
-        _wait_ready(url, proc)
+        for proc in procs:
+            _wait_ready(url, proc)
         if warmup:
             _wrk(url, warmup)
-        meter = CpuMeter(cpu.plus("service", proc.pid))
+        sources = cpu
+        for proc in procs:
+            sources = sources.plus(f"app{proc.pid}", proc.pid)
+        meter = CpuMeter(sources)
         meter.start()
         rate, non_2xx = _wrk(url, seconds)
-        return {"mode": mode, "rps": rate, "non_2xx": non_2xx, "cpu_percent": meter.percent()}
+        used = meter.percent()
+        used["service"] = round(sum(used.pop(f"app{proc.pid}") for proc in procs), 1)
+        return {
+            "mode": mode,
+            "processes": processes,
+            "rps": rate,
+            "non_2xx": non_2xx,
+            "cpu_percent": used,
+        }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def measure(
-    script: Path, url: str, pool: int, seconds: int, warmup: int, cpu: CpuSources
+    script: Path,
+    url: str,
+    pool: int,
+    processes: tuple[int, ...],
+    seconds: int,
+    warmup: int,
+    cpu: CpuSources,
 ) -> list[dict[str, Any]]:
-    return [
-        _one("http", [], seconds, warmup, cpu),
-        _one("sql", [str(script), url, str(pool)], seconds, warmup, cpu),
-    ]
+    runs = []
+    for count in processes:
+        runs.append(_one("http", [], count, seconds, warmup, cpu))
+        runs.append(_one("sql", [str(script), url, str(pool)], count, seconds, warmup, cpu))
+    return runs
 
 
 def line(result: dict[str, Any], pgbench_tps: float) -> str:
@@ -82,8 +108,9 @@ def line(result: dict[str, Any], pgbench_tps: float) -> str:
         "sql": "aiohttp + aiopg, the read's 2 SQL ",
     }[result["mode"]]
     cpu = result["cpu_percent"]
+    procs = f"{result['processes']} proc"
     return (
-        f"ceiling  {what} {result['rps']:8.1f} req/s = {result['rps'] / pgbench_tps:.2f} x pgbench"
+        f"ceiling  {what} {procs} {result['rps']:8.1f} req/s = {result['rps'] / pgbench_tps:.2f} x pgbench"
         f"  (non-2xx {result['non_2xx']}; cpu app {cpu.get('service', 0):.0f}%"
         f" postgres {cpu.get('postgres', 0):.0f}% wrk {cpu.get('wrk', 0):.0f}%)"
     )

@@ -86,7 +86,8 @@ def main(argv: list[str]) -> None:
     except ImportError:
         pass
     app = http_app() if mode == "http" else sql_app(Path(argv[2]), argv[3], int(argv[4]))
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    # reuse_port: scripts/bench starts one copy per worker on the same port, like the service.
+    web.run_app(app, host="127.0.0.1", port=port, reuse_port=True, access_log=None, print=None)
 
 
 if __name__ == "__main__":
