@@ -98,7 +98,8 @@ def measure(
     runs = []
     for count in processes:
         runs.append(_one("http", [], count, seconds, warmup, cpu))
-        runs.append(_one("sql", [str(script), url, str(pool)], count, seconds, warmup, cpu))
+        sql = [str(script), url, str(pool), str(count)]
+        runs.append(_one("sql", sql, count, seconds, warmup, cpu))
     return runs
 
 

@@ -1,14 +1,15 @@
 """The stack's own ceiling: aiohttp with nothing of the service in it.
 
     python scripts/benchlib/ceiling_app.py http PORT            # no database at all
-    python scripts/benchlib/ceiling_app.py sql PORT SCRIPT URL POOL
+    python scripts/benchlib/ceiling_app.py sql PORT SCRIPT URL POOL PROCESSES
 
 `http` answers every GET with a fixed 20-item JSON page: what aiohttp (with uvloop, orjson)
 costs per request on this machine. `sql` sends, per GET, the two queries of one `read`
 request exactly as pgbench runs them (taken from the same pgbench script, random tenant and
 session), over the service's own pool and statement path (open_pool, run_statement) with
-POOL connections, and answers with the rows: the floor of what the driver plus the HTTP
-stack cost, with no routing, middleware, admission, auth logic, schemas or metrics. The service cannot beat this, so it says how far the 0.6 x pgbench target is
+POOL connections, behind a read gate sized as the service sizes it for PROCESSES workers, and
+answers with the rows: the floor of what the driver plus the HTTP stack cost, with no
+routing, middleware, auth logic, schemas or metrics. The service cannot beat this, so it says how far the 0.6 x pgbench target is
 reachable with this stack on this machine.
 """
 
@@ -24,6 +25,8 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
+from app.admission import AdmissionGate
+from app.config import read_places, usable_cores
 from infrastructure.db.pool import open_pool, run_statement
 
 PAGE = orjson.dumps({"items": [{"id": i, "name": f"Customer {i}"} for i in range(20)]})
@@ -53,11 +56,19 @@ async def http_app() -> web.Application:
     return app
 
 
-async def sql_app(script: Path, url: str, size: int) -> web.Application:
+async def sql_app(script: Path, url: str, size: int, processes: int) -> web.Application:
     tenants, sessions = read_requests(script)
     pool = open_pool(url, size, connect_timeout=30)
+    gate = AdmissionGate(read_places(processes, usable_cores()), max_queued=1_000_000)
 
-    async def page(_: web.Request) -> web.Response:
+    async def page(request: web.Request) -> web.Response:
+        await gate.enter()
+        try:
+            return await rows_of_one_read(request)
+        finally:
+            gate.leave()
+
+    async def rows_of_one_read(_: web.Request) -> web.Response:
         sid = str(random.choice(sessions))
         rows: list[tuple[object, ...]] = []
         for statement in random.choice(tenants):
@@ -85,7 +96,11 @@ def main(argv: list[str]) -> None:
         uvloop.install()  # as the service does when installed with [speed]
     except ImportError:
         pass
-    app = http_app() if mode == "http" else sql_app(Path(argv[2]), argv[3], int(argv[4]))
+    app = (
+        http_app()
+        if mode == "http"
+        else sql_app(Path(argv[2]), argv[3], int(argv[4]), int(argv[5]))
+    )
     # reuse_port: scripts/bench starts one copy per worker on the same port, like the service.
     web.run_app(app, host="127.0.0.1", port=port, reuse_port=True, access_log=None, print=None)
 
