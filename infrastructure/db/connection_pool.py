@@ -58,10 +58,6 @@ class ConnectionPool:
         return len(self._free)
 
     @property
-    def maxsize(self) -> int:
-        return self._maxsize
-
-    @property
     def waiters(self) -> int:
         """Acquires waiting for a connection."""
         return len(self._waiters)
@@ -113,9 +109,6 @@ class ConnectionPool:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(PoolClosed("the connection pool is closed"))
-
-    async def wait_closed(self) -> None:
-        """Nothing to wait for: terminate() closes synchronously. Kept for aiopg's shape."""
 
     async def _open(self) -> aiopg.Connection:
         """Open a connection in a slot the caller has already reserved (counted in _opening)."""

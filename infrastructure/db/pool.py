@@ -203,8 +203,7 @@ class Database:
         # rest, without waiting for them to unwind; waiting for their connections to come
         # back could hang. terminate() closes connections still checked out too; their open
         # transactions roll back server-side.
-        self.pool.terminate()
-        await self.pool.wait_closed()
+        self.pool.terminate()  # synchronous: nothing left to wait for
 
 
 def open_pool(dsn: str, maxsize: int, connect_timeout: float) -> ConnectionPool:
