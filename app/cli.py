@@ -1,52 +1,48 @@
-"""Operator commands: `python -m app.cli migrate | seed-demo | create-api-key | purge-idempotency-keys`."""
+"""Operator commands: `python -m app.cli migrate | seed-demo | create-api-key | purge-idempotency-keys`.
+
+Each reads the same Config as the service (DATABASE_URL, MIGRATION_DATABASE_URL, APP_DB_ROLE)
+and builds what it needs through the bootstrap; none starts the web app.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 from alembic import command
 
-
-def _owner_url() -> str:
-    url = os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit("MIGRATION_DATABASE_URL (owner role) must be set")
-    return url
+from app.runtime.bootstrap import bootstrap
+from app.runtime.config import Config, ConfigError, load_config
 
 
-def migrate(args: argparse.Namespace) -> int:
+def migrate(config: Config, args: argparse.Namespace) -> int:
     from infrastructure.migrations import alembic_config
 
-    command.upgrade(alembic_config(_owner_url(), args.app_role), args.revision)
+    app_role = args.app_role or config.app_db_role
+    command.upgrade(alembic_config(config.migration_database_url, app_role), args.revision)
     print(f"migrated to {args.revision}")
     return 0
 
 
-def seed_demo(_: argparse.Namespace) -> int:
+def seed_demo(config: Config, _: argparse.Namespace) -> int:
     from infrastructure.security.passwords import Argon2Hasher
     from infrastructure.seed import seed_demo as run
 
     hasher = Argon2Hasher(workers=1)
-    ids = run(_owner_url(), hasher.hash_sync)
+    ids = run(config.migration_database_url, hasher.hash)
     hasher.close()
     print("demo data ready: " + ", ".join(f"{slug} ({tid})" for slug, tid in ids.items()))
     return 0
 
 
-def create_api_key(args: argparse.Namespace) -> int:
-    return asyncio.run(_create_api_key(args.tenant, args.name, args.role))
+def create_api_key(config: Config, args: argparse.Namespace) -> int:
+    return asyncio.run(_create_api_key(config, args.tenant, args.name, args.role))
 
 
-async def _create_api_key(slug: str, name: str, role: str) -> int:
-    from app.config import load_config
-    from app.factory import create_app
-    from app.keys import DATABASE, SERVICES
-
-    app = await create_app(load_config())
-    services = app[SERVICES]
+async def _create_api_key(config: Config, slug: str, name: str, role: str) -> int:
+    container = bootstrap(config)
+    services = container.services
     try:
         tenant = await services.tenants.by_slug(slug)
         if tenant is None:
@@ -54,16 +50,16 @@ async def _create_api_key(slug: str, name: str, role: str) -> int:
             return 1
         key_id, key = await services.auth.create_api_key(tenant.id, name, role)  # type: ignore[arg-type]
     finally:
-        await app[DATABASE].close()
+        await container.close()
     print(f"api key {key_id} for tenant {slug} (role {role}); shown once, store it now:")
     print(key)
     return 0
 
 
-def purge_idempotency_keys(_: argparse.Namespace) -> int:
+def purge_idempotency_keys(config: Config, _: argparse.Namespace) -> int:
     from infrastructure.idempotency import purge_expired
 
-    removed = purge_expired(_owner_url())
+    removed = purge_expired(config.migration_database_url)
     print(f"purged {removed} idempotency keys older than 24 hours")
     return 0
 
@@ -73,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("migrate", help="apply migrations as the owner role")
     p.add_argument("revision", nargs="?", default="head")
-    p.add_argument("--app-role", default=os.environ.get("APP_DB_ROLE", "sales_app"))
+    p.add_argument("--app-role", help="the role granted DML (default: APP_DB_ROLE, sales_app)")
     p.set_defaults(func=migrate)
     p = sub.add_parser("seed-demo", help="create demo tenants, users and customers (idempotent)")
     p.set_defaults(func=seed_demo)
@@ -85,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("purge-idempotency-keys", help="delete idempotency records older than 24 h")
     p.set_defaults(func=purge_idempotency_keys)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(config, args))
 
 
 if __name__ == "__main__":

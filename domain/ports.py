@@ -6,7 +6,7 @@ service sees at a glance which calls can change data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -165,12 +165,30 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     async def commit(self, result: object = None) -> None:
-        """Commit. `result` is what the command produced: the edge may record a response built
-        from it in this same transaction (idempotent requests), so effect and record are atomic."""
+        """Commit. `result` is what the command produced: with an idempotency claim, the answer
+        built from it is recorded in this same transaction, so effect and record are atomic."""
         ...
 
 
-UnitOfWorkFactory = Callable[[UUID], UnitOfWork]
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A command its caller may repeat under the same key and get the first answer again.
+
+    Opaque to the services: they pass it from the caller to the unit of work they open, which
+    records the answer (`status`, and the body the committed result encodes to) in the same
+    transaction as the effect, and replays it for a repeat with the same `fingerprint`.
+    """
+
+    key: str
+    fingerprint: bytes
+    route: str
+    status: int
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(
+        self, tenant_id: UUID, idempotency: IdempotencyClaim | None = None
+    ) -> UnitOfWork: ...
 
 
 # ---- other ports -----------------------------------------------------------------------------
@@ -178,8 +196,6 @@ UnitOfWorkFactory = Callable[[UUID], UnitOfWork]
 
 class PasswordHasher(Protocol):
     async def verify(self, password_hash: str, password: str) -> bool: ...
-
-    async def hash(self, password: str) -> str: ...
 
 
 class Clock(Protocol):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import psycopg2
+from infrastructure.db.owner import act_as_tenant, owner_transaction
 
 DEMO_PASSWORD = "demo-password"
 
-TENANTS = {
+TENANTS: dict[str, dict[str, Any]] = {
     "acme": {
         "name": "Acme Corporation",
         "users": [
@@ -48,7 +48,7 @@ TENANTS = {
 def seed_demo(owner_url: str, hash_password: Callable[[str], str]) -> dict[str, str]:
     """Returns slug -> tenant id."""
     ids: dict[str, str] = {}
-    with psycopg2.connect(owner_url) as conn, conn.cursor() as cur:
+    with owner_transaction(owner_url) as cur:
         for slug, spec in TENANTS.items():
             cur.execute(
                 "insert into tenants (slug, name) values (%s, %s) on conflict (slug) do update"
@@ -58,7 +58,7 @@ def seed_demo(owner_url: str, hash_password: Callable[[str], str]) -> dict[str, 
             tenant_id = str(cur.fetchone()[0])
             ids[slug] = tenant_id
             # Row-level security is forced on the owner too: act as the tenant.
-            cur.execute("select set_config('app.tenant_id', %s, true)", (tenant_id,))
+            act_as_tenant(cur, tenant_id)
             for email, name, role in spec["users"]:
                 cur.execute(
                     "select 1 from users where tenant_id = %s and email = %s", (tenant_id, email)
@@ -77,7 +77,6 @@ def seed_demo(owner_url: str, hash_password: Callable[[str], str]) -> dict[str, 
                 )
             for sku, name, price, stock in spec["products"]:
                 _seed_product(cur, tenant_id, sku, name, price, stock)
-    conn.close()
     return ids
 
 

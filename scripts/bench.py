@@ -34,7 +34,7 @@ from benchlib import (
 from benchlib.options import Options, parse
 from benchlib.procstat import CpuSources
 
-from app.config import load_config
+from app.runtime.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 Run = dict[str, Any]

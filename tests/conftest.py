@@ -1,5 +1,8 @@
 """Shared fixtures. Integration and API tests run on the real PostgreSQL that scripts/test
-provisions, connected as the application's non-superuser role, so RLS is really enforced."""
+provisions, connected as the application's non-superuser role, so RLS is really enforced.
+
+Nothing here needs a database until a fixture is used: the database-backed tiers check for
+one in their own conftest (tests/support/database_tier.py); tests/unit needs none."""
 
 from __future__ import annotations
 
@@ -8,26 +11,14 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-import psycopg2.extras
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app.config import Config, load_config
-from app.factory import create_app
-from app.keys import DATABASE
+from app.edge.keys import CONTAINER
+from app.runtime.config import Config, load_config
+from app.runtime.web_app import create_app
 from tests.support.pgbouncer import pgbouncer_binary, running_pgbouncer
 from tests.support.seeder import SeededTenant, Seeder
-
-_REQUIRED = ("DATABASE_URL", "MIGRATION_DATABASE_URL", "ADMIN_DATABASE_URL")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    missing = [name for name in _REQUIRED if not os.environ.get(name)]
-    if missing:
-        pytest.exit(
-            f"run the tests through scripts/test (missing {', '.join(missing)})", returncode=4
-        )
-    psycopg2.extras.register_uuid()
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +113,7 @@ async def client(make_client: AppClient) -> AsyncIterator[TestClient]:
 
 
 def assert_pool_idle(client: TestClient) -> None:
-    db = client.app[DATABASE]
+    db = client.app[CONTAINER].db
     assert db.in_use == 0, "a connection is still checked out"
     assert db.pool.freesize == db.pool.size, "pool has connections that are not idle"
 

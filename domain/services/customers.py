@@ -7,7 +7,7 @@ from uuid import UUID
 from domain.errors import InvalidInput, NotFound
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.paging import Page, PageRequest
-from domain.ports import CustomerReader, UnitOfWorkFactory
+from domain.ports import CustomerReader, IdempotencyClaim, UnitOfWorkFactory
 
 
 class CustomerService:
@@ -24,9 +24,11 @@ class CustomerService:
             raise NotFound("customer not found")
         return customer
 
-    async def create(self, tenant_id: UUID, new: NewCustomer) -> Customer:
+    async def create(
+        self, tenant_id: UUID, new: NewCustomer, idempotency: IdempotencyClaim | None = None
+    ) -> Customer:
         new = NewCustomer(new.name.strip(), new.email.strip().lower(), new.phone)
-        async with self._uow(tenant_id) as uow:
+        async with self._uow(tenant_id, idempotency) as uow:
             customer = await uow.customers.add(new)
             await uow.commit(customer)
         return customer

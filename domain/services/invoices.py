@@ -8,7 +8,7 @@ from uuid import UUID
 from domain.errors import NotFound
 from domain.model.orders import Invoice, InvoiceStatus, ensure_payable
 from domain.model.paging import Page, PageRequest
-from domain.ports import Clock, InvoiceReader, UnitOfWorkFactory
+from domain.ports import Clock, IdempotencyClaim, InvoiceReader, UnitOfWorkFactory
 
 
 class InvoiceService:
@@ -28,8 +28,10 @@ class InvoiceService:
             raise NotFound("invoice not found")
         return invoice
 
-    async def pay(self, tenant_id: UUID, invoice_id: UUID) -> Invoice:
-        async with self._uow(tenant_id) as uow:
+    async def pay(
+        self, tenant_id: UUID, invoice_id: UUID, idempotency: IdempotencyClaim | None = None
+    ) -> Invoice:
+        async with self._uow(tenant_id, idempotency) as uow:
             invoice = await uow.invoices.lock(invoice_id)
             if invoice is None:
                 raise NotFound("invoice not found")

@@ -16,7 +16,7 @@ from domain.model.orders import (
 )
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement
-from domain.ports import Clock, OrderFilter, OrderReader, UnitOfWorkFactory
+from domain.ports import Clock, IdempotencyClaim, OrderFilter, OrderReader, UnitOfWorkFactory
 
 
 class OrderService:
@@ -34,9 +34,11 @@ class OrderService:
             raise NotFound("order not found")
         return order
 
-    async def place(self, tenant_id: UUID, command: PlaceOrder) -> Order:
+    async def place(
+        self, tenant_id: UUID, command: PlaceOrder, idempotency: IdempotencyClaim | None = None
+    ) -> Order:
         check_lines(command)  # before any connection is taken
-        async with self._uow(tenant_id) as uow:
+        async with self._uow(tenant_id, idempotency) as uow:
             customer_exists = await uow.customers.exists(command.customer_id)
             products = await uow.products.lock(
                 sort_for_locking([ln.product_id for ln in command.lines])
@@ -54,8 +56,10 @@ class OrderService:
             await uow.commit(order)
         return order
 
-    async def cancel(self, tenant_id: UUID, order_id: UUID) -> Order:
-        async with self._uow(tenant_id) as uow:
+    async def cancel(
+        self, tenant_id: UUID, order_id: UUID, idempotency: IdempotencyClaim | None = None
+    ) -> Order:
+        async with self._uow(tenant_id, idempotency) as uow:
             order = await uow.orders.lock(order_id)
             if order is None:
                 raise NotFound("order not found")

@@ -8,7 +8,7 @@ from domain.errors import InsufficientStock, InvalidInput, NotFound
 from domain.model.identity import Principal
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges, StockAdjustment
-from domain.ports import ProductReader, UnitOfWorkFactory
+from domain.ports import IdempotencyClaim, ProductReader, UnitOfWorkFactory
 from domain.services.auth import require_admin
 
 
@@ -28,9 +28,11 @@ class ProductService:
             raise NotFound("product not found")
         return product
 
-    async def create(self, principal: Principal, new: NewProduct) -> Product:
+    async def create(
+        self, principal: Principal, new: NewProduct, idempotency: IdempotencyClaim | None = None
+    ) -> Product:
         require_admin(principal)
-        async with self._uow(principal.tenant_id) as uow:
+        async with self._uow(principal.tenant_id, idempotency) as uow:
             product = await uow.products.add(new)
             if new.stock:
                 await uow.movements.add(
@@ -53,12 +55,17 @@ class ProductService:
         return product
 
     async def adjust_stock(
-        self, principal: Principal, product_id: UUID, delta: int, note: str | None
+        self,
+        principal: Principal,
+        product_id: UUID,
+        delta: int,
+        note: str | None,
+        idempotency: IdempotencyClaim | None = None,
     ) -> StockAdjustment:
         require_admin(principal)
         if delta == 0:
             raise InvalidInput("delta must not be zero", {"delta": ["must not be zero"]})
-        async with self._uow(principal.tenant_id) as uow:
+        async with self._uow(principal.tenant_id, idempotency) as uow:
             locked = await uow.products.lock([product_id])
             product = locked.get(product_id)
             if product is None:

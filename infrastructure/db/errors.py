@@ -1,6 +1,14 @@
-"""Infrastructure faults the HTTP edge answers with a retryable 503."""
+"""The service's own database errors, and the one place driver errors are translated to them.
+
+Nothing outside infrastructure/db/ sees a psycopg2 or aiopg type: repositories catch
+`UniqueViolation` / `ForeignKeyViolation`, the command runner retries `TransientConflict`,
+and the HTTP edge maps each class here to a problem once (app/edge/problems.py).
+"""
 
 from __future__ import annotations
+
+import psycopg2
+import psycopg2.errors
 
 
 class DatabaseUnavailable(Exception):
@@ -34,3 +42,69 @@ class QueryTimeout(DatabaseUnavailable):
 
     def __init__(self, detail: str = "the database query took too long") -> None:
         super().__init__(detail)
+
+
+class TransientConflict(Exception):
+    """Serialization failure (40001) or deadlock (40P01): the whole command may be retried."""
+
+    retry_after = 1
+    detail = "the request collided with concurrent changes; retry it"
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"transient conflict ({sqlstate})")
+        self.sqlstate = sqlstate
+
+
+class InvalidValue(Exception):
+    """A value the schema let through but PostgreSQL cannot store (class 22, data exception)."""
+
+    detail = "a value is out of the range the database can store"
+
+
+class ConstraintViolation(Exception):
+    """An integrity constraint refused a write; repositories turn it into a domain error."""
+
+    def __init__(self, constraint: str | None) -> None:
+        super().__init__(f"constraint {constraint} violated")
+        self.constraint = constraint
+
+
+class UniqueViolation(ConstraintViolation):
+    """23505."""
+
+
+class ForeignKeyViolation(ConstraintViolation):
+    """23503."""
+
+
+class DatabaseError(Exception):
+    """An error the service does not expect from the database (a bug on our side): a 500."""
+
+    def __init__(self, sqlstate: str | None, message: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+_TRANSIENT = frozenset({"40001", "40P01"})
+
+
+def translate(exc: BaseException) -> BaseException:
+    """The service's error for a driver error or a socket error; anything else passes as is."""
+    code = getattr(exc, "pgcode", None)
+    if code in _TRANSIENT:
+        return TransientConflict(code)
+    if code == "57014":
+        return QueryTimeout()
+    if isinstance(exc, psycopg2.errors.UniqueViolation):
+        return UniqueViolation(exc.diag.constraint_name)
+    if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
+        return ForeignKeyViolation(exc.diag.constraint_name)
+    if isinstance(exc, psycopg2.IntegrityError):
+        return ConstraintViolation(exc.diag.constraint_name)
+    if isinstance(exc, psycopg2.DataError):
+        return InvalidValue()
+    if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError | OSError):
+        return DatabaseUnavailable()
+    if isinstance(exc, psycopg2.Error):
+        return DatabaseError(code, str(exc).strip())
+    return exc

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ClauseElement
 
-_DIALECT = postgresql.psycopg2.dialect()  # type: ignore[attr-defined]
+_DIALECT = postgresql.psycopg2.dialect()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,21 +19,18 @@ class Sql:
     """Compiled text with %(name)s placeholders, ready for cursor.execute."""
 
     text: str
-    name: str = ""
 
 
-def sql(statement: ClauseElement, name: str = "") -> Sql:
+def sql(statement: ClauseElement) -> Sql:
     compiled = statement.compile(dialect=_DIALECT)
     # Literal values would become anonymous parameters whose values the text does not carry;
     # every value must be a named bindparam supplied at execute time.
     baked = sorted(k for k, v in compiled.params.items() if v is not None)
     if baked:
-        raise ValueError(
-            f"statement {name or statement!s} bakes in values for {baked}; use bindparam"
-        )
-    return Sql(str(compiled), name)
+        raise ValueError(f"statement {statement!s} bakes in values for {baked}; use bindparam")
+    return Sql(str(compiled))
 
 
-def raw(text: str, name: str = "") -> Sql:
-    """Hand-written SQL for what Core cannot say (RLS session settings)."""
-    return Sql(text, name)
+def raw(text: str) -> Sql:
+    """Hand-written SQL for what Core cannot say (RLS session settings, JSON aggregates)."""
+    return Sql(text)

@@ -26,8 +26,8 @@ def _quote(value: UUID) -> ext.AsIs:
     return ext.AsIs(f"'{value}'::uuid")
 
 
-def _cast(text: str | None, _cursor: object) -> UUID | None:
-    return _parse(text) if text is not None else None
+def _cast(text: str | bytes | None, _cursor: object) -> UUID | None:
+    return _parse(text) if isinstance(text, str) else None
 
 
 def register_uuid() -> None:

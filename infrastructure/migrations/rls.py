@@ -1,15 +1,14 @@
 """Row-level security helpers shared by migrations.
 
-The policy reads the tenant from a transaction-local setting. `(select ...)` makes PostgreSQL
-evaluate it once per statement (an InitPlan), not once per row; `nullif(..., '')` makes an unset
-or empty setting compare to NULL, so a connection without a tenant sees and writes nothing.
+The policy's predicate (and the setting it reads) come from infrastructure/db/tenancy.py, the
+one module that knows how a session is put under a tenant.
 """
 
 from __future__ import annotations
 
 from alembic import context, op
 
-TENANT_PREDICATE = "tenant_id = (select nullif(current_setting('app.tenant_id', true), '')::uuid)"
+from infrastructure.db.tenancy import TENANT_PREDICATE
 
 
 def app_role() -> str:

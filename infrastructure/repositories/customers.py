@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import psycopg2.errors
 import sqlalchemy as sa
 
 from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.paging import Page, PageRequest
-from infrastructure.db.pool import Connection
-from infrastructure.db.reader import TenantReader
+from infrastructure.db.errors import ForeignKeyViolation, UniqueViolation
+from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import sql
 from infrastructure.db.tables import customers
+from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.paging import after, like_pattern, page_params, to_page
 
 _COLUMNS = (
@@ -42,15 +42,13 @@ def _page_query(*conditions: Any) -> sa.Select[Any]:
     )
 
 
-_get = sql(
-    sa.select(*_COLUMNS).where(_of_tenant, customers.c.id == sa.bindparam("id")), "customer_get"
-)
+_get = sql(sa.select(*_COLUMNS).where(_of_tenant, customers.c.id == sa.bindparam("id")))
 # One compiled statement per filter shape: the planner sees only the predicates in use.
 _pages = {
-    (False, False): sql(_page_query(), "customer_page"),
-    (True, False): sql(_page_query(_after), "customer_page_after"),
-    (False, True): sql(_page_query(_matches), "customer_page_q"),
-    (True, True): sql(_page_query(_after, _matches), "customer_page_after_q"),
+    (False, False): sql(_page_query()),
+    (True, False): sql(_page_query(_after)),
+    (False, True): sql(_page_query(_matches)),
+    (True, True): sql(_page_query(_after, _matches)),
 }
 
 
@@ -59,21 +57,19 @@ def _customer(row: Any) -> Customer:
 
 
 class CustomerReadRepository:
-    def __init__(self, reader: TenantReader) -> None:
-        self._reader = reader
+    def __init__(self, reads: TenantReads) -> None:
+        self._reads = reads
 
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None:
-        row = await self._reader.fetch_one(
-            tenant_id, _get, {"tenant_id": tenant_id, "id": customer_id}
-        )
+        row = await self._reads.fetch_one(tenant_id, _get, {"id": customer_id})
         return Customer(*row) if row else None
 
     async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
-        params = page_params(page) | {"tenant_id": tenant_id}
+        params = page_params(page)
         if q:
             params["q"] = like_pattern(q)
         stmt = _pages[(page.after is not None, bool(q))]
-        rows = await self._reader.fetch_all(tenant_id, stmt, params)
+        rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, _customer, lambda c: (c.created_at, c.id))
 
 
@@ -86,13 +82,11 @@ _insert = sql(
         phone=sa.bindparam("phone"),
     )
     .returning(*_COLUMNS),
-    "customer_insert",
 )
 _delete = sql(
     sa.delete(customers)
     .where(_of_tenant, customers.c.id == sa.bindparam("id"))
     .returning(customers.c.id),
-    "customer_delete",
 )
 
 # FOR KEY SHARE: the customer cannot be deleted until the order that names it commits (a
@@ -101,18 +95,16 @@ _exists = sql(
     sa.select(customers.c.id)
     .where(_of_tenant, customers.c.id == sa.bindparam("id"))
     .with_for_update(read=True, key_share=True),
-    "customer_exists",
 )
 
 
 def _update_statement(fields: tuple[str, ...]) -> Any:
-    values = {name: sa.bindparam(f"new_{name}") for name in fields}
+    values: dict[str, Any] = {name: sa.bindparam(f"new_{name}") for name in fields}
     return sql(
         sa.update(customers)
         .where(_of_tenant, customers.c.id == sa.bindparam("id"))
         .values(**values, updated_at=sa.func.now())
         .returning(*_COLUMNS),
-        "customer_update",
     )
 
 
@@ -120,20 +112,18 @@ _updates: dict[tuple[str, ...], Any] = {}
 
 
 class CustomerWriteRepository:
-    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
-        self._conn = conn
-        self._tenant_id = tenant_id
+    def __init__(self, writes: TenantWrites) -> None:
+        self._writes = writes
 
     async def add(self, new: NewCustomer) -> Customer:
         params = {
-            "tenant_id": self._tenant_id,
             "name": new.name,
             "email": new.email,
             "phone": new.phone,
         }
         try:
-            rows = await self._conn.execute(_insert, params)
-        except psycopg2.errors.UniqueViolation as exc:
+            rows = await self._writes.execute(_insert, params)
+        except UniqueViolation as exc:
             raise Conflict("a customer with this email already exists") from exc
         return Customer(*rows[0])
 
@@ -150,22 +140,20 @@ class CustomerWriteRepository:
         if stmt is None:  # at most 7 shapes; each compiled once
             stmt = _updates[fields] = _update_statement(fields)
         params = {f"new_{k}": v for k, v in values.items()}
-        params |= {"tenant_id": self._tenant_id, "id": customer_id}
+        params |= {"id": customer_id}
         try:
-            rows = await self._conn.execute(stmt, params)
-        except psycopg2.errors.UniqueViolation as exc:
+            rows = await self._writes.execute(stmt, params)
+        except UniqueViolation as exc:
             raise Conflict("a customer with this email already exists") from exc
         return Customer(*rows[0]) if rows else None
 
     async def delete(self, customer_id: UUID) -> bool:
         try:
-            rows = await self._conn.execute(
-                _delete, {"tenant_id": self._tenant_id, "id": customer_id}
-            )
-        except psycopg2.errors.ForeignKeyViolation as exc:
+            rows = await self._writes.execute(_delete, {"id": customer_id})
+        except ForeignKeyViolation as exc:
             raise Conflict("the customer has orders and cannot be deleted") from exc
         return bool(rows)
 
     async def exists(self, customer_id: UUID) -> bool:
-        rows = await self._conn.execute(_exists, {"tenant_id": self._tenant_id, "id": customer_id})
+        rows = await self._writes.execute(_exists, {"id": customer_id})
         return bool(rows)

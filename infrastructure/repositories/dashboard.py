@@ -8,7 +8,7 @@ import orjson
 
 from domain.model.dashboard import Dashboard, LowStockItem
 from domain.model.money import money
-from infrastructure.db.reader import TenantReader
+from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import raw
 
 # Each scalar subquery is filtered by tenant explicitly (index use) and by RLS (defence).
@@ -24,34 +24,31 @@ with o as (
          coalesce(sum(total) filter (where status = 'placed'
                                      and created_at >= now() - interval '30 days'), 0) as d30,
          coalesce(sum(total) filter (where status = 'placed'), 0) as total
-    from orders where tenant_id = %(t)s),
+    from orders where tenant_id = %(tenant_id)s),
 i as (
   select count(*) as n, coalesce(sum(amount), 0) as amount
-    from invoices where tenant_id = %(t)s and status = 'open')
+    from invoices where tenant_id = %(tenant_id)s and status = 'open')
 select
-  (select count(*) from customers where tenant_id = %(t)s),
-  (select count(*) from products where tenant_id = %(t)s),
+  (select count(*) from customers where tenant_id = %(tenant_id)s),
+  (select count(*) from products where tenant_id = %(tenant_id)s),
   (select coalesce(json_agg(json_build_object('id', p.id, 'sku', p.sku, 'name', p.name, 'stock', p.stock)
                             order by p.stock, p.sku), '[]')
      from (select id, sku, name, stock from products
-            where tenant_id = %(t)s and active and stock <= %(threshold)s
+            where tenant_id = %(tenant_id)s and active and stock <= %(threshold)s
             order by stock, sku limit 10) p),
   o.placed, o.cancelled, o.today, o.d30, o.total, i.n, i.amount,
-  (select currency from tenants where id = %(t)s)
+  (select currency from tenants where id = %(tenant_id)s)
 from o, i
 """,
-    "dashboard_summary",
 )
 
 
 class DashboardReadRepository:
-    def __init__(self, reader: TenantReader) -> None:
-        self._reader = reader
+    def __init__(self, reads: TenantReads) -> None:
+        self._reads = reads
 
     async def summary(self, tenant_id: UUID, low_stock_threshold: int) -> Dashboard:
-        row = await self._reader.fetch_one(
-            tenant_id, _summary, {"t": tenant_id, "threshold": low_stock_threshold}
-        )
+        row = await self._reads.fetch_one(tenant_id, _summary, {"threshold": low_stock_threshold})
         assert row is not None
         (
             customers,

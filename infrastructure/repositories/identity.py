@@ -9,16 +9,15 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
-from infrastructure.db.pool import Connection
-from infrastructure.db.reader import GlobalReader, TenantReader
+from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.sql import sql
 from infrastructure.db.tables import api_keys, sessions, tenants, users
+from infrastructure.db.writes import TenantWrites
 
 _tenant_by_slug = sql(
     sa.select(tenants.c.id, tenants.c.slug, tenants.c.name).where(
         tenants.c.slug == sa.bindparam("slug")
     ),
-    "tenant_by_slug",
 )
 
 # One statement per token kind; each is the request's only auth round trip.
@@ -31,7 +30,6 @@ _session_principal = sql(
         sessions.c.revoked_at.is_(None),
         sessions.c.expires_at > sa.func.now(),
     ),
-    "session_principal",
 )
 
 _api_key_principal = sql(
@@ -40,23 +38,21 @@ _api_key_principal = sql(
         api_keys.c.tenant_id == sa.bindparam("tenant_id"),
         api_keys.c.revoked_at.is_(None),
     ),
-    "api_key_principal",
 )
 
 _credentials = sql(
     sa.select(users.c.id, users.c.email, users.c.name, users.c.role, users.c.password_hash).where(
         users.c.tenant_id == sa.bindparam("tenant_id"), users.c.email == sa.bindparam("email")
     ),
-    "user_credentials",
 )
 
 
 class TenantRepository:
-    def __init__(self, reader: GlobalReader) -> None:
-        self._reader = reader
+    def __init__(self, reads: GlobalReads) -> None:
+        self._reads = reads
 
     async def by_slug(self, slug: str) -> Tenant | None:
-        row = await self._reader.fetch_one(_tenant_by_slug, {"slug": slug})
+        row = await self._reads.fetch_one(_tenant_by_slug, {"slug": slug})
         return Tenant(*row) if row else None
 
 
@@ -86,13 +82,11 @@ class CachedTenantDirectory:
 
 
 class IdentityReadRepository:
-    def __init__(self, reader: TenantReader) -> None:
-        self._reader = reader
+    def __init__(self, reads: TenantReads) -> None:
+        self._reads = reads
 
     async def principal_for_session(self, tenant_id: UUID, session_id: bytes) -> Principal | None:
-        row = await self._reader.fetch_one(
-            tenant_id, _session_principal, {"sid": session_id, "tenant_id": tenant_id}
-        )
+        row = await self._reads.fetch_one(tenant_id, _session_principal, {"sid": session_id})
         if row is None:
             return None
         user_id, role, email, name = row
@@ -101,15 +95,11 @@ class IdentityReadRepository:
         )
 
     async def principal_for_api_key(self, tenant_id: UUID, key_hash: bytes) -> Principal | None:
-        row = await self._reader.fetch_one(
-            tenant_id, _api_key_principal, {"key_hash": key_hash, "tenant_id": tenant_id}
-        )
+        row = await self._reads.fetch_one(tenant_id, _api_key_principal, {"key_hash": key_hash})
         return Principal(tenant_id, row[1], api_key_id=row[0]) if row else None
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None:
-        row = await self._reader.fetch_one(
-            tenant_id, _credentials, {"tenant_id": tenant_id, "email": email}
-        )
+        row = await self._reads.fetch_one(tenant_id, _credentials, {"email": email})
         return UserCredentials(*row) if row else None
 
 
@@ -120,13 +110,11 @@ _insert_session = sql(
         user_id=sa.bindparam("user_id"),
         expires_at=sa.bindparam("expires_at"),
     ),
-    "insert_session",
 )
 _revoke_session = sql(
     sa.update(sessions)
     .where(sessions.c.id == sa.bindparam("sid"), sessions.c.revoked_at.is_(None))
     .values(revoked_at=sa.bindparam("at")),
-    "revoke_session",
 )
 _insert_api_key = sql(
     sa.insert(api_keys).values(
@@ -136,41 +124,36 @@ _insert_api_key = sql(
         role=sa.bindparam("role"),
         key_hash=sa.bindparam("key_hash"),
     ),
-    "insert_api_key",
 )
 
 
 class SessionWriteRepository:
-    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
-        self._conn = conn
-        self._tenant_id = tenant_id
+    def __init__(self, writes: TenantWrites) -> None:
+        self._writes = writes
 
     async def add(self, session: NewSession) -> None:
-        await self._conn.execute(
+        await self._writes.execute(
             _insert_session,
             {
                 "id": session.id,
-                "tenant_id": self._tenant_id,
                 "user_id": session.user_id,
                 "expires_at": session.expires_at,
             },
         )
 
     async def revoke(self, session_id: bytes, at: datetime) -> None:
-        await self._conn.execute(_revoke_session, {"sid": session_id, "at": at})
+        await self._writes.execute(_revoke_session, {"sid": session_id, "at": at})
 
 
 class ApiKeyWriteRepository:
-    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
-        self._conn = conn
-        self._tenant_id = tenant_id
+    def __init__(self, writes: TenantWrites) -> None:
+        self._writes = writes
 
     async def add(self, key: NewApiKey) -> None:
-        await self._conn.execute(
+        await self._writes.execute(
             _insert_api_key,
             {
                 "id": key.id,
-                "tenant_id": self._tenant_id,
                 "name": key.name,
                 "role": key.role,
                 "key_hash": key.key_hash,

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from domain.model.orders import Invoice, InvoiceStatus, Order, invoice_number
 from domain.model.paging import Page, PageRequest
-from infrastructure.db.pool import Connection
-from infrastructure.db.reader import TenantReader
+from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import raw, sql
 from infrastructure.db.tables import invoices
+from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.paging import after, page_params, to_page
 
 _COLUMNS = (
@@ -47,28 +47,26 @@ def _page(with_after: bool, with_status: bool) -> Any:
         .order_by(invoices.c.issued_at.desc(), invoices.c.id.desc())
         .limit(sa.bindparam("limit"))
     )
-    return sql(stmt, "invoice_page")
+    return sql(stmt)
 
 
 _pages = {(a, s): _page(a, s) for a in (False, True) for s in (False, True)}
-_get = sql(sa.select(*_COLUMNS).where(_of_tenant, _by_id), "invoice_get")
+_get = sql(sa.select(*_COLUMNS).where(_of_tenant, _by_id))
 
 
 class InvoiceReadRepository:
-    def __init__(self, reader: TenantReader) -> None:
-        self._reader = reader
+    def __init__(self, reads: TenantReads) -> None:
+        self._reads = reads
 
     async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None:
-        row = await self._reader.fetch_one(
-            tenant_id, _get, {"tenant_id": tenant_id, "id": invoice_id}
-        )
+        row = await self._reads.fetch_one(tenant_id, _get, {"id": invoice_id})
         return _invoice(row) if row else None
 
     async def list(
         self, tenant_id: UUID, page: PageRequest, status: InvoiceStatus | None
     ) -> Page[Invoice]:
-        params = page_params(page) | {"tenant_id": tenant_id, "status": status}
-        rows = await self._reader.fetch_all(
+        params = page_params(page) | {"status": status}
+        rows = await self._reads.fetch_all(
             tenant_id, _pages[(page.after is not None, status is not None)], params
         )
         return to_page(rows, page, _invoice, lambda i: (i.issued_at, i.id))
@@ -80,7 +78,6 @@ _next_number = raw(
     "insert into invoice_counters (tenant_id, last_number) values (%(tenant_id)s, 1)"
     " on conflict (tenant_id) do update set last_number = invoice_counters.last_number + 1"
     " returning last_number",
-    "invoice_next_number",
 )
 _insert = sql(
     sa.insert(invoices)
@@ -92,29 +89,25 @@ _insert = sql(
         currency=sa.bindparam("currency"),
     )
     .returning(*_COLUMNS),
-    "invoice_insert",
 )
-_lock = sql(sa.select(*_COLUMNS).where(_of_tenant, _by_id).with_for_update(), "invoice_lock")
+_lock = sql(sa.select(*_COLUMNS).where(_of_tenant, _by_id).with_for_update())
 _set_status = raw(
     "update invoices set status = %(status)s,"
     " paid_at = case when %(status)s = 'paid' then %(at)s else paid_at end,"
     " voided_at = case when %(status)s = 'void' then %(at)s else voided_at end"
     " where tenant_id = %(tenant_id)s and id = %(id)s",
-    "invoice_set_status",
 )
 
 
 class InvoiceWriteRepository:
-    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
-        self._conn = conn
-        self._tenant_id = tenant_id
+    def __init__(self, writes: TenantWrites) -> None:
+        self._writes = writes
 
     async def issue(self, order: Order) -> Invoice:
-        ((sequence,),) = await self._conn.execute(_next_number, {"tenant_id": self._tenant_id})
-        rows = await self._conn.execute(
+        ((sequence,),) = await self._writes.execute(_next_number)
+        rows = await self._writes.execute(
             _insert,
             {
-                "tenant_id": self._tenant_id,
                 "order_id": order.id,
                 "number": invoice_number(sequence),
                 "amount": order.total,
@@ -124,11 +117,11 @@ class InvoiceWriteRepository:
         return _invoice(rows[0])
 
     async def lock(self, invoice_id: UUID) -> Invoice | None:
-        rows = await self._conn.execute(_lock, {"tenant_id": self._tenant_id, "id": invoice_id})
+        rows = await self._writes.execute(_lock, {"id": invoice_id})
         return _invoice(rows[0]) if rows else None
 
     async def set_status(self, invoice_id: UUID, status: InvoiceStatus, at: datetime) -> None:
-        await self._conn.execute(
+        await self._writes.execute(
             _set_status,
-            {"tenant_id": self._tenant_id, "id": invoice_id, "status": status, "at": at},
+            {"id": invoice_id, "status": status, "at": at},
         )

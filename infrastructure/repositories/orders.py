@@ -18,9 +18,9 @@ import orjson
 from domain.model.orders import Invoice, Order, OrderLine, OrderPlan
 from domain.model.paging import Page, PageRequest
 from domain.ports import OrderFilter
-from infrastructure.db.pool import Connection
-from infrastructure.db.reader import TenantReader
+from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import Sql, raw
+from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.paging import page_params, to_page
 
 _ORDER_SELECT = """
@@ -82,7 +82,7 @@ def order_from_row(row: Any) -> Order:
     )
 
 
-_get = raw(_ORDER_SELECT + " where o.tenant_id = %(tenant_id)s and o.id = %(id)s", "order_get")
+_get = raw(_ORDER_SELECT + " where o.tenant_id = %(tenant_id)s and o.id = %(id)s")
 
 
 @lru_cache(maxsize=32)
@@ -106,22 +106,19 @@ def _list_statement(
         + " and ".join(where)
         + " order by o.created_at desc, o.id desc limit %(limit)s"
     )
-    return raw(text, "order_page")
+    return raw(text)
 
 
 class OrderReadRepository:
-    def __init__(self, reader: TenantReader) -> None:
-        self._reader = reader
+    def __init__(self, reads: TenantReads) -> None:
+        self._reads = reads
 
     async def get(self, tenant_id: UUID, order_id: UUID) -> Order | None:
-        row = await self._reader.fetch_one(
-            tenant_id, _get, {"tenant_id": tenant_id, "id": order_id}
-        )
+        row = await self._reads.fetch_one(tenant_id, _get, {"id": order_id})
         return order_from_row(row) if row else None
 
     async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]:
         params = page_params(page) | {
-            "tenant_id": tenant_id,
             "status": where.status,
             "customer_id": where.customer_id,
             "since": where.since,
@@ -134,7 +131,7 @@ class OrderReadRepository:
             where.since is not None,
             where.until is not None,
         )
-        rows = await self._reader.fetch_all(tenant_id, stmt, params)
+        rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, order_from_row, lambda o: (o.created_at, o.id))
 
 
@@ -142,7 +139,6 @@ _insert_order = raw(
     "insert into orders (tenant_id, customer_id, total, currency, note)"
     " select %(tenant_id)s, %(customer_id)s, %(total)s, t.currency, %(note)s from tenants t where t.id = %(tenant_id)s"
     " returning id, currency, created_at",
-    "order_insert",
 )
 _insert_lines = raw(
     "insert into order_lines (tenant_id, order_id, line_no, product_id, quantity, unit_price, line_total)"
@@ -150,34 +146,29 @@ _insert_lines = raw(
     " from unnest(%(line_nos)s::int[], %(product_ids)s::uuid[], %(quantities)s::int[],"
     " %(unit_prices)s::numeric[], %(line_totals)s::numeric[])"
     " as l(line_no, product_id, quantity, unit_price, line_total)",
-    "order_lines_insert",
 )
-_lock = raw(_get.text + " for update of o", "order_lock")
+_lock = raw(_get.text + " for update of o")
 _cancel = raw(
     "update orders set status = 'cancelled', cancelled_at = %(at)s where tenant_id = %(tenant_id)s and id = %(id)s",
-    "order_cancel",
 )
 
 
 class OrderWriteRepository:
-    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
-        self._conn = conn
-        self._tenant_id = tenant_id
+    def __init__(self, writes: TenantWrites) -> None:
+        self._writes = writes
 
     async def add(self, plan: OrderPlan) -> Order:
-        ((oid, currency, created_at),) = await self._conn.execute(
+        ((oid, currency, created_at),) = await self._writes.execute(
             _insert_order,
             {
-                "tenant_id": self._tenant_id,
                 "customer_id": plan.customer_id,
                 "total": plan.total,
                 "note": plan.note,
             },
         )
-        await self._conn.execute(
+        await self._writes.execute(
             _insert_lines,
             {
-                "tenant_id": self._tenant_id,
                 "order_id": oid,
                 "line_nos": list(range(1, len(plan.lines) + 1)),
                 "product_ids": [ln.product_id for ln in plan.lines],
@@ -203,8 +194,8 @@ class OrderWriteRepository:
         )
 
     async def lock(self, order_id: UUID) -> Order | None:
-        rows = await self._conn.execute(_lock, {"tenant_id": self._tenant_id, "id": order_id})
+        rows = await self._writes.execute(_lock, {"id": order_id})
         return order_from_row(rows[0]) if rows else None
 
     async def mark_cancelled(self, order_id: UUID, at: datetime) -> None:
-        await self._conn.execute(_cancel, {"tenant_id": self._tenant_id, "id": order_id, "at": at})
+        await self._writes.execute(_cancel, {"id": order_id, "at": at})

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
@@ -15,10 +14,11 @@ from domain.errors import Conflict
 from domain.model.orders import PricedProduct
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
-from infrastructure.db.pool import Connection
-from infrastructure.db.reader import TenantReader
+from infrastructure.db.errors import UniqueViolation
+from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import Sql, raw, sql
 from infrastructure.db.tables import products
+from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.paging import after, like_pattern, page_params, to_page
 
 _COLUMNS = (
@@ -54,7 +54,7 @@ def _page_statement(with_after: bool, with_q: bool, with_low: bool) -> Sql:
         .order_by(products.c.created_at.desc(), products.c.id.desc())
         .limit(sa.bindparam("limit"))
     )
-    return sql(stmt, f"product_page_{int(with_after)}{int(with_q)}{int(with_low)}")
+    return sql(stmt)
 
 
 _pages = {
@@ -63,31 +63,27 @@ _pages = {
     for q in (False, True)
     for low in (False, True)
 }
-_get = sql(
-    sa.select(*_COLUMNS).where(_of_tenant, products.c.id == sa.bindparam("id")), "product_get"
-)
+_get = sql(sa.select(*_COLUMNS).where(_of_tenant, products.c.id == sa.bindparam("id")))
 
 
 class ProductReadRepository:
-    def __init__(self, reader: TenantReader) -> None:
-        self._reader = reader
+    def __init__(self, reads: TenantReads) -> None:
+        self._reads = reads
 
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None:
-        row = await self._reader.fetch_one(
-            tenant_id, _get, {"tenant_id": tenant_id, "id": product_id}
-        )
+        row = await self._reads.fetch_one(tenant_id, _get, {"id": product_id})
         return _product(row) if row else None
 
     async def list(
         self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
     ) -> Page[Product]:
-        params = page_params(page) | {"tenant_id": tenant_id}
+        params = page_params(page)
         if q:
             params["q"] = like_pattern(q)
         if low_stock is not None:
             params["low_stock"] = low_stock
         stmt = _pages[(page.after is not None, bool(q), low_stock is not None)]
-        rows = await self._reader.fetch_all(tenant_id, stmt, params)
+        rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, _product, lambda p: (p.created_at, p.id))
 
 
@@ -102,7 +98,6 @@ _insert = sql(
         active=sa.bindparam("active"),
     )
     .returning(*_COLUMNS),
-    "product_insert",
 )
 # Locks in id order: ORDER BY sits below the row-locking step, so rows are locked as sorted.
 _lock = sql(
@@ -110,7 +105,6 @@ _lock = sql(
     .where(_of_tenant, products.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(PG_UUID))))
     .order_by(products.c.id)
     .with_for_update(),
-    "product_lock",
 )
 # One statement for every line; the rows are already locked, and the CHECK (stock >= 0)
 # constraint is the last line of defence should a caller ever skip the lock.
@@ -118,25 +112,22 @@ _apply = raw(
     "update products p set stock = p.stock + d.delta, updated_at = now()"
     " from unnest(%(ids)s::uuid[], %(deltas)s::int[]) as d(id, delta)"
     " where p.id = d.id and p.tenant_id = %(tenant_id)s",
-    "product_apply_deltas",
 )
 _add_movements = raw(
     "insert into inventory_movements (tenant_id, product_id, delta, reason, order_id, note)"
     " select %(tenant_id)s, m.product_id, m.delta, m.reason, m.order_id, m.note"
     " from unnest(%(product_ids)s::uuid[], %(deltas)s::int[], %(reasons)s::text[],"
     " %(order_ids)s::uuid[], %(notes)s::text[]) as m(product_id, delta, reason, order_id, note)",
-    "movements_insert",
 )
 
 
 def _update_statement(fields: tuple[str, ...]) -> Sql:
-    values = {name: sa.bindparam(f"new_{name}") for name in fields}
+    values: dict[str, Any] = {name: sa.bindparam(f"new_{name}") for name in fields}
     return sql(
         sa.update(products)
         .where(_of_tenant, products.c.id == sa.bindparam("id"))
         .values(**values, updated_at=sa.func.now())
-        .returning(*_COLUMNS),
-        "product_update_" + "_".join(fields),
+        .returning(*_COLUMNS)
     )
 
 
@@ -151,13 +142,11 @@ _updates = {
 
 
 class ProductWriteRepository:
-    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
-        self._conn = conn
-        self._tenant_id = tenant_id
+    def __init__(self, writes: TenantWrites) -> None:
+        self._writes = writes
 
     async def add(self, new: NewProduct) -> Product:
         params = {
-            "tenant_id": self._tenant_id,
             "sku": new.sku,
             "name": new.name,
             "unit_price": new.unit_price,
@@ -165,8 +154,8 @@ class ProductWriteRepository:
             "active": new.active,
         }
         try:
-            rows = await self._conn.execute(_insert, params)
-        except psycopg2.errors.UniqueViolation as exc:
+            rows = await self._writes.execute(_insert, params)
+        except UniqueViolation as exc:
             raise Conflict(f"a product with SKU {new.sku!r} already exists") from exc
         return _product(rows[0])
 
@@ -181,23 +170,19 @@ class ProductWriteRepository:
             if v is not None
         }
         params = {f"new_{k}": v for k, v in values.items()} | {
-            "tenant_id": self._tenant_id,
             "id": product_id,
         }
-        rows = await self._conn.execute(_updates[tuple(values)], params)
+        rows = await self._writes.execute(_updates[tuple(values)], params)
         return _product(rows[0]) if rows else None
 
     async def lock(self, product_ids: Sequence[UUID]) -> dict[UUID, PricedProduct]:
-        rows = await self._conn.execute(
-            _lock, {"tenant_id": self._tenant_id, "ids": list(product_ids)}
-        )
+        rows = await self._writes.execute(_lock, {"ids": list(product_ids)})
         return {row[0]: PricedProduct(*row) for row in rows}
 
     async def apply(self, deltas: Sequence[tuple[UUID, int]]) -> None:
-        await self._conn.execute(
+        await self._writes.execute(
             _apply,
             {
-                "tenant_id": self._tenant_id,
                 "ids": [pid for pid, _ in deltas],
                 "deltas": [d for _, d in deltas],
             },
@@ -205,15 +190,13 @@ class ProductWriteRepository:
 
 
 class MovementWriteRepository:
-    def __init__(self, conn: Connection, tenant_id: UUID) -> None:
-        self._conn = conn
-        self._tenant_id = tenant_id
+    def __init__(self, writes: TenantWrites) -> None:
+        self._writes = writes
 
     async def add(self, movements: Sequence[Movement]) -> None:
-        await self._conn.execute(
+        await self._writes.execute(
             _add_movements,
             {
-                "tenant_id": self._tenant_id,
                 "product_ids": [m.product_id for m in movements],
                 "deltas": [m.delta for m in movements],
                 "reasons": [m.reason for m in movements],

@@ -41,11 +41,8 @@ class Argon2Hasher:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._verify, password_hash, password)
 
-    async def hash(self, password: str) -> str:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._hasher.hash, password)
-
-    def hash_sync(self, password: str) -> str:
+    def hash(self, password: str) -> str:
+        """For the demo seed and operator tools; the service itself only verifies."""
         return self._hasher.hash(password)
 
     def _verify(self, password_hash: str, password: str) -> bool:

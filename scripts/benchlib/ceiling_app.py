@@ -25,9 +25,10 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from app.admission import AdmissionGate
-from app.config import read_places, usable_cores
-from infrastructure.db.pool import open_pool, run_statement
+from app.edge.admission import AdmissionGate
+from app.runtime.config import read_places, usable_cores
+from infrastructure.db.database import open_pool
+from infrastructure.db.statement import run_statement
 
 PAGE = orjson.dumps({"items": [{"id": i, "name": f"Customer {i}"} for i in range(20)]})
 

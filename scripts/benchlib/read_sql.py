@@ -22,7 +22,7 @@ from benchlib.dataset import BenchTenant
 from domain.model.paging import PageRequest
 
 # The service's private statements, on purpose: when they change, this follows.
-from infrastructure.db.reader import _guarded
+from infrastructure.db.reads import tenant_read_text
 from infrastructure.repositories.customers import _pages
 from infrastructure.repositories.identity import _session_principal
 from infrastructure.repositories.paging import page_params
@@ -32,15 +32,16 @@ _SENTINEL = "ffffffff"  # the last 4 bytes of the session id, replaced by :sid
 
 def _request(cur: Any, tenant: BenchTenant, statement_timeout: str) -> list[str]:
     tenant_id = uuid.UUID(tenant.id)
-    guard = {"_tenant": str(tenant_id), "_timeout": statement_timeout}
+    # What TenantReads adds to every read's parameters.
+    added = {"tenant_id": tenant_id, "_statement_timeout": statement_timeout}
     session_id = bytes.fromhex(tenant.session_prefix + _SENTINEL)
     queries = [
-        (_guarded(_session_principal), {"sid": session_id, "tenant_id": tenant_id}),
-        (_guarded(_pages[(False, False)]), page_params(PageRequest(20)) | {"tenant_id": tenant_id}),
+        (tenant_read_text(_session_principal), {"sid": session_id}),
+        (tenant_read_text(_pages[(False, False)]), page_params(PageRequest(20))),
     ]
     rendered = []
     for text, params in queries:
-        sql = cur.mogrify(text, params | guard).decode()
+        sql = cur.mogrify(text, params | added).decode()
         sql = sql.replace(tenant.session_prefix + _SENTINEL, tenant.session_prefix + ":sid")
         # One line; `\;` keeps the statements in ONE query, as the service sends them.
         rendered.append(" ".join(sql.split()).replace(";", "\\;") + ";")

@@ -6,7 +6,7 @@ import asyncio
 import time
 from contextlib import AsyncExitStack
 
-from app.keys import DATABASE
+from app.edge.keys import CONTAINER
 from tests.conftest import assert_pool_idle, auth_headers
 
 
@@ -24,7 +24,7 @@ async def test_300_concurrent_authenticated_reads_on_a_pool_of_5_all_succeed(
 
     statuses = await asyncio.gather(*(read() for _ in range(300)))
     assert statuses == [200] * 300
-    db = client.app[DATABASE]
+    db = client.app[CONTAINER].db
     assert db.metrics.pool_timeouts._value.get() == 0
     assert db.pool.size <= 5
     assert_pool_idle(client)
@@ -35,7 +35,7 @@ async def test_a_dry_pool_answers_503_with_retry_after_at_the_acquire_timeout(
 ):
     client = await make_client(db_pool_max=2, db_pool_acquire_timeout=0.2)
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["sales"]))
-    db = client.app[DATABASE]
+    db = client.app[CONTAINER].db
     async with AsyncExitStack() as held:
         for _ in range(2):
             await held.enter_async_context(db.connection("test"))

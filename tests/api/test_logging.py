@@ -10,7 +10,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from app.logging import configure_logging
+from app.runtime.logging import configure_logging
 from tests.conftest import auth_headers
 from tests.support.seeder import PASSWORD
 

@@ -9,8 +9,8 @@ from contextlib import AsyncExitStack
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.keys import DATABASE
-from app.routes import ROUTES
+from app.api.routes import ROUTES
+from app.edge.keys import CONTAINER
 from tests.conftest import assert_pool_idle, auth_headers
 from tests.support.seeder import PASSWORD
 
@@ -76,7 +76,7 @@ async def test_requests_that_need_no_database_answer_while_every_connection_is_h
     make_client, tenant
 ):
     client = await make_client(db_pool_max=2, db_pool_acquire_timeout=5.0)
-    db = client.app[DATABASE]
+    db = client.app[CONTAINER].db
     async with AsyncExitStack() as held:
         for _ in range(2):
             await held.enter_async_context(db.connection("test"))

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from app.keys import DATABASE, SERVICES
-from infrastructure.db.uow import PgUnitOfWork
+from app.edge.keys import CONTAINER
+from infrastructure.unit_of_work import PgUnitOfWork
 from tests.conftest import assert_pool_idle
 from tests.support.sales import (
     API,
@@ -251,9 +251,9 @@ class CommitFails(PgUnitOfWork):
 async def test_an_order_that_fails_at_its_last_step_leaves_nothing_behind(
     client, tenant, seeder, failing_uow
 ):
-    orders = client.app[SERVICES].orders
-    real_uow, db = orders._uow, client.app[DATABASE]
-    orders._uow = lambda tenant_id: failing_uow(db, tenant_id)
+    orders = client.app[CONTAINER].services.orders
+    real_uow, db = orders._uow, client.app[CONTAINER].db
+    orders._uow = lambda tenant_id, idempotency=None: failing_uow(db, tenant_id, idempotency)
     headers = headers_for(seeder, tenant) | {"Idempotency-Key": "fails-late"}
     customer, widget = seeder.customer(tenant), product(seeder, tenant, stock=5)
     before = tenant_state(seeder, tenant)

@@ -9,7 +9,7 @@ import threading
 import psycopg2
 import pytest
 
-from app.keys import DATABASE
+from app.edge.keys import CONTAINER
 from tests.conftest import assert_pool_idle
 from tests.support.sales import headers_for, order_body, product
 
@@ -65,7 +65,7 @@ async def test_200_slow_requests_on_a_pool_of_2_get_2xx_or_a_fast_503(make_clien
     assert fails, "the pool of 2 should have run dry"
     assert all(retry and retry.isdigit() for _, _, retry in fails)
     pool_timeouts = sum(1 for _, kind, _ in fails if kind.endswith("/pool-timeout"))
-    db = client.app[DATABASE]
+    db = client.app[CONTAINER].db
     assert db.metrics.pool_timeouts._value.get() == pool_timeouts
     created = sum(1 for status, _, _ in results if status == 201)
     assert seeder.count(tenant, "orders") == created
@@ -80,7 +80,7 @@ async def test_the_waiter_bound_refuses_at_once_instead_of_queueing(make_client,
     )
     headers = headers_for(seeder, tenant, "sales")
     await (await client.get("/api/sales/auth/me", headers=headers)).read()
-    db = client.app[DATABASE]
+    db = client.app[CONTAINER].db
     async with db.connection("test"):
         responses = await asyncio.gather(
             *(client.get("/api/sales/customers", headers=headers) for _ in range(30))

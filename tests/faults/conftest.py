@@ -16,6 +16,7 @@ import pytest
 
 from tests.faults.checks import sessions_of_the_service
 from tests.faults.service import Service
+from tests.support.database_tier import require_database
 from tests.support.pgcluster import PgCluster
 
 # Enough for every order the tests place; topped up with an 'adjustment' movement, so the
@@ -24,6 +25,7 @@ STOCK_FOR_STREAMS = 5000
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    require_database()
     config.addinivalue_line(
         "markers", "faults: database-fault tests on a private PostgreSQL cluster (tests/faults)"
     )

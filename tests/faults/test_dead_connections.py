@@ -11,18 +11,18 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from domain.model.customers import NewCustomer
+from infrastructure.db.database import Database, open_pool
 from infrastructure.db.errors import DatabaseUnavailable, PoolTimeout
 from infrastructure.db.metrics import DbMetrics
-from infrastructure.db.pool import Database, open_pool
-from infrastructure.db.reader import GlobalReader, TenantReader
+from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.sql import raw
-from infrastructure.db.uow import PgUnitOfWork
+from infrastructure.unit_of_work import PgUnitOfWork
 from tests.faults.checks import eventually, sessions_of_the_service
 
 pytestmark = pytest.mark.faults
 
-BACKEND_PID = raw("select pg_backend_pid()", "faults_backend_pid")
-TENANT_BY_SLUG = raw("select id from tenants where slug = %(slug)s", "faults_tenant_by_slug")
+BACKEND_PID = raw("select pg_backend_pid()")
+TENANT_BY_SLUG = raw("select id from tenants where slug = %(slug)s")
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def assert_idle(db: Database, cluster) -> None:
 
 async def test_a_read_on_a_dead_connection_is_retried_once_on_a_fresh_one(make_db, cluster, acme):
     db = make_db(maxsize=1)
-    reader = TenantReader(db)
+    reader = TenantReads(db)
     ((first,),) = await reader.fetch_all(acme, BACKEND_PID)
     kill(cluster, first)
 
@@ -86,9 +86,9 @@ async def test_a_read_on_a_dead_connection_is_retried_once_on_a_fresh_one(make_d
 
 async def test_the_tenant_lookup_is_retried_like_every_read(make_db, cluster, acme):
     db = make_db(maxsize=1)
-    reader = GlobalReader(db)
+    reader = GlobalReads(db)
     assert await reader.fetch_one(TENANT_BY_SLUG, {"slug": "acme"}) == (acme,)
-    ((pid,),) = await TenantReader(db).fetch_all(acme, BACKEND_PID)
+    ((pid,),) = await TenantReads(db).fetch_all(acme, BACKEND_PID)
     kill(cluster, pid)
 
     assert await reader.fetch_one(TENANT_BY_SLUG, {"slug": "acme"}) == (acme,)
@@ -99,13 +99,13 @@ async def test_a_read_that_finds_the_pool_dry_is_not_retried(make_db, acme):
     db = make_db(maxsize=1, acquire_timeout=0.2)
     async with db.connection("test"):
         with pytest.raises(PoolTimeout):
-            await TenantReader(db).fetch_all(acme, BACKEND_PID)
+            await TenantReads(db).fetch_all(acme, BACKEND_PID)
     assert db.metrics.pool_timeouts._value.get() == 1, "a dry pool must answer at once"
 
 
 async def test_a_dead_connection_is_never_handed_out_again(make_db, cluster, acme):
     db = make_db(maxsize=3)
-    reader = TenantReader(db)
+    reader = TenantReads(db)
 
     async def pid_held(hold: asyncio.Event) -> int:
         async with db.connection("read") as conn:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from infrastructure.db.database import Database, open_pool
 from infrastructure.db.metrics import DbMetrics
-from infrastructure.db.pool import Database, open_pool
+from tests.support.database_tier import require_database
 
 
 def build_database(maxsize: int = 2, acquire_timeout: float = 2.0, **kw: Any) -> Database:
@@ -47,3 +48,7 @@ async def db(make_db: Callable[..., Database]) -> Database:
 def assert_all_idle(db: Database) -> None:
     assert db.in_use == 0
     assert db.pool.freesize == db.pool.size
+
+
+def pytest_configure() -> None:
+    require_database()

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from infrastructure.db.reader import TenantReader
+from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import raw
-from infrastructure.db.uow import PgUnitOfWork
+from infrastructure.unit_of_work import PgUnitOfWork
 from tests.integration.conftest import assert_all_idle
 from tests.support.pgbouncer import SERVER_POOL_SIZE, pgbouncer_binary
 
@@ -27,7 +27,7 @@ async def test_interleaved_tenants_on_shared_server_connections_stay_isolated(
     for _ in range(2):
         seeder.customer(other_tenant)
     db = make_db(maxsize=SERVER_POOL_SIZE * 3, url=_pgbouncer_url, max_waiters=500)
-    reader = TenantReader(db)
+    reader = TenantReads(db)
     expected = {tenant.id: 1, other_tenant.id: 2}
 
     async def read(t):

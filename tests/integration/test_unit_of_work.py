@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import psycopg2.errors
 import pytest
 
 from domain.model.customers import NewCustomer
-from infrastructure.db.uow import PgUnitOfWork, run_command
+from infrastructure.db.errors import TransientConflict, UniqueViolation
+from infrastructure.unit_of_work import PgUnitOfWork, run_command
 from tests.integration.conftest import assert_all_idle
 
 
@@ -88,7 +88,7 @@ async def test_run_command_retries_serialization_failures_only(db):
     async def flaky() -> str:
         calls.append(1)
         if len(calls) < 3:
-            raise psycopg2.errors.SerializationFailure("could not serialize")
+            raise TransientConflict("40001")
         return "done"
 
     assert await run_command(flaky, db) == "done"
@@ -96,9 +96,9 @@ async def test_run_command_retries_serialization_failures_only(db):
 
     async def broken() -> None:
         calls.append(1)
-        raise psycopg2.errors.UniqueViolation("dup")
+        raise UniqueViolation("customers_email_key")
 
     calls.clear()
-    with pytest.raises(psycopg2.errors.UniqueViolation):
+    with pytest.raises(UniqueViolation):
         await run_command(broken, db)
     assert len(calls) == 1

@@ -6,7 +6,7 @@ import uuid
 
 from infrastructure.db.sql import raw
 
-ECHO = raw("select %(id)s::uuid, %(id)s::uuid::text, array[%(id)s]::uuid[], null::uuid", "echo")
+ECHO = raw("select %(id)s::uuid, %(id)s::uuid::text, array[%(id)s]::uuid[], null::uuid")
 
 
 async def test_uuids_round_trip_and_a_repeated_id_is_parsed_once(db):

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from app.config import read_places
+from app.runtime.config import read_places
 from tests.support.server import ROOT, free_port
 
 pytestmark = pytest.mark.slow

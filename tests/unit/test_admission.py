@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.admission import AdmissionGate, Overloaded
+from app.edge.admission import AdmissionGate, Overloaded
 
 
 async def test_at_most_limit_requests_are_inside_and_the_rest_enter_in_arrival_order():

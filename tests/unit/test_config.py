@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from app.config import ConfigError, load_config, read_places
+from app.runtime.config import ConfigError, for_workers, load_config, read_places, usable_cores
 
 BASE = {"DATABASE_URL": "postgresql://app@localhost/sales"}
 
@@ -22,6 +22,7 @@ def test_defaults_match_the_documented_ones():
     )
     assert c.max_body_bytes == 1024 * 1024
     assert c.migration_database_url == BASE["DATABASE_URL"]
+    assert c.app_db_role == "sales_app"
     assert c.log_format == "auto" and c.cookie_secure is False
 
 
@@ -82,5 +83,10 @@ def test_a_worker_alone_on_its_cores_takes_two_reads_at_once_else_one(workers, c
 
 def test_admission_defaults_match_the_documented_ones():
     c = load_config(BASE)
-    assert (c.max_active_reads, c.max_active_commands, c.max_queued_requests) == (2, 4, 4000)
+    assert (c.max_active_commands, c.max_queued_requests) == (4, 4000)
+    # Read places follow from the worker count unless MAX_ACTIVE_READS says otherwise.
+    assert c.max_active_reads is None
+    assert for_workers(c, 1).max_active_reads == read_places(1, usable_cores())
+    pinned = load_config(BASE | {"MAX_ACTIVE_READS": "3"})
+    assert for_workers(pinned, 8).max_active_reads == 3
     assert c.dashboard_cache_ttl == 2.0

@@ -16,7 +16,7 @@ def own_niceness() -> int:
 async def test_hashing_threads_run_nicer_than_the_event_loop_and_still_verify():
     hasher = Argon2Hasher(workers=1)
     try:
-        stored = await hasher.hash("correct horse")
+        stored = hasher.hash("correct horse")
         loop = asyncio.get_running_loop()
         in_pool = await loop.run_in_executor(hasher._executor, own_niceness)
 

@@ -5,6 +5,8 @@ Revises:
 Create Date: 2026-11-27
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import BYTEA, UUID
@@ -23,17 +25,17 @@ depends_on = None
 TENANT_TABLES = ("users", "sessions", "api_keys", "customers")
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[Any]:
     return sa.Column(
         "id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
 
 
-def _tenant_id() -> sa.Column:
+def _tenant_id() -> sa.Column[Any]:
     return sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), nullable=False)
 
 
-def _created_at() -> sa.Column:
+def _created_at() -> sa.Column[Any]:
     return sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")
     )

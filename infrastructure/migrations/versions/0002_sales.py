@@ -5,6 +5,8 @@ Revises: 0001
 Create Date: 2026-11-27
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import BYTEA, UUID
@@ -28,17 +30,17 @@ TENANT_TABLES = (
 _now = sa.text("now()")
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[Any]:
     return sa.Column(
         "id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
 
 
-def _tenant_id() -> sa.Column:
+def _tenant_id() -> sa.Column[Any]:
     return sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), nullable=False)
 
 
-def _ts(name: str, nullable: bool = False) -> sa.Column:
+def _ts(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(
         name,
         sa.DateTime(timezone=True),
@@ -47,7 +49,7 @@ def _ts(name: str, nullable: bool = False) -> sa.Column:
     )
 
 
-def _money(name: str) -> sa.Column:
+def _money(name: str) -> sa.Column[Any]:
     return sa.Column(name, sa.Numeric(12, 2), nullable=False)
 
 

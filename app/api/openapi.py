@@ -1,0 +1,136 @@
+"""The OpenAPI 3.1 document, generated from the route table and the marshmallow schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from app.api.schemas.common import Problem
+from app.edge.identity import SESSION_COOKIE
+from app.edge.rules import Access, Route
+
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    204: "No content",
+    400: "Malformed JSON",
+    401: "Missing, invalid, expired or revoked credentials",
+    403: "The principal's role may not do this",
+    404: "Unknown tenant, or no such resource for this tenant",
+    409: "Conflict with current state (or an Idempotency-Key still in flight)",
+    413: "Body larger than the configured limit",
+    415: "Body is not application/json",
+    422: "Invalid input (or an Idempotency-Key reused with another request)",
+    429: "Too many attempts; see Retry-After",
+    500: "Unexpected error; only the request id is returned",
+    503: "Database busy or unavailable, or the request deadline passed; retry after Retry-After",
+}
+_HEADER_PARAMS = {
+    "tenant": {
+        "name": "X-Tenant",
+        "in": "header",
+        "required": False,
+        "description": "Tenant slug; else the first label of Host under BASE_DOMAIN, else DEFAULT_TENANT",
+        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
+    },
+    "request_id": {
+        "name": "X-Request-ID",
+        "in": "header",
+        "required": False,
+        # Any value is accepted: one that is not 1-128 of [A-Za-z0-9._:-] is replaced, not refused.
+        "description": "Echoed back when it is 1-128 of [A-Za-z0-9._:-]; otherwise a new id is generated",
+        "schema": {"type": "string"},
+    },
+    "idempotency_key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes the POST safe to retry for 24 h (same key + same body replays the first answer)",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+}
+
+
+def build_openapi(routes: tuple[Route, ...]) -> bytes:
+    spec = APISpec(
+        title="Sales API",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Multi-tenant sales API: tenants, customers, products, orders, invoices."
+        },
+    )
+    spec.components.schema("Problem", schema=Problem)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "session", {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}
+    )
+    for route in routes:
+        path = spec._paths.setdefault(route.path, {})  # apispec merges operations per path
+        path[route.method.lower()] = _operation(route)
+    for path, operations in spec._paths.items():
+        spec.path(path=path, operations=operations)
+    return orjson.dumps(spec.to_dict())
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "parameters": [_HEADER_PARAMS["request_id"]],
+        "responses": {},
+    }
+    if route.access is not Access.OPEN:
+        op["parameters"].append(_HEADER_PARAMS["tenant"])
+    if "{id}" in route.path:
+        op["parameters"].append(
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        )
+    if route.query is not None:
+        op["parameters"].append({"in": "query", "schema": route.query})
+    if route.idempotent:
+        op["parameters"].append(_HEADER_PARAMS["idempotency_key"])
+    if route.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": route.body}},
+        }
+    authenticated = route.access is Access.PRINCIPAL
+    op["security"] = [{"bearer": []}, {"session": []}] if authenticated else []
+
+    ok: dict[str, Any] = {"description": _STATUS_TEXT[route.status]}
+    if route.response is not None:
+        ok["content"] = {"application/json": {"schema": route.response}}
+    op["responses"][str(route.status)] = ok
+    for status in sorted(_error_statuses(route)):
+        op["responses"][str(status)] = {
+            "description": _STATUS_TEXT[status],
+            "content": {"application/problem+json": {"schema": "Problem"}},
+        }
+    return op
+
+
+def _error_statuses(route: Route) -> set[int]:
+    statuses = set(route.errors) | {500}
+    if route.access is Access.OPEN:
+        return statuses
+    statuses |= {404, 503}  # unknown tenant; database busy or request deadline
+    if route.access is Access.PRINCIPAL:
+        statuses.add(401)
+    if route.body is not None:
+        statuses |= {400, 413, 415, 422}
+    if route.query is not None:
+        statuses.add(422)
+    if route.idempotent:
+        statuses |= {409, 422}
+    return statuses

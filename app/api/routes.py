@@ -1,0 +1,233 @@
+"""Every route and all of its rules, in one table.
+
+A row says what the route is (method, path, handler, summary), who may call it (`access`),
+which admission gate it queues at, whether it takes an Idempotency-Key, what it reads (query
+and body schemas) and what it answers (status, response schema, `Location`). The router, the
+middlewares, the endpoint wrapper and the OpenAPI document all read these rows; nothing else
+decides a route's rules by its name or path. Adding an endpoint is one row here, one handler
+and one service method (docs/architecture.md shows an example).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api import auth, customers, dashboard, invoices, orders, products
+from app.api.schemas import auth as auth_s
+from app.api.schemas import customers as customer_s
+from app.api.schemas import dashboard as dashboard_s
+from app.api.schemas import invoices as invoice_s
+from app.api.schemas import orders as order_s
+from app.api.schemas import products as product_s
+from app.edge.rules import Access, ApiHandler, Route
+from app.ops import endpoints as ops
+
+API = "/api/sales"
+
+
+def _open(path: str, handler: ApiHandler, name: str, summary: str, **rules: Any) -> Route:
+    return Route("GET", path, handler, name, summary, access=Access.OPEN, **rules)
+
+
+def _read(path: str, handler: ApiHandler, name: str, summary: str, **rules: Any) -> Route:
+    return Route("GET", API + path, handler, name, summary, gate="reads", **rules)
+
+
+def _command(
+    method: str, path: str, handler: ApiHandler, name: str, summary: str, **rules: Any
+) -> Route:
+    return Route(method, API + path, handler, name, summary, gate="commands", **rules)
+
+
+ROUTES: tuple[Route, ...] = (
+    _open("/healthz", ops.healthz, "healthz", "Liveness (no database)"),
+    _open("/readyz", ops.readyz, "readyz", "Readiness: the pool answers select 1", errors=(503,)),
+    _open("/metrics", ops.metrics, "metrics", "Prometheus metrics"),
+    _open("/openapi.json", ops.openapi, "openapi", "This document"),
+    Route(
+        "POST",
+        API + "/auth/login",
+        auth.login,
+        "auth.login",
+        "Log in; sets the session cookie",
+        # Not gated: login waits on argon2 in its own bounded thread pool and is rate limited;
+        # inside the gate a login storm would take every place while it hashes.
+        access=Access.TENANT,
+        body=auth_s.LoginRequest,
+        response=auth_s.LoginResponse,
+        errors=(401, 429),
+    ),
+    _command(
+        "POST", "/auth/logout", auth.logout, "auth.logout", "Revoke the current session", status=204
+    ),
+    _read("/auth/me", auth.me, "auth.me", "The calling principal", response=auth_s.PrincipalOut),
+    _read(
+        "/customers",
+        customers.list_customers,
+        "customers.list",
+        "List customers (keyset pages)",
+        query=customer_s.CustomerListQuery,
+        response=customer_s.CustomerPage,
+    ),
+    _command(
+        "POST",
+        "/customers",
+        customers.create_customer,
+        "customers.create",
+        "Create a customer",
+        idempotent=True,
+        body=customer_s.CustomerCreate,
+        response=customer_s.CustomerOut,
+        status=201,
+        location="customers.get",
+        errors=(409,),
+    ),
+    _read(
+        "/customers/{id}",
+        customers.get_customer,
+        "customers.get",
+        "Get a customer",
+        response=customer_s.CustomerOut,
+    ),
+    _command(
+        "PATCH",
+        "/customers/{id}",
+        customers.patch_customer,
+        "customers.patch",
+        "Change a customer",
+        body=customer_s.CustomerPatch,
+        response=customer_s.CustomerOut,
+        errors=(409,),
+    ),
+    _command(
+        "DELETE",
+        "/customers/{id}",
+        customers.delete_customer,
+        "customers.delete",
+        "Delete a customer without orders",
+        status=204,
+        errors=(409,),
+    ),
+    _read(
+        "/products",
+        products.list_products,
+        "products.list",
+        "List products",
+        query=product_s.ProductListQuery,
+        response=product_s.ProductPage,
+    ),
+    _command(
+        "POST",
+        "/products",
+        products.create_product,
+        "products.create",
+        "Create a product (admin)",
+        idempotent=True,
+        body=product_s.ProductCreate,
+        response=product_s.ProductOut,
+        status=201,
+        location="products.get",
+        errors=(403, 409),
+    ),
+    _read(
+        "/products/{id}",
+        products.get_product,
+        "products.get",
+        "Get a product",
+        response=product_s.ProductOut,
+    ),
+    _command(
+        "PATCH",
+        "/products/{id}",
+        products.patch_product,
+        "products.patch",
+        "Change a product (admin)",
+        body=product_s.ProductPatch,
+        response=product_s.ProductOut,
+        errors=(403,),
+    ),
+    _command(
+        "POST",
+        "/products/{id}/stock-adjustments",
+        products.adjust_stock,
+        "products.adjust_stock",
+        "Adjust stock by a signed delta (admin)",
+        idempotent=True,
+        body=product_s.StockAdjustmentRequest,
+        response=product_s.StockAdjustmentOut,
+        status=201,
+        errors=(403, 409),
+    ),
+    _read(
+        "/orders",
+        orders.list_orders,
+        "orders.list",
+        "List orders",
+        query=order_s.OrderListQuery,
+        response=order_s.OrderPage,
+    ),
+    _command(
+        "POST",
+        "/orders",
+        orders.place_order,
+        "orders.create",
+        "Place an order: stock, order, lines, movements and invoice in one transaction",
+        idempotent=True,
+        body=order_s.OrderCreate,
+        response=order_s.OrderOut,
+        status=201,
+        location="orders.get",
+        errors=(409,),
+    ),
+    _read(
+        "/orders/{id}",
+        orders.get_order,
+        "orders.get",
+        "Get an order with lines and invoice",
+        response=order_s.OrderOut,
+    ),
+    _command(
+        "POST",
+        "/orders/{id}/cancel",
+        orders.cancel_order,
+        "orders.cancel",
+        "Cancel: restock, void the invoice (repeatable)",
+        idempotent=True,
+        response=order_s.OrderOut,
+        errors=(409,),
+    ),
+    _read(
+        "/invoices",
+        invoices.list_invoices,
+        "invoices.list",
+        "List invoices",
+        query=invoice_s.InvoiceListQuery,
+        response=invoice_s.InvoicePage,
+    ),
+    _read(
+        "/invoices/{id}",
+        invoices.get_invoice,
+        "invoices.get",
+        "Get an invoice",
+        response=invoice_s.InvoiceOut,
+    ),
+    _command(
+        "POST",
+        "/invoices/{id}/pay",
+        invoices.pay_invoice,
+        "invoices.pay",
+        "Mark an invoice paid (repeatable)",
+        idempotent=True,
+        response=invoice_s.InvoiceOut,
+        errors=(409,),
+    ),
+    _read(
+        "/dashboard",
+        dashboard.summary,
+        "dashboard",
+        "Tenant dashboard: one read after authentication",
+        response=dashboard_s.DashboardOut,
+    ),
+)
+
+ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}

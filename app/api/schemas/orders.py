@@ -1,0 +1,53 @@
+"""Order schemas. Money is a string in JSON, never a float."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.api.schemas.common import PageQuery, page_of
+from app.api.schemas.fields import Money, StrictInteger, UtcDateTime
+from app.api.schemas.invoices import InvoiceOut
+from domain.model.orders import MAX_LINES
+
+
+class LineIn(Schema):
+    product_id = fields.UUID(required=True)
+    quantity = StrictInteger(required=True, validate=validate.Range(1, 1_000_000))
+
+
+class OrderCreate(Schema):
+    customer_id = fields.UUID(required=True)
+    lines = fields.List(
+        fields.Nested(LineIn), required=True, validate=validate.Length(1, MAX_LINES)
+    )
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class OrderListQuery(PageQuery):
+    status = fields.String(load_default=None, validate=validate.OneOf(["placed", "cancelled"]))
+    customer_id = fields.UUID(load_default=None)
+    since = UtcDateTime(load_default=None)
+    until = UtcDateTime(load_default=None)
+
+
+class LineOut(Schema):
+    product_id = fields.UUID()
+    quantity = fields.Integer()
+    unit_price = Money()
+    line_total = Money()
+
+
+class OrderOut(Schema):
+    id = fields.UUID()
+    customer_id = fields.UUID()
+    status = fields.String()
+    total = Money()
+    currency = fields.String()
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(LineOut))
+    invoice = fields.Nested(InvoiceOut, allow_none=True)
+
+
+OrderPage = page_of(OrderOut)

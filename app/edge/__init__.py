@@ -1,0 +1,1 @@
+"""HTTP plumbing every route shares: middlewares, the endpoint wrapper, problems, JSON in and out."""

@@ -1,0 +1,80 @@
+"""Who is asking: the tenant (from X-Tenant, the host name or the default) and the principal.
+
+Both are short direct queries outside any transaction (the tenant usually from a cache); the
+route's `access` rule says which of them a route needs, so a request that needs neither
+(health, metrics, unknown route, a malformed token) costs no round trip at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+import structlog
+from aiohttp import web
+
+from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT
+from app.edge.rules import Access
+from app.edge.types import Handler
+from domain.errors import AuthenticationFailed, UnknownTenant
+from domain.model.tokens import looks_like_token
+
+SESSION_COOKIE = "sales-session-id"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def tenant_slug(request: web.Request) -> str | None:
+    """X-Tenant header, else the first label of Host under BASE_DOMAIN, else DEFAULT_TENANT."""
+    config = request.app[CONFIG]
+    header = request.headers.get("X-Tenant")
+    if header:
+        return header.strip().lower()
+    host = (request.host or "").split(":", 1)[0].lower()
+    if config.base_domain and host.endswith("." + config.base_domain):
+        label = host[: -len(config.base_domain) - 1]
+        if label and "." not in label:
+            return label
+    return config.default_tenant
+
+
+def _access(request: web.Request) -> Access:
+    route = request[ROUTE]
+    return route.access if route is not None else Access.OPEN
+
+
+@web.middleware
+async def tenant(request: web.Request, handler: Handler) -> web.StreamResponse:
+    access = _access(request)
+    if access is Access.OPEN:
+        return await handler(request)
+    if access is Access.PRINCIPAL and not looks_like_token(bearer_token(request) or ""):
+        # A request without a plausible token is refused before it costs any round trip,
+        # even the tenant lookup of a cold cache.
+        raise AuthenticationFailed()
+    slug = tenant_slug(request)
+    if not slug or not _SLUG.match(slug):
+        raise UnknownTenant("no tenant given: send X-Tenant or use a tenant host name")
+    found = await request.app[CONTAINER].services.tenants.by_slug(slug)
+    if found is None:
+        raise UnknownTenant(f"unknown tenant {slug!r}")
+    request[TENANT] = found
+    structlog.contextvars.bind_contextvars(tenant=found.slug)
+    return await handler(request)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else ""
+    return request.cookies.get(SESSION_COOKIE)
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if _access(request) is not Access.PRINCIPAL:
+        return await handler(request)
+    token = bearer_token(request) or ""
+    principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
+    request[PRINCIPAL] = principal
+    structlog.contextvars.bind_contextvars(principal=principal.subject)
+    return await handler(request)

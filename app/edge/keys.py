@@ -1,0 +1,29 @@
+"""Typed keys for what the web app carries (app keys) and what middlewares put on a request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from app.edge.admission import Admission
+    from app.edge.metrics import HttpMetrics
+    from app.edge.ratelimit import LoginLimiter
+    from app.edge.rules import Route
+    from app.runtime.bootstrap import Container
+    from app.runtime.config import Config
+    from domain.model.identity import Principal, Tenant
+
+CONFIG: web.AppKey[Config] = web.AppKey("config")
+CONTAINER: web.AppKey[Container] = web.AppKey("container")
+HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
+LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
+OPENAPI_DOC: web.AppKey[bytes] = web.AppKey("openapi_doc")
+ADMISSION: web.AppKey[Admission] = web.AppKey("admission")
+ROUTE_TABLE: web.AppKey[dict[str, Route]] = web.AppKey("route_table")
+
+ROUTE: web.RequestKey[Route | None] = web.RequestKey("route")  # None: unmatched (404, 405)
+TENANT: web.RequestKey[Tenant] = web.RequestKey("tenant")
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")

@@ -1,0 +1,35 @@
+"""The operational endpoints: liveness (no database), readiness (the pool can run `select 1`
+within a second), Prometheus metrics and the OpenAPI document, all without a tenant."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.edge.call import Call
+from app.edge.json_io import json_response
+from app.edge.keys import CONTAINER, OPENAPI_DOC
+
+
+async def healthz(call: Call) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(call: Call) -> web.Response:
+    if await call.request.app[CONTAINER].db.ping(within=1.0):
+        return json_response({"status": "ready"})
+    return web.Response(
+        status=503,
+        body=b'{"status":"unavailable"}',
+        content_type="application/json",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def metrics(call: Call) -> web.Response:
+    body = generate_latest(call.request.app[CONTAINER].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi(call: Call) -> web.Response:
+    return web.Response(body=call.request.app[OPENAPI_DOC], content_type="application/json")

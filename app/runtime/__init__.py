@@ -1,0 +1,1 @@
+"""Start-up and composition: configuration, logging, the bootstrap, the web app, serving."""

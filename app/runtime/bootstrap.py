@@ -1,0 +1,127 @@
+"""The composition root: builds every adapter and service from one Config, knowing no web framework.
+
+The web app (app/runtime/web_app.py), the operator CLI (app/cli.py) and the tests all start
+from `bootstrap(config)`; nothing else constructs an adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from app.runtime.config import Config
+from domain.ports import IdempotencyClaim, TenantDirectory
+from domain.services.auth import AuthService
+from domain.services.customers import CustomerService
+from domain.services.dashboard import DashboardService
+from domain.services.invoices import InvoiceService
+from domain.services.orders import OrderService
+from domain.services.products import ProductService
+from infrastructure.clock import SystemClock
+from infrastructure.db.database import Database, open_pool
+from infrastructure.db.metrics import DbMetrics
+from infrastructure.db.reads import GlobalReads, TenantReads
+from infrastructure.repositories.customers import CustomerReadRepository
+from infrastructure.repositories.dashboard import DashboardReadRepository
+from infrastructure.repositories.dashboard_cache import CachedDashboardReader
+from infrastructure.repositories.identity import (
+    CachedTenantDirectory,
+    IdentityReadRepository,
+    TenantRepository,
+)
+from infrastructure.repositories.invoices import InvoiceReadRepository
+from infrastructure.repositories.orders import OrderReadRepository
+from infrastructure.repositories.products import ProductReadRepository
+from infrastructure.security.passwords import Argon2Hasher
+from infrastructure.unit_of_work import PgUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The domain services (domain/services/), wired to their adapters."""
+
+    tenants: TenantDirectory
+    auth: AuthService
+    customers: CustomerService
+    products: ProductService
+    orders: OrderService
+    invoices: InvoiceService
+    dashboard: DashboardService
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """What one process runs with: its config, its adapters and the services built on them."""
+
+    config: Config
+    registry: CollectorRegistry
+    db: Database
+    hasher: Argon2Hasher
+    services: Services
+
+    async def start(self) -> None:
+        """Open DB_POOL_MIN connections now (side by side), but start anyway when the
+        database is down: requests get a retryable 503 until it is back."""
+        count = self.config.db_pool_min
+        pings = await asyncio.gather(*(self.db.ping(within=2.0) for _ in range(count)))
+        if not all(pings):
+            log.warning("database_unavailable_at_start")
+
+    async def close(self) -> None:
+        await self.db.close()
+        self.hasher.close()
+
+
+def bootstrap(config: Config) -> Container:
+    """Build everything without connecting: the pool opens connections when first asked."""
+    registry = CollectorRegistry(auto_describe=True)
+    pool = open_pool(
+        config.database_url,
+        maxsize=config.db_pool_max,
+        connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
+    )
+    db = Database(
+        pool,
+        DbMetrics(registry, config.db_pool_max),
+        acquire_timeout=config.db_pool_acquire_timeout,
+        max_waiters=config.db_pool_max_waiters,
+        statement_timeout_ms=config.db_statement_timeout_ms,
+    )
+    hasher = Argon2Hasher(workers=config.password_workers)
+    return Container(config, registry, db, hasher, _services(config, db, hasher))
+
+
+def _services(config: Config, db: Database, hasher: Argon2Hasher) -> Services:
+    reads = TenantReads(db)
+    clock = SystemClock()
+
+    def uow(tenant_id: UUID, idempotency: IdempotencyClaim | None = None) -> PgUnitOfWork:
+        return PgUnitOfWork(db, tenant_id, idempotency)
+
+    return Services(
+        tenants=CachedTenantDirectory(
+            TenantRepository(GlobalReads(db)), ttl=config.tenant_cache_ttl
+        ),
+        auth=AuthService(
+            IdentityReadRepository(reads),
+            uow,
+            hasher,
+            clock,
+            timedelta(seconds=config.session_ttl_seconds),
+        ),
+        customers=CustomerService(CustomerReadRepository(reads), uow),
+        products=ProductService(ProductReadRepository(reads), uow),
+        orders=OrderService(OrderReadRepository(reads), uow, clock),
+        invoices=InvoiceService(InvoiceReadRepository(reads), uow, clock),
+        dashboard=DashboardService(
+            CachedDashboardReader(DashboardReadRepository(reads), config.dashboard_cache_ttl),
+            config.low_stock_threshold,
+        ),
+    )

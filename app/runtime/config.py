@@ -1,0 +1,193 @@
+"""Configuration: one frozen dataclass, read from the environment once and validated at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """One clear line naming the variable; the process exits with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database_url: str  # the app role: DML only, row-level security enforced
+    migration_database_url: str  # the owner role, for migrations and operator jobs
+    app_db_role: str = "sales_app"  # the role migrations grant DML to
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db_pool_min: int = 1
+    db_pool_max: int = 17
+    db_pool_acquire_timeout: float = 5.0
+    db_pool_max_waiters: int = 500
+    db_statement_timeout_ms: int = 5000
+    request_timeout: float = 15.0
+    # Database-backed reads / commands one worker works on at once; the rest queue
+    # (app/edge/admission.py; the defaults are measured in docs/performance.md). None: derived
+    # from how many workers share the cores (`read_places`), once the worker count is known.
+    max_active_reads: int | None = None
+    max_active_commands: int = 4
+    max_queued_requests: int = 4000
+    default_tenant: str | None = None
+    base_domain: str | None = None
+    tenant_cache_ttl: float = 60.0
+    session_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = 1024 * 1024
+    log_format: str = "auto"  # json, console, or auto: console on a terminal, else json
+    log_level: str = "INFO"
+    cookie_secure: bool = False
+    # One argon2 thread: a login storm then takes at most one core of two, not the machine.
+    password_workers: int = 1
+    shutdown_timeout: float = 10.0
+    low_stock_threshold: int = 5
+    # Seconds a worker reuses a tenant's dashboard (0: compute it on every request).
+    dashboard_cache_ttl: float = 2.0
+    login_per_email_per_minute: float = 10.0
+    login_per_address_per_minute: float = 60.0
+    login_burst: int = 10
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (CPU affinity, e.g. taskset or a cpuset), not the host's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def read_places(workers: int, cores: int) -> int:
+    """The default MAX_ACTIVE_READS for one of `workers` processes on `cores` cores.
+
+    While a read waits on PostgreSQL, its worker needs a second read to keep the CPU busy,
+    unless other workers fill the cores meanwhile. Measured on 2 cores (docs/performance.md):
+    1 worker: 1 place ~800 reads/s, 2 places ~1,400; 2 workers: 1 place ~1,860 reads/s with
+    hold p99 1.0 ms, 2 places ~1,740 with hold p99 4.6 ms.
+    """
+    return 1 if workers >= cores else 2
+
+
+def for_workers(config: Config, workers: int) -> Config:
+    """The config one of `workers` processes serves with: MAX_ACTIVE_READS, when not set,
+    follows from how many workers share this process's cores."""
+    if config.max_active_reads is not None:
+        return config
+    return replace(config, max_active_reads=read_places(workers, usable_cores()))
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _str(name: str, raw: str) -> str:
+    return raw
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    defaults = Config(database_url="", migration_database_url="")
+
+    def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
+        raw = env.get(name)
+        return default if raw is None or raw == "" else parse(name, raw)
+
+    database_url = env.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("DATABASE_URL must be set to a postgresql:// URL for the app role")
+    config = Config(
+        database_url=database_url,
+        migration_database_url=env.get("MIGRATION_DATABASE_URL") or database_url,
+        app_db_role=get("APP_DB_ROLE", _str, defaults.app_db_role),
+        host=get("HOST", _str, defaults.host),
+        port=get("PORT", _int, defaults.port),
+        db_pool_min=get("DB_POOL_MIN", _int, defaults.db_pool_min),
+        db_pool_max=get("DB_POOL_MAX", _int, defaults.db_pool_max),
+        db_pool_acquire_timeout=get(
+            "DB_POOL_ACQUIRE_TIMEOUT", _float, defaults.db_pool_acquire_timeout
+        ),
+        db_pool_max_waiters=get("DB_POOL_MAX_WAITERS", _int, defaults.db_pool_max_waiters),
+        max_active_reads=get("MAX_ACTIVE_READS", _int, None),
+        max_active_commands=get("MAX_ACTIVE_COMMANDS", _int, defaults.max_active_commands),
+        max_queued_requests=get("MAX_QUEUED_REQUESTS", _int, defaults.max_queued_requests),
+        db_statement_timeout_ms=get("DB_STATEMENT_TIMEOUT", _int, defaults.db_statement_timeout_ms),
+        request_timeout=get("REQUEST_TIMEOUT", _float, defaults.request_timeout),
+        default_tenant=env.get("DEFAULT_TENANT") or None,
+        base_domain=(env.get("BASE_DOMAIN") or "").lower().strip(".") or None,
+        tenant_cache_ttl=get("TENANT_CACHE_TTL", _float, defaults.tenant_cache_ttl),
+        session_ttl_seconds=get("SESSION_TTL", _int, defaults.session_ttl_seconds),
+        max_body_bytes=get("MAX_BODY_BYTES", _int, defaults.max_body_bytes),
+        log_format=get("LOG_FORMAT", _str, defaults.log_format).lower(),
+        log_level=get("LOG_LEVEL", _str, defaults.log_level).upper(),
+        cookie_secure=get("COOKIE_SECURE", _bool, defaults.cookie_secure),
+        password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
+        shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
+        low_stock_threshold=get("LOW_STOCK_THRESHOLD", _int, defaults.low_stock_threshold),
+        dashboard_cache_ttl=get("DASHBOARD_CACHE_TTL", _float, defaults.dashboard_cache_ttl),
+        login_per_email_per_minute=get(
+            "LOGIN_RATE_PER_EMAIL", _float, defaults.login_per_email_per_minute
+        ),
+        login_per_address_per_minute=get(
+            "LOGIN_RATE_PER_ADDRESS", _float, defaults.login_per_address_per_minute
+        ),
+        login_burst=get("LOGIN_BURST", _int, defaults.login_burst),
+    )
+    _validate(config)
+    return config
+
+
+def _validate(c: Config) -> None:
+    checks = [
+        (1 <= c.port <= 65535, "PORT must be between 1 and 65535"),
+        (c.db_pool_max >= 1, "DB_POOL_MAX must be at least 1"),
+        (0 <= c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
+        (c.db_pool_acquire_timeout > 0, "DB_POOL_ACQUIRE_TIMEOUT must be positive"),
+        (c.db_pool_max_waiters >= 1, "DB_POOL_MAX_WAITERS must be at least 1"),
+        (c.dashboard_cache_ttl >= 0, "DASHBOARD_CACHE_TTL must not be negative"),
+        (
+            c.max_active_reads is None or c.max_active_reads >= 1,
+            "MAX_ACTIVE_READS must be at least 1",
+        ),
+        (c.max_active_commands >= 1, "MAX_ACTIVE_COMMANDS must be at least 1"),
+        (c.max_queued_requests >= 0, "MAX_QUEUED_REQUESTS must not be negative"),
+        (c.db_statement_timeout_ms >= 1, "DB_STATEMENT_TIMEOUT must be at least 1 (milliseconds)"),
+        (c.request_timeout > 0, "REQUEST_TIMEOUT must be positive"),
+        (c.session_ttl_seconds >= 60, "SESSION_TTL must be at least 60 (seconds)"),
+        (c.max_body_bytes >= 1024, "MAX_BODY_BYTES must be at least 1024"),
+        (c.log_format in ("json", "console", "auto"), "LOG_FORMAT must be json, console or auto"),
+        (
+            c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"),
+            "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
+        ),
+        (c.password_workers >= 1, "PASSWORD_WORKERS must be at least 1"),
+        (c.shutdown_timeout >= 0, "SHUTDOWN_TIMEOUT must not be negative"),
+        (c.low_stock_threshold >= 0, "LOW_STOCK_THRESHOLD must not be negative"),
+        (c.login_per_email_per_minute > 0, "LOGIN_RATE_PER_EMAIL must be positive"),
+        (c.login_per_address_per_minute > 0, "LOGIN_RATE_PER_ADDRESS must be positive"),
+        (c.login_burst >= 1, "LOGIN_BURST must be at least 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)

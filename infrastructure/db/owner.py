@@ -1,0 +1,48 @@
+"""Short synchronous sessions as the owner role, for operator jobs (demo seed, purges).
+
+RLS is forced on the owner too, so each job acts as one tenant at a time (`ACT_AS_TENANT`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg2
+
+from infrastructure.db.tenancy import ACT_AS_TENANT
+
+
+@contextmanager
+def owner_transaction(owner_url: str) -> Iterator[Any]:
+    """A cursor in one transaction, committed when the block ends cleanly."""
+    conn = psycopg2.connect(owner_url)
+    try:
+        with conn, conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
+
+
+def act_as_tenant(cur: Any, tenant_id: str) -> None:
+    cur.execute(ACT_AS_TENANT, {"tenant_id": tenant_id})
+
+
+def in_each_tenant(owner_url: str, statement: str) -> int:
+    """Run `statement` (which may use %(tenant_id)s) once per tenant, in one short transaction
+    each on one connection; returns the rows it touched in all."""
+    conn = psycopg2.connect(owner_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("select id from tenants")
+            tenant_ids = [str(row[0]) for row in cur.fetchall()]
+        touched = 0
+        for tenant_id in tenant_ids:
+            with conn, conn.cursor() as cur:  # `with conn` commits this tenant's transaction
+                act_as_tenant(cur, tenant_id)
+                cur.execute(statement, {"tenant_id": tenant_id})
+                touched += cur.rowcount
+        return touched
+    finally:
+        conn.close()

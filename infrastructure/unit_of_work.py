@@ -1,0 +1,150 @@
+"""The UnitOfWork: one transaction under one tenant, opened only by commands.
+
+`BEGIN` and the tenant setting go in one round trip; the transaction commits only on an
+explicit `await uow.commit()`. Leaving without commit, on an exception or on cancellation, rolls
+back; if the rollback itself cannot run, the connection is closed rather than returned dirty.
+A command the caller marked idempotent brings its claim along (`idempotency`): the record of
+its answer is checked right after BEGIN and written right before COMMIT, in the same
+transaction as the effect (infrastructure/idempotency.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import TypeVar
+from uuid import UUID
+
+import structlog
+
+from domain.ports import (
+    ApiKeyWriter,
+    CustomerWriter,
+    IdempotencyClaim,
+    InvoiceWriter,
+    MovementWriter,
+    OrderWriter,
+    ProductWriter,
+    SessionWriter,
+)
+from infrastructure import idempotency
+from infrastructure.db.database import Connection, Database
+from infrastructure.db.errors import TransientConflict
+from infrastructure.db.tenancy import BEGIN_PRELUDE
+from infrastructure.db.writes import TenantWrites
+from infrastructure.repositories.customers import CustomerWriteRepository
+from infrastructure.repositories.identity import ApiKeyWriteRepository, SessionWriteRepository
+from infrastructure.repositories.invoices import InvoiceWriteRepository
+from infrastructure.repositories.orders import OrderWriteRepository
+from infrastructure.repositories.products import MovementWriteRepository, ProductWriteRepository
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+class PgUnitOfWork:
+    # Handed out by __aenter__, bound to the transaction's connection.
+    sessions: SessionWriter
+    api_keys: ApiKeyWriter
+    customers: CustomerWriter
+    products: ProductWriter
+    movements: MovementWriter
+    orders: OrderWriter
+    invoices: InvoiceWriter
+
+    def __init__(
+        self, db: Database, tenant_id: UUID, idempotency: IdempotencyClaim | None = None
+    ) -> None:
+        self._db = db
+        self._tenant_id = tenant_id
+        self._idempotency = idempotency
+        self._stack = AsyncExitStack()
+        self._conn: Connection | None = None
+        self._writes: TenantWrites | None = None
+        self._committed = False
+
+    async def __aenter__(self) -> PgUnitOfWork:
+        conn = await self._stack.enter_async_context(self._db.connection("command"))
+        try:
+            await conn.execute(
+                BEGIN_PRELUDE,
+                {"tenant_id": self._tenant_id, "_statement_timeout": self._db.statement_timeout},
+            )
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        self._conn = conn
+        writes = self._writes = TenantWrites(conn, self._tenant_id)
+        self.sessions = SessionWriteRepository(writes)
+        self.api_keys = ApiKeyWriteRepository(writes)
+        self.customers = CustomerWriteRepository(writes)
+        self.products = ProductWriteRepository(writes)
+        self.movements = MovementWriteRepository(writes)
+        self.orders = OrderWriteRepository(writes)
+        self.invoices = InvoiceWriteRepository(writes)
+        if self._idempotency is not None:
+            try:
+                await idempotency.check(writes, self._idempotency)
+            except BaseException:
+                await self.__aexit__(*sys.exc_info())
+                raise
+        return self
+
+    async def commit(self, result: object = None) -> None:
+        assert self._conn is not None and self._writes is not None, "commit() outside 'async with'"
+        if self._idempotency is not None:
+            await idempotency.store(self._writes, self._idempotency, result)
+        await self._conn.execute("commit")
+        self._committed = True
+        self._db.metrics.commits.inc()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed and self._conn is not None:
+                await self._rollback(self._conn, cancelled=exc_type is asyncio.CancelledError)
+        finally:
+            await self._stack.aclose()
+
+    async def _rollback(self, conn: Connection, *, cancelled: bool) -> None:
+        self._db.metrics.rollbacks.inc()
+        if conn.broken:
+            return
+        if cancelled:
+            # Awaiting during cancellation is not reliable; closing ends the transaction
+            # server-side just as surely, and the pool drops the closed connection.
+            conn.discard()
+            return
+        try:
+            await conn.execute("rollback")
+        except BaseException:
+            conn.discard()
+            raise
+
+
+async def run_command(action: Callable[[], Awaitable[T]], db: Database, attempts: int = 4) -> T:
+    """Retry a whole command on serialization failure or deadlock, never on anything else."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await action()
+        except TransientConflict as exc:
+            if attempt == attempts:
+                raise
+            db.metrics.retries.labels(exc.sqlstate).inc()
+            delay = random.uniform(0, 0.01 * 2**attempt)  # jitter spreads the retries apart
+            log.info(
+                "command_retry",
+                sqlstate=exc.sqlstate,
+                attempt=attempt,
+                delay_ms=round(delay * 1000),
+            )
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
