@@ -10,6 +10,8 @@
 #   provision_database NAME  roles + database + grants; exports DATABASE_URL (app role),
 #                            MIGRATION_DATABASE_URL (owner role), ADMIN_DATABASE_URL
 #   drop_database NAME       DROP DATABASE IF EXISTS NAME WITH (FORCE)
+#   start_private_standby    a streaming hot standby of the (running) private cluster in
+#                            .pgdata/standby, caught up; exports PG_REPLICA_PORT_RESOLVED
 #
 # Knobs (environment):
 #   DATABASE_URL            if set before find_postgres: an *admin* URL to use.  That role must be
@@ -18,6 +20,7 @@
 #                           to hand it the database and the public schema.)
 #   SALES_PG_PRIVATE=1      ignore DATABASE_URL and :5432; use/start the private cluster in .pgdata
 #   SALES_PG_PRIVATE_PORT   port of that private cluster (default 55432)
+#   SALES_PG_REPLICA_PORT   port of its standby, if started (default 55433)
 #   DB_OWNER_PASSWORD       password of sales_owner (default sales-owner-dev)
 #   DB_APP_PASSWORD         password of sales_app   (default sales-app-dev)
 
@@ -121,6 +124,7 @@ _pg_client() {
 #   _pg_url norm URL       -> URL with a plain postgresql:// scheme
 #   _pg_url hostport URL   -> "host port"
 #   _pg_url withdb URL DB  -> URL pointing at database DB
+#   _pg_url withport URL P -> URL pointing at port P (same host, user, password, database)
 #   _pg_url redact URL     -> URL with the password masked, for logs
 _pg_url() {
     python3 - "$@" <<'PY'
@@ -147,6 +151,11 @@ elif op == "hostport":
     print(p.hostname or "localhost", p.port or 5432)
 elif op == "withdb":
     print(unsplit(p.netloc, "/" + sys.argv[3], p.query))
+elif op == "withport":
+    userinfo, at, _ = p.netloc.rpartition("@")
+    host = p.hostname or "localhost"
+    host = f"[{host}]" if ":" in host else host
+    print(unsplit(f"{userinfo}{at}{host}:{int(sys.argv[3])}", p.path, p.query))
 elif op == "redact":
     netloc = p.netloc
     if p.password is not None:
@@ -250,6 +259,96 @@ _start_private_cluster() {
     "$(_pg_client pg_isready)" -q -h 127.0.0.1 -p "$port" -t 30 ||
         die "private cluster in $data does not answer on 127.0.0.1:$port"
     exec {lockfd}>&-
+}
+
+# --------------------------------------------------------------------------
+# PostgreSQL: a streaming standby of the private cluster, in .pgdata/standby
+# --------------------------------------------------------------------------
+
+# Clone (once, with pg_basebackup) and start a hot standby of the private cluster,
+# which must be running (SALES_PG_PRIVATE=1, then find_postgres); then wait until
+# it has replayed everything the primary has written so far.  Like the cluster
+# it stays running and is reused by the next run.  No replication slot: a slot
+# of a standby nobody starts again would keep WAL on the primary forever; a
+# standby left stopped too long cannot catch up then, and says so.
+start_private_standby() {
+    local base="$REPO_ROOT/.pgdata"
+    local standby="$base/standby" logfile="$base/standby.log"
+    local port=${SALES_PG_PRIVATE_PORT:-55432} rport=${SALES_PG_REPLICA_PORT:-55433}
+    local primary replica bindir sock sysid controldata target state lockfd i
+
+    primary="postgresql://postgres@127.0.0.1:$port/postgres"
+    replica="postgresql://postgres@127.0.0.1:$rport/postgres"
+    [[ $rport != "$port" ]] || die "SALES_PG_REPLICA_PORT must differ from the private cluster's port $port"
+    [[ -f $base/data/PG_VERSION ]] || die "start_private_standby: start the private cluster first (SALES_PG_PRIVATE=1 find_postgres)"
+
+    # Serialise with other runs starting the cluster or the standby.
+    exec {lockfd}>>"$base/lock"
+    if command -v flock >/dev/null 2>&1; then
+        flock -w 180 "$lockfd" || die "timed out waiting for $base/lock (held by another run starting the cluster?)"
+    fi
+
+    # Ask the primary: the standby runs the same binaries and shares its socket
+    # directory (the socket names carry the port).
+    bindir=$(_psql "$primary" -At -c "SELECT setting FROM pg_config() WHERE name = 'BINDIR'")
+    sock=$(_psql "$primary" -At -c "SHOW unix_socket_directories")
+    sysid=$(_psql "$primary" -At -c "SELECT system_identifier FROM pg_control_system()")
+    [[ $(_psql "$primary" -At -c "SHOW wal_level") != minimal ]] ||
+        die "the private cluster runs with wal_level=minimal: no standby possible (see $base/data/postgresql.conf)"
+
+    # A standby cloned from an earlier cluster (.pgdata/data was re-created) can
+    # never follow this one: throw it away.
+    if [[ -f $standby/PG_VERSION ]]; then
+        controldata=$(cd "$base" && _as_pg_owner "$bindir/pg_controldata" -D "$standby" 2>&1) || true
+    fi
+    if [[ -f $standby/PG_VERSION ]] &&
+        ! grep -Eq "^Database system identifier: +$sysid\$" <<<"$controldata"; then
+        warn "$standby was cloned from an earlier private cluster; cloning it again"
+        (cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$standby" -m immediate -w stop >/dev/null 2>&1) || true
+        rm -rf "$standby"
+    fi
+
+    if [[ ! -f $standby/PG_VERSION ]]; then
+        rm -rf "$standby" # what an interrupted clone left
+        log "cloning a standby of the private cluster into $standby (pg_basebackup)"
+        # -R writes standby.signal and primary_conninfo (127.0.0.1:$port, user postgres).
+        if ! (cd "$base" && _as_pg_owner "$bindir/pg_basebackup" -D "$standby" -h 127.0.0.1 -p "$port" \
+            -U postgres -R -X stream -c fast >"$base/basebackup.log" 2>&1); then
+            cat "$base/basebackup.log" >&2
+            die "pg_basebackup failed (log above, also in $base/basebackup.log)"
+        fi
+    fi
+
+    if (cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$standby" status >/dev/null 2>&1); then
+        log "private PostgreSQL standby already running"
+    else
+        log "starting private PostgreSQL standby on 127.0.0.1:$rport (log: $logfile)"
+        # As for the cluster: the server must not inherit the lock fd.
+        if ! (exec {lockfd}>&- && cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$standby" -l "$logfile" \
+            -o "-p $rport -k '$sock' -c listen_addresses=127.0.0.1 -c hot_standby=on" -w -t 60 start >/dev/null); then
+            tail -n 30 "$logfile" >&2 || true
+            die "could not start the standby (is port $rport taken?)"
+        fi
+    fi
+    "$(_pg_client pg_isready)" -q -h 127.0.0.1 -p "$rport" -t 30 ||
+        die "standby in $standby does not answer on 127.0.0.1:$rport"
+    exec {lockfd}>&-
+
+    [[ $(_psql "$replica" -At -c "SELECT pg_is_in_recovery()") == t ]] ||
+        die "the server in $standby is not in recovery (promoted?); remove $standby to clone a new standby"
+    target=$(_psql "$primary" -At -c "SELECT pg_current_wal_lsn()")
+    for ((i = 0; ; i++)); do
+        state=$(_psql "$replica" -At -c "SELECT pg_last_wal_replay_lsn() >= '$target'")
+        [[ $state == t ]] && break
+        ((i < 600)) || {
+            tail -n 30 "$logfile" >&2 || true
+            die "the standby has not replayed the primary's WAL up to $target after 60s; if it cannot catch up, remove $standby to clone a new one"
+        }
+        sleep 0.1
+    done
+    PG_REPLICA_PORT_RESOLVED=$rport
+    export PG_REPLICA_PORT_RESOLVED
+    log "private PostgreSQL standby on 127.0.0.1:$rport caught up with the primary ($target)"
 }
 
 # --------------------------------------------------------------------------

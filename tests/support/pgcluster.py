@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import psycopg2
@@ -71,15 +72,27 @@ def _bindir() -> Path:
     return Path(found[-1]).parent
 
 
+def server_binaries_available() -> bool:
+    """Whether initdb and pg_ctl are installed (tests needing a private cluster skip without)."""
+    try:
+        _bindir()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _as_server_owner(argv: list[str]) -> list[str]:
     # initdb and postgres refuse to run as root: as root, use the 'postgres' OS account.
     return ["runuser", "-u", "postgres", "--", *argv] if _AS_ROOT else argv
 
 
 class PgCluster:
-    def __init__(self, preferred_dir: Path) -> None:
+    def __init__(self, preferred_dir: Path, *, settings: Mapping[str, str] | None = None) -> None:
+        """`settings`: extra server settings (`-c name=value` at every start), e.g. for
+        replication; values must not contain spaces or quotes."""
         self.bindir = _bindir()
         self.port = free_port()
+        self.settings = dict(settings or {})
         self._own_dir = _AS_ROOT and not _reachable_by_server(preferred_dir)
         # pytest's temp root is private to root (0700), out of the postgres account's reach.
         self.root = (
@@ -170,7 +183,7 @@ class PgCluster:
         return (
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1"
             " -c fsync=off -c full_page_writes=off -c max_connections=60"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
 
     def _tool(self, name: str) -> str:
         return str(self.bindir / name)
