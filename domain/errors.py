@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -16,6 +18,13 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     """The thing does not exist for this tenant (another tenant's id looks the same)."""
+
+
+def found(thing: T | None, what: str) -> T:
+    """`thing`, or NotFound("<what> not found") when a lookup came back empty."""
+    if thing is None:
+        raise NotFound(f"{what} not found")
+    return thing
 
 
 class Conflict(DomainError):

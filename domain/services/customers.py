@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, found
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.paging import Page, PageRequest
 from domain.ports import CustomerReader, IdempotencyClaim, UnitOfWorkFactory
@@ -19,10 +19,7 @@ class CustomerService:
         return await self._reader.list(tenant_id, page, q)
 
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer:
-        customer = await self._reader.get(tenant_id, customer_id)
-        if customer is None:
-            raise NotFound("customer not found")
-        return customer
+        return found(await self._reader.get(tenant_id, customer_id), "customer")
 
     async def create(
         self, tenant_id: UUID, new: NewCustomer, idempotency: IdempotencyClaim | None = None
@@ -43,9 +40,7 @@ class CustomerService:
                 changes.name, changes.email.strip().lower(), changes.phone, changes.clear_phone
             )
         async with self._uow(tenant_id) as uow:
-            customer = await uow.customers.update(customer_id, changes)
-            if customer is None:
-                raise NotFound("customer not found")
+            customer = found(await uow.customers.update(customer_id, changes), "customer")
             await uow.commit(customer)
         return customer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from domain.errors import NotFound
+from domain.errors import found
 from domain.model.orders import Invoice, InvoiceStatus, ensure_payable
 from domain.model.paging import Page, PageRequest
 from domain.ports import Clock, IdempotencyClaim, InvoiceReader, UnitOfWorkFactory
@@ -23,18 +23,13 @@ class InvoiceService:
         return await self._reader.list(tenant_id, page, status)
 
     async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice:
-        invoice = await self._reader.get(tenant_id, invoice_id)
-        if invoice is None:
-            raise NotFound("invoice not found")
-        return invoice
+        return found(await self._reader.get(tenant_id, invoice_id), "invoice")
 
     async def pay(
         self, tenant_id: UUID, invoice_id: UUID, idempotency: IdempotencyClaim | None = None
     ) -> Invoice:
         async with self._uow(tenant_id, idempotency) as uow:
-            invoice = await uow.invoices.lock(invoice_id)
-            if invoice is None:
-                raise NotFound("invoice not found")
+            invoice = found(await uow.invoices.lock(invoice_id), "invoice")
             if ensure_payable(invoice):
                 now = self._clock.now()
                 await uow.invoices.set_status(invoice.id, "paid", now)

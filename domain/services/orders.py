@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from domain.errors import NotFound
+from domain.errors import found
 from domain.model.orders import (
     Order,
     PlaceOrder,
@@ -29,10 +29,7 @@ class OrderService:
         return await self._reader.list(tenant_id, page, where)
 
     async def get(self, tenant_id: UUID, order_id: UUID) -> Order:
-        order = await self._reader.get(tenant_id, order_id)
-        if order is None:
-            raise NotFound("order not found")
-        return order
+        return found(await self._reader.get(tenant_id, order_id), "order")
 
     async def place(
         self, tenant_id: UUID, command: PlaceOrder, idempotency: IdempotencyClaim | None = None
@@ -60,9 +57,7 @@ class OrderService:
         self, tenant_id: UUID, order_id: UUID, idempotency: IdempotencyClaim | None = None
     ) -> Order:
         async with self._uow(tenant_id, idempotency) as uow:
-            order = await uow.orders.lock(order_id)
-            if order is None:
-                raise NotFound("order not found")
+            order = found(await uow.orders.lock(order_id), "order")
             if order.invoice is not None:
                 # Lock and re-read the invoice in a statement of its own: a payment may have
                 # committed while we waited for the order lock, and the order statement's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.errors import InsufficientStock, InvalidInput, NotFound
+from domain.errors import InsufficientStock, InvalidInput, found
 from domain.model.identity import Principal
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges, StockAdjustment
@@ -23,10 +23,7 @@ class ProductService:
         return await self._reader.list(tenant_id, page, q, low_stock)
 
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product:
-        product = await self._reader.get(tenant_id, product_id)
-        if product is None:
-            raise NotFound("product not found")
-        return product
+        return found(await self._reader.get(tenant_id, product_id), "product")
 
     async def create(
         self, principal: Principal, new: NewProduct, idempotency: IdempotencyClaim | None = None
@@ -48,9 +45,7 @@ class ProductService:
         if changes.is_empty():
             raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
         async with self._uow(principal.tenant_id) as uow:
-            product = await uow.products.update(product_id, changes)
-            if product is None:
-                raise NotFound("product not found")
+            product = found(await uow.products.update(product_id, changes), "product")
             await uow.commit(product)
         return product
 
@@ -67,9 +62,7 @@ class ProductService:
             raise InvalidInput("delta must not be zero", {"delta": ["must not be zero"]})
         async with self._uow(principal.tenant_id, idempotency) as uow:
             locked = await uow.products.lock([product_id])
-            product = locked.get(product_id)
-            if product is None:
-                raise NotFound("product not found")
+            product = found(locked.get(product_id), "product")
             if product.stock + delta < 0:
                 raise InsufficientStock(
                     [
