@@ -1,22 +1,42 @@
 """In-memory doubles of the ports in domain/ports.py, for service tests without a database.
 
 A unit of work writes to a staged copy of the store, which replaces the store only on commit,
-as a transaction would. Every fake records what it was asked, so tests can check calls as well
-as state.
+as a transaction would. The fakes keep the promises the real adapters make (tenant scoping,
+unique natural keys, gapless invoice numbers, stock never below zero) and record what they were
+asked, so tests can check calls as well as state.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import TracebackType
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
-from domain.model.identity import NewApiKey, NewSession, Principal, UserCredentials
+from domain.model.dashboard import Dashboard, LowStockItem
+from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
+from domain.model.money import money
+from domain.model.orders import (
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderLine,
+    OrderPlan,
+    PricedProduct,
+    invoice_number,
+)
 from domain.model.paging import Keyset, Page, PageRequest
+from domain.model.products import Movement, NewProduct, Product, ProductChanges
+from domain.ports import IdempotencyClaim, OrderFilter
+
+T = TypeVar("T")
+CURRENCY = "EUR"  # what a tenant bills in unless Store.currencies says otherwise
 
 
 def fake_hash(password: str) -> str:
@@ -41,9 +61,6 @@ class FakePasswordHasher:
     def __init__(self) -> None:
         self.verified: list[tuple[str, str]] = []
 
-    async def hash(self, password: str) -> str:
-        return fake_hash(password)
-
     async def verify(self, password_hash: str, password: str) -> bool:
         self.verified.append((password_hash, password))
         return password_hash == fake_hash(password)
@@ -51,14 +68,25 @@ class FakePasswordHasher:
 
 @dataclass
 class Store:
-    """Committed state, shared by the fake readers and the units of work."""
+    """Committed state, shared by the fake readers and the units of work.
 
+    Rows of a tenant are keyed (tenant_id, id). Orders are kept without their invoice, which
+    lives in `invoices` and is joined in when an order is read, as in the database.
+    """
+
+    tenants: dict[str, Tenant] = field(default_factory=dict)  # by slug
+    currencies: dict[UUID, str] = field(default_factory=dict)
     users: dict[tuple[UUID, str], UserCredentials] = field(default_factory=dict)
     sessions: dict[bytes, NewSession] = field(default_factory=dict)
     revoked_sessions: dict[bytes, datetime] = field(default_factory=dict)
     api_keys: dict[bytes, NewApiKey] = field(default_factory=dict)
     customers: dict[tuple[UUID, UUID], Customer] = field(default_factory=dict)
     customers_with_orders: set[UUID] = field(default_factory=set)
+    products: dict[tuple[UUID, UUID], Product] = field(default_factory=dict)
+    movements: list[tuple[UUID, Movement]] = field(default_factory=list)
+    orders: dict[tuple[UUID, UUID], Order] = field(default_factory=dict)
+    invoices: dict[tuple[UUID, UUID], Invoice] = field(default_factory=dict)
+    invoice_counters: dict[UUID, int] = field(default_factory=dict)
 
     def copy(self) -> Store:
         return Store(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
@@ -68,8 +96,44 @@ class Store:
         for f in fields(self):
             setattr(self, f.name, copy.copy(getattr(other, f.name)))
 
+    def currency(self, tenant_id: UUID) -> str:
+        return self.currencies.get(tenant_id, CURRENCY)
+
+    def of_tenant(self, table: dict[tuple[UUID, UUID], T], tenant_id: UUID) -> list[T]:
+        return [row for (t, _), row in table.items() if t == tenant_id]
+
+    def with_invoice(self, tenant_id: UUID, order: Order) -> Order:
+        invoice = next(
+            (i for i in self.of_tenant(self.invoices, tenant_id) if i.order_id == order.id), None
+        )
+        return replace(order, invoice=invoice)
+
+    def movements_of(self, tenant_id: UUID) -> list[Movement]:
+        return [m for t, m in self.movements if t == tenant_id]
+
 
 # ---- reads -----------------------------------------------------------------------------------
+
+
+def newest_first(
+    rows: Iterable[T], page: PageRequest, key: Callable[[T], tuple[datetime, UUID]]
+) -> Page[T]:
+    """Keyset paging as the read repositories do it: newest first, id breaks ties."""
+    ordered = sorted(rows, key=key, reverse=True)
+    if page.after is not None:
+        after = (page.after.created_at, page.after.id)
+        ordered = [r for r in ordered if key(r) < after]
+    items = ordered[: page.limit]
+    more = len(ordered) > page.limit
+    return Page(items, Keyset(*key(items[-1])).encode() if more and items else None)
+
+
+class FakeTenantDirectory:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def by_slug(self, slug: str) -> Tenant | None:
+        return self._store.tenants.get(slug)
 
 
 class FakeIdentityReader:
@@ -118,17 +182,110 @@ class FakeCustomerReader:
         return self._store.customers.get((tenant_id, customer_id))
 
     async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
-        mine = [c for (t, _), c in self._store.customers.items() if t == tenant_id]
+        mine = self._store.of_tenant(self._store.customers, tenant_id)
         if q:
             needle = q.lower()
             mine = [c for c in mine if needle in c.name.lower() or needle in c.email.lower()]
-        mine.sort(key=lambda c: (c.created_at, c.id), reverse=True)
-        if page.after is not None:
-            after = (page.after.created_at, page.after.id)
-            mine = [c for c in mine if (c.created_at, c.id) < after]
-        items = mine[: page.limit]
-        more = len(mine) > page.limit
-        return Page(items, Keyset(items[-1].created_at, items[-1].id).encode() if more else None)
+        return newest_first(mine, page, lambda c: (c.created_at, c.id))
+
+
+class FakeProductReader:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None:
+        return self._store.products.get((tenant_id, product_id))
+
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+    ) -> Page[Product]:
+        mine = self._store.of_tenant(self._store.products, tenant_id)
+        if q:
+            needle = q.lower()
+            mine = [p for p in mine if needle in p.name.lower() or needle in p.sku.lower()]
+        if low_stock is not None:
+            mine = [p for p in mine if p.stock <= low_stock]
+        return newest_first(mine, page, lambda p: (p.created_at, p.id))
+
+
+class FakeOrderReader:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get(self, tenant_id: UUID, order_id: UUID) -> Order | None:
+        order = self._store.orders.get((tenant_id, order_id))
+        return self._store.with_invoice(tenant_id, order) if order else None
+
+    async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]:
+        mine = [
+            self._store.with_invoice(tenant_id, o)
+            for o in self._store.of_tenant(self._store.orders, tenant_id)
+            if (where.status is None or o.status == where.status)
+            and (where.customer_id is None or o.customer_id == where.customer_id)
+            and (where.since is None or o.created_at >= where.since)
+            and (where.until is None or o.created_at < where.until)
+        ]
+        return newest_first(mine, page, lambda o: (o.created_at, o.id))
+
+
+class FakeInvoiceReader:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None:
+        return self._store.invoices.get((tenant_id, invoice_id))
+
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, status: InvoiceStatus | None
+    ) -> Page[Invoice]:
+        mine = [
+            i
+            for i in self._store.of_tenant(self._store.invoices, tenant_id)
+            if status is None or i.status == status
+        ]
+        return newest_first(mine, page, lambda i: (i.issued_at, i.id))
+
+
+class FakeDashboardReader:
+    """The figures of infrastructure/repositories/dashboard.py, counted from the store."""
+
+    def __init__(self, store: Store, clock: FixedClock) -> None:
+        self._store = store
+        self._clock = clock
+        self.calls: list[tuple[UUID, int]] = []
+
+    async def summary(self, tenant_id: UUID, low_stock_threshold: int) -> Dashboard:
+        self.calls.append((tenant_id, low_stock_threshold))
+        store, now = self._store, self._clock.now()
+        products = store.of_tenant(store.products, tenant_id)
+        orders = store.of_tenant(store.orders, tenant_id)
+        placed = [o for o in orders if o.status == "placed"]
+        open_invoices = [
+            i for i in store.of_tenant(store.invoices, tenant_id) if i.status == "open"
+        ]
+        low = sorted(
+            (p for p in products if p.active and p.stock <= low_stock_threshold),
+            key=lambda p: (p.stock, p.sku),
+        )[:10]
+
+        def revenue(since: datetime | None) -> Decimal:
+            return money(
+                sum((o.total for o in placed if since is None or o.created_at >= since), Decimal(0))
+            )
+
+        return Dashboard(
+            customers=len(store.of_tenant(store.customers, tenant_id)),
+            products=len(products),
+            low_stock=[LowStockItem(p.id, p.sku, p.name, p.stock) for p in low],
+            orders_placed=len(placed),
+            orders_cancelled=len(orders) - len(placed),
+            revenue_today=revenue(now.replace(hour=0, minute=0, second=0, microsecond=0)),
+            revenue_30d=revenue(now - timedelta(days=30)),
+            revenue_total=revenue(None),
+            open_invoices=len(open_invoices),
+            open_invoices_amount=money(sum((i.amount for i in open_invoices), Decimal(0))),
+            currency=store.currency(tenant_id),
+        )
 
 
 # ---- writes ----------------------------------------------------------------------------------
@@ -203,24 +360,177 @@ class FakeCustomerWriter:
                 raise Conflict("a customer with this email already exists")
 
 
+class FakeProductWriter:
+    """Stock changes only for products this unit of work has locked, and never below zero
+    (the database's CHECK): a service that skips either fails its test loudly."""
+
+    def __init__(self, staged: Store, tenant_id: UUID, clock: FixedClock) -> None:
+        self._staged = staged
+        self._tenant_id = tenant_id
+        self._clock = clock
+        self.locks: list[list[UUID]] = []  # the ids of each lock() call, as asked
+
+    async def add(self, new: NewProduct) -> Product:
+        if any(
+            p.sku == new.sku for p in self._staged.of_tenant(self._staged.products, self._tenant_id)
+        ):
+            raise Conflict(f"a product with SKU {new.sku!r} already exists")
+        now = self._clock.now()
+        product = Product(
+            uuid4(), new.sku, new.name, new.unit_price, new.stock, new.active, now, now
+        )
+        self._staged.products[(self._tenant_id, product.id)] = product
+        return product
+
+    async def update(self, product_id: UUID, changes: ProductChanges) -> Product | None:
+        current = self._staged.products.get((self._tenant_id, product_id))
+        if current is None:
+            return None
+        updated = replace(
+            current,
+            name=current.name if changes.name is None else changes.name,
+            unit_price=current.unit_price if changes.unit_price is None else changes.unit_price,
+            active=current.active if changes.active is None else changes.active,
+            updated_at=self._clock.now(),
+        )
+        self._staged.products[(self._tenant_id, product_id)] = updated
+        return updated
+
+    async def lock(self, product_ids: Sequence[UUID]) -> dict[UUID, PricedProduct]:
+        self.locks.append(list(product_ids))
+        found = (self._staged.products.get((self._tenant_id, pid)) for pid in sorted(product_ids))
+        return {p.id: PricedProduct(p.id, p.unit_price, p.stock, p.active) for p in found if p}
+
+    async def apply(self, deltas: Sequence[tuple[UUID, int]]) -> None:
+        locked = {pid for ids in self.locks for pid in ids}
+        for product_id, delta in deltas:
+            assert product_id in locked, f"stock of {product_id} changed without a lock"
+            key = (self._tenant_id, product_id)
+            current = self._staged.products[key]
+            assert current.stock + delta >= 0, "CHECK (stock >= 0) violated"
+            self._staged.products[key] = replace(
+                current, stock=current.stock + delta, updated_at=self._clock.now()
+            )
+
+
+class FakeMovementWriter:
+    def __init__(self, staged: Store, tenant_id: UUID) -> None:
+        self._staged = staged
+        self._tenant_id = tenant_id
+
+    async def add(self, movements: Sequence[Movement]) -> None:
+        self._staged.movements.extend((self._tenant_id, m) for m in movements)
+
+
+class FakeOrderWriter:
+    def __init__(self, staged: Store, tenant_id: UUID, clock: FixedClock) -> None:
+        self._staged = staged
+        self._tenant_id = tenant_id
+        self._clock = clock
+
+    async def add(self, plan: OrderPlan) -> Order:
+        lines = tuple(
+            OrderLine(ln.product_id, ln.quantity, ln.unit_price, ln.line_total) for ln in plan.lines
+        )
+        order = Order(
+            id=uuid4(),
+            customer_id=plan.customer_id,
+            status="placed",
+            total=plan.total,
+            currency=self._staged.currency(self._tenant_id),
+            note=plan.note,
+            created_at=self._clock.now(),
+            cancelled_at=None,
+            lines=lines,
+            invoice=None,
+        )
+        self._staged.orders[(self._tenant_id, order.id)] = order
+        self._staged.customers_with_orders.add(plan.customer_id)
+        return order
+
+    async def lock(self, order_id: UUID) -> Order | None:
+        order = self._staged.orders.get((self._tenant_id, order_id))
+        return self._staged.with_invoice(self._tenant_id, order) if order else None
+
+    async def mark_cancelled(self, order_id: UUID, at: datetime) -> None:
+        key = (self._tenant_id, order_id)
+        self._staged.orders[key] = replace(
+            self._staged.orders[key], status="cancelled", cancelled_at=at
+        )
+
+
+class FakeInvoiceWriter:
+    """Numbers come from a per-tenant counter in the staged store, so a rolled-back unit of
+    work gives its number back: INV-000001, INV-000002, ... with no gaps."""
+
+    def __init__(self, staged: Store, tenant_id: UUID, clock: FixedClock) -> None:
+        self._staged = staged
+        self._tenant_id = tenant_id
+        self._clock = clock
+
+    async def issue(self, order: Order) -> Invoice:
+        sequence = self._staged.invoice_counters.get(self._tenant_id, 0) + 1
+        self._staged.invoice_counters[self._tenant_id] = sequence
+        invoice = Invoice(
+            id=uuid4(),
+            order_id=order.id,
+            number=invoice_number(sequence),
+            amount=order.total,
+            currency=order.currency,
+            status="open",
+            issued_at=self._clock.now(),
+            paid_at=None,
+            voided_at=None,
+        )
+        self._staged.invoices[(self._tenant_id, invoice.id)] = invoice
+        return invoice
+
+    async def lock(self, invoice_id: UUID) -> Invoice | None:
+        return self._staged.invoices.get((self._tenant_id, invoice_id))
+
+    async def set_status(self, invoice_id: UUID, status: InvoiceStatus, at: datetime) -> None:
+        key = (self._tenant_id, invoice_id)
+        current = self._staged.invoices[key]
+        self._staged.invoices[key] = replace(
+            current,
+            status=status,
+            paid_at=at if status == "paid" else current.paid_at,
+            voided_at=at if status == "void" else current.voided_at,
+        )
+
+
 # ---- the unit of work ------------------------------------------------------------------------
 
 
 class FakeUnitOfWork:
-    def __init__(self, store: Store, tenant_id: UUID, clock: FixedClock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tenant_id: UUID,
+        clock: FixedClock,
+        idempotency: IdempotencyClaim | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._staged: Store | None = None
         self.tenant_id = tenant_id
+        self.idempotency = idempotency  # kept, not acted on: replaying answers is the edge's job
+        self.options = options or {}  # any keyword the port may gain, recorded for tests
         self.commits = 0
         self.results: list[object] = []  # what each commit() was handed
         self.exited = False
 
     async def __aenter__(self) -> FakeUnitOfWork:
-        self._staged = self._store.copy()
-        self.sessions = FakeSessionWriter(self._staged)
-        self.api_keys = FakeApiKeyWriter(self._staged)
-        self.customers = FakeCustomerWriter(self._staged, self.tenant_id, self._clock)
+        staged = self._staged = self._store.copy()
+        tenant_id, clock = self.tenant_id, self._clock
+        self.sessions = FakeSessionWriter(staged)
+        self.api_keys = FakeApiKeyWriter(staged)
+        self.customers = FakeCustomerWriter(staged, tenant_id, clock)
+        self.products = FakeProductWriter(staged, tenant_id, clock)
+        self.movements = FakeMovementWriter(staged, tenant_id)
+        self.orders = FakeOrderWriter(staged, tenant_id, clock)
+        self.invoices = FakeInvoiceWriter(staged, tenant_id, clock)
         return self
 
     async def __aexit__(
@@ -240,15 +550,25 @@ class FakeUnitOfWork:
 
 
 class FakeUnitOfWorkFactory:
-    """The UnitOfWorkFactory port: remembers every unit of work it handed out."""
+    """The UnitOfWorkFactory port: remembers every unit of work it handed out. The idempotency
+    claim and any keyword the port may gain are kept on the unit of work it hands out."""
 
-    def __init__(self, store: Store, clock: FixedClock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: FixedClock,
+        unit_of_work: type[FakeUnitOfWork] = FakeUnitOfWork,
+    ) -> None:
         self._store = store
         self._clock = clock
+        # A subclass may stand in to act out a race the sequential fakes cannot interleave.
+        self._unit_of_work = unit_of_work
         self.opened: list[FakeUnitOfWork] = []
 
-    def __call__(self, tenant_id: UUID) -> FakeUnitOfWork:
-        uow = FakeUnitOfWork(self._store, tenant_id, self._clock)
+    def __call__(
+        self, tenant_id: UUID, idempotency: IdempotencyClaim | None = None, **options: Any
+    ) -> FakeUnitOfWork:
+        uow = self._unit_of_work(self._store, tenant_id, self._clock, idempotency, options)
         self.opened.append(uow)
         return uow
 
