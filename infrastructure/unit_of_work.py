@@ -47,15 +47,6 @@ T = TypeVar("T")
 
 
 class PgUnitOfWork:
-    # Handed out by __aenter__, bound to the transaction's connection.
-    sessions: SessionWriter
-    api_keys: ApiKeyWriter
-    customers: CustomerWriter
-    products: ProductWriter
-    movements: MovementWriter
-    orders: OrderWriter
-    invoices: InvoiceWriter
-
     def __init__(
         self, db: Database, tenant_id: UUID, idempotency: IdempotencyClaim | None = None
     ) -> None:
@@ -78,14 +69,16 @@ class PgUnitOfWork:
             await self._stack.aclose()
             raise
         self._conn = conn
+        # The write repositories, all on this transaction's connection (typed as the ports, which
+        # is what the UnitOfWork protocol promises).
         writes = self._writes = TenantWrites(conn, self._tenant_id)
-        self.sessions = SessionWriteRepository(writes)
-        self.api_keys = ApiKeyWriteRepository(writes)
-        self.customers = CustomerWriteRepository(writes)
-        self.products = ProductWriteRepository(writes)
-        self.movements = MovementWriteRepository(writes)
-        self.orders = OrderWriteRepository(writes)
-        self.invoices = InvoiceWriteRepository(writes)
+        self.sessions: SessionWriter = SessionWriteRepository(writes)
+        self.api_keys: ApiKeyWriter = ApiKeyWriteRepository(writes)
+        self.customers: CustomerWriter = CustomerWriteRepository(writes)
+        self.products: ProductWriter = ProductWriteRepository(writes)
+        self.movements: MovementWriter = MovementWriteRepository(writes)
+        self.orders: OrderWriter = OrderWriteRepository(writes)
+        self.invoices: InvoiceWriter = InvoiceWriteRepository(writes)
         if self._idempotency is not None:
             try:
                 await idempotency.check(writes, self._idempotency)

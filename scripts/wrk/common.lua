@@ -38,6 +38,17 @@ function bench.prebuilt_get(path)
    return requests
 end
 
+-- A scenario that GETs one unchanging path, alternating tenants: defines wrk's init and request.
+function bench.get_only(path)
+   local pages
+   function init(args)
+      pages = bench.prebuilt_get(path)
+   end
+   function request()
+      return pages[bench.next_tenant().slug]
+   end
+end
+
 statuses = {}
 
 function response(status, headers, body)

@@ -8,16 +8,15 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from domain.model.customers import NewCustomer
-from infrastructure.db.database import Database, open_pool
+from infrastructure.db.database import Database
 from infrastructure.db.errors import DatabaseUnavailable, PoolTimeout
-from infrastructure.db.metrics import DbMetrics
 from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.sql import raw
 from infrastructure.unit_of_work import PgUnitOfWork
 from tests.faults.checks import eventually, sessions_of_the_service
+from tests.support.database import build_database
 
 pytestmark = pytest.mark.faults
 
@@ -30,14 +29,7 @@ async def make_db(cluster) -> AsyncIterator[Callable[..., Database]]:
     made: list[Database] = []
 
     def make(maxsize: int = 1, acquire_timeout: float = 2) -> Database:
-        pool = open_pool(cluster.url("sales_app"), maxsize=maxsize, connect_timeout=10)
-        db = Database(
-            pool,
-            DbMetrics(CollectorRegistry(), maxsize),
-            acquire_timeout=acquire_timeout,
-            max_waiters=10,
-            statement_timeout_ms=5000,
-        )
+        db = build_database(cluster.url("sales_app"), maxsize, acquire_timeout, max_waiters=10)
         made.append(db)
         return db
 

@@ -7,20 +7,17 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from infrastructure.db.database import Database, open_pool
-from infrastructure.db.metrics import DbMetrics
+from infrastructure.db.database import Database
+from tests.support import database as support_database
 from tests.support.database_tier import require_database
 
 
 def build_database(maxsize: int = 2, acquire_timeout: float = 2.0, **kw: Any) -> Database:
-    url = kw.get("url") or os.environ["DATABASE_URL"]
-    pool = open_pool(url, maxsize=maxsize, connect_timeout=10)
-    return Database(
-        pool,
-        DbMetrics(CollectorRegistry(), maxsize),
-        acquire_timeout=acquire_timeout,
+    return support_database.build_database(
+        kw.get("url") or os.environ["DATABASE_URL"],
+        maxsize,
+        acquire_timeout,
         max_waiters=kw.get("max_waiters", 100),
         statement_timeout_ms=kw.get("statement_timeout_ms", 5000),
     )
