@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     results = _benchmark(options, started, out)
     print("\n" + report.table(results["runs"]))
-    print(f"\npgbench: {results['pgbench']['tps']:.0f} tps (x pgb = req/s / that); results: {out}")
+    print(
+        f"\npgbench: {results['pgbench']['tps']:.0f} tps (x pgb = req/s / that),"
+        f" page query alone {results['pgbench_one_trip']['tps']:.0f} tps (x 1trip); results: {out}"
+    )
     print(f"({time.monotonic() - clock:.0f} s)", file=sys.stderr)
     return 0 if results["consistency"]["ok"] else 1
 
@@ -91,6 +94,14 @@ def _benchmark(options: Options, started: datetime, out: Path) -> dict[str, Any]
         limit = pgbench.measure(script, db_url, o.pool, o.duration, o.warmup, bench.cpu)
         print(environment.pgbench_line(limit), flush=True)
         results["pgbench"] = limit
+        # The same page query without the session lookup: the limit of a one-trip read.
+        page_only = tmp / "page.pgbench"
+        read_sql.write_script(
+            page_only, app_url, tenants, size.pgbench_sessions, statement_timeout, one_trip=True
+        )
+        one_trip = pgbench.measure(page_only, db_url, o.pool, o.duration, o.warmup, bench.cpu)
+        print(environment.pgbench_line(one_trip, "the page query alone"), flush=True)
+        results["pgbench_one_trip"] = one_trip
         if o.ceiling:
             bare = ceiling.measure(
                 script, db_url, o.pool, o.workers, o.duration, o.warmup, bench.cpu
@@ -99,7 +110,7 @@ def _benchmark(options: Options, started: datetime, out: Path) -> dict[str, Any]
                 print(ceiling.line(run, limit["tps"]), flush=True)
             results["ceiling"] = bare
         for workers in o.workers:
-            _serve(bench, workers, limit["tps"])
+            _serve(bench, workers, limit["tps"], one_trip["tps"])
     results["consistency"] = consistency.check(owner_url, tenants)
     results["complete"] = True
     bench.save()
@@ -121,7 +132,7 @@ def _database_path(app_url: str, options: Options) -> Iterator[str]:
         yield url
 
 
-def _serve(bench: Bench, workers: int, pgbench_tps: float) -> None:
+def _serve(bench: Bench, workers: int, pgbench_tps: float, one_trip_tps: float) -> None:
     """Start the service with this many workers, log in, run every scenario x connections."""
     log = ROOT / ".bench" / f"service-{workers}w.log"
     with service.running(bench.env, workers, log) as svc:
@@ -133,12 +144,19 @@ def _serve(bench: Bench, workers: int, pgbench_tps: float) -> None:
         for scenario in bench.options.scenarios:
             for connections in bench.options.connections:
                 bench.results["runs"].append(
-                    _run(bench, target, scenario, connections, pgbench_tps)
+                    _run(bench, target, scenario, connections, pgbench_tps, one_trip_tps)
                 )
                 bench.save()
 
 
-def _run(bench: Bench, target: runner.Target, scenario: str, connections: int, tps: float) -> Run:
+def _run(
+    bench: Bench,
+    target: runner.Target,
+    scenario: str,
+    connections: int,
+    tps: float,
+    one_trip_tps: float,
+) -> Run:
     o = bench.options
     head = {"scenario": scenario, "connections": connections, "workers": target.service.workers}
     head["pgbouncer"] = o.pgbouncer
@@ -146,6 +164,7 @@ def _run(bench: Bench, target: runner.Target, scenario: str, connections: int, t
     print(f"\n==> {report.title(head)} ({seconds} s)", file=sys.stderr)
     run = head | runner.run_scenario(target, scenario, connections)
     run["vs_pgbench"] = round(run["requests_per_s"] / tps, 3) if tps else None
+    run["vs_one_trip"] = round(run["requests_per_s"] / one_trip_tps, 3) if one_trip_tps else None
     run["consistency"] = consistency.check(bench.owner_url, bench.tenants)
     print("\n" + report.block(run), flush=True)
     return run

@@ -30,7 +30,7 @@ from infrastructure.repositories.paging import page_params
 _SENTINEL = "ffffffff"  # the last 4 bytes of the session id, replaced by :sid
 
 
-def _request(cur: Any, tenant: BenchTenant, statement_timeout: str) -> list[str]:
+def _request(cur: Any, tenant: BenchTenant, statement_timeout: str, one_trip: bool) -> list[str]:
     tenant_id = uuid.UUID(tenant.id)
     # What TenantReads adds to every read's parameters.
     added = {"tenant_id": tenant_id, "_statement_timeout": statement_timeout}
@@ -39,6 +39,8 @@ def _request(cur: Any, tenant: BenchTenant, statement_timeout: str) -> list[str]
         (tenant_read_text(_session_principal), {"sid": session_id}),
         (tenant_read_text(_pages[(False, False)]), page_params(PageRequest(20))),
     ]
+    if one_trip:  # the page query alone: what a read costs once authentication takes no trip
+        queries = queries[1:]
     rendered = []
     for text, params in queries:
         sql = cur.mogrify(text, params | added).decode()
@@ -49,9 +51,15 @@ def _request(cur: Any, tenant: BenchTenant, statement_timeout: str) -> list[str]
 
 
 def write_script(
-    path: Path, url: str, tenants: Sequence[BenchTenant], sessions: int, statement_timeout: str
+    path: Path,
+    url: str,
+    tenants: Sequence[BenchTenant],
+    sessions: int,
+    statement_timeout: str,
+    one_trip: bool = False,
 ) -> None:
-    """`url` is only used to quote values the way the server expects; nothing is sent."""
+    """`url` is only used to quote values the way the server expects; nothing is sent.
+    `one_trip`: only the page query, without the session lookup."""
     psycopg2.extras.register_uuid()
     lines = [
         f"\\set tenant random(1, {len(tenants)})",
@@ -62,7 +70,7 @@ def write_script(
         with conn.cursor() as cur:
             for i, tenant in enumerate(tenants, start=1):
                 lines.append(("\\if" if i == 1 else "\\elif") + f" :tenant = {i}")
-                lines.extend(_request(cur, tenant, statement_timeout))
+                lines.extend(_request(cur, tenant, statement_timeout, one_trip))
     finally:
         conn.close()
     lines.append("\\endif")

@@ -71,6 +71,7 @@ def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads(out.read_text())
     assert results["pgbench"]["tps"] > 0
+    assert results["pgbench_one_trip"]["tps"] > 0  # the page query alone, the one-trip limit
     ceiling = {run["mode"]: run for run in results["ceiling"]}
     assert set(ceiling) == {"http", "sql"}
     assert all(run["rps"] > 0 and run["non_2xx"] == 0 for run in ceiling.values())
@@ -80,6 +81,7 @@ def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_
     for run in runs.values():
         assert run["requests_per_s"] > 0
         assert run["vs_pgbench"] > 0
+        assert run["vs_one_trip"] > 0
         assert run["db"]["round_trips_per_request"] > 0
         assert run["consistency"]["ok"], run["consistency"]
     assert results["complete"] and results["consistency"]["ok"]
