@@ -1,19 +1,23 @@
 """`python -m app --workers N`: N workers under gunicorn, one service. The admin port reports
 the whole service in every scrape, a worker that dies is replaced without losing its counts,
-SIGHUP reloads the workers and SIGTERM stops them all."""
+SIGHUP reloads the workers and SIGTERM drains and stops them all."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.runtime.config import read_places
+from tests.support.sales import headers_for, order_body, product
 from tests.support.server import serving, workers_of
 
 pytestmark = pytest.mark.slow
@@ -140,3 +144,58 @@ def test_workers_size_their_read_gate_for_their_siblings_and_all_stop_on_sigterm
                     os.kill(pid, 0)
     finally:
         os.sched_setaffinity(0, everywhere)
+
+
+def test_sigterm_lets_an_order_in_flight_finish_before_the_workers_exit(tmp_path, seeder):
+    tenant = seeder.tenant("drain")
+    headers = {**headers_for(seeder, tenant), "Content-Type": "application/json"}
+    customer, item = seeder.customer(tenant), product(seeder, tenant, stock=5)
+    body = json.dumps(order_body(customer, (item, 1))).encode()
+    admin = psycopg2.connect(os.environ["ADMIN_DATABASE_URL"])
+    admin.autocommit = True  # pg_stat_activity is a snapshot per transaction
+    locker = psycopg2.connect(os.environ["MIGRATION_DATABASE_URL"])
+    try:
+        with serving({**ENV, "SHUTDOWN_TIMEOUT": "10"}, tmp_path / "service.log", workers=2) as s:
+            with locker.cursor() as cur:  # hold the product's row lock: the order waits on it
+                cur.execute("select set_config('app.tenant_id', %s, true)", (str(tenant.id),))
+                cur.execute("select 1 from products where id = %s for update", (item,))
+            request = urllib.request.Request(
+                s.base + "/api/sales/orders", data=body, headers=headers, method="POST"
+            )
+            with ThreadPoolExecutor(1) as pool:
+                answer = pool.submit(_status, request)
+                _until(lambda: answer.done() or _waiting_on_a_lock(admin) == 1)
+                assert not answer.done(), answer.result()
+                s.proc.send_signal(signal.SIGTERM)
+                time.sleep(1.0)  # draining: the manager waits, the order still waits
+                assert s.proc.poll() is None
+                locker.rollback()
+                assert answer.result(timeout=20) == (201, "")
+            assert s.proc.wait(timeout=15) == 0
+    finally:
+        locker.close()
+        admin.close()
+
+
+def _status(request: urllib.request.Request) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, ""
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def _waiting_on_a_lock(admin) -> int:
+    with admin.cursor() as cur:
+        cur.execute(
+            "select count(*) from pg_stat_activity"
+            " where application_name = 'sales-api' and wait_event_type = 'Lock'"
+        )
+        return int(cur.fetchone()[0])
+
+
+def _until(check, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
