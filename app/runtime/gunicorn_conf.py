@@ -5,6 +5,7 @@
 (`python -m app --workers 4` runs exactly that.) Settings come from the same environment as
 `python -m app` (app/runtime/config.py): HOST/PORT is the API, ADMIN_HOST/ADMIN_PORT the admin
 socket the manager opens once and every worker serves, SHUTDOWN_TIMEOUT the graceful timeout.
+The worker count is gunicorn's own setting: `--workers`, else WEB_CONCURRENCY, else 1.
 The manager replaces a worker that dies, reloads workers on SIGHUP and drains them on SIGTERM.
 
 Metrics: prometheus-client's multiprocess mode. Every worker writes its series to files in
@@ -24,9 +25,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import structlog
 from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-untyped]
 
-from app.runtime.config import ConfigError, load_config
+from app.runtime.config import Config, ConfigError, load_config
 from app.runtime.logging import configure_logging
 from app.runtime.sockets import StartupError, check_free, listen
 
@@ -48,23 +50,23 @@ def _metrics_dir() -> tuple[str, bool]:
     return made, True
 
 
+def _load() -> Config:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+_config = _load()
 _dir, _made_dir = _metrics_dir()
-try:
-    _config = load_config()
-except ConfigError as exc:
-    print(f"configuration error: {exc}", file=sys.stderr)
-    sys.exit(2)
 configure_logging(_config.log_format, _config.log_level, _config.log_schema)
-
-import structlog  # noqa: E402  (after the environment above is set)
-
 log = structlog.get_logger("app.runtime")
 
 _host = f"[{_config.host}]" if ":" in _config.host else _config.host
 bind = [f"{_host}:{_config.port}"]
 wsgi_app = "app.runtime.web_app:create_app"  # called by SalesWorker with the worker's config
 worker_class = "app.runtime.worker.SalesWorker"
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 graceful_timeout = math.ceil(_config.shutdown_timeout)  # gunicorn takes whole seconds
 timeout = 30  # a worker whose event loop stalls this long is killed and replaced
 loglevel = _config.log_level.lower()
@@ -88,6 +90,7 @@ def on_starting(server: Any) -> None:
             _admin = listen(_config.admin_host, _config.admin_port, "ADMIN_PORT")
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _remove_metrics_dir()
         sys.exit(1)
 
 
@@ -123,6 +126,10 @@ def child_exit(server: Any, worker: Any) -> None:
 
 def on_exit(server: Any) -> None:
     log.info("service_stopped", reason=_stop_reason, pid=os.getpid())
+    _remove_metrics_dir()
+
+
+def _remove_metrics_dir() -> None:
     if _made_dir:
         shutil.rmtree(_dir, ignore_errors=True)
 
