@@ -49,7 +49,7 @@ class ServiceCollector(Collector):
         if self._dir is None:
             yield from self._own.collect()
         else:
-            yield from MultiProcessCollector(None, path=self._dir).collect()  # type: ignore[no-untyped-call]
+            yield from _merge(_files(self._dir))
         yield from _processes(self._dir is not None)
         yield _build_info()
 
@@ -63,12 +63,28 @@ class ServiceCollector(Collector):
         if self._dir is None:
             return {os.getpid(): list(self._own.collect())}
         files: dict[int, list[str]] = defaultdict(list)
-        for path in Path(self._dir).glob("*.db"):
-            pid = path.stem.rsplit("_", 1)[-1]
+        for path in _files(self._dir):
+            pid = Path(path).stem.rsplit("_", 1)[-1]
             if pid.isdigit():
-                files[int(pid)].append(str(path))
-        merge = MultiProcessCollector.merge
-        return {pid: list(merge(paths)) for pid, paths in files.items()}  # type: ignore[no-untyped-call]
+                files[int(pid)].append(path)
+        return {pid: _merge(paths) for pid, paths in files.items()}
+
+
+def _files(directory: str) -> list[str]:
+    """The metric files with content. A worker that is starting creates its files empty and
+    sizes them a moment later; prometheus-client's reader fails on an empty one."""
+    found = []
+    for path in Path(directory).glob("*.db"):
+        try:
+            if path.stat().st_size > 0:
+                found.append(str(path))
+        except FileNotFoundError:  # a dead worker's live gauges, removed meanwhile
+            pass
+    return found
+
+
+def _merge(files: list[str]) -> list[Metric]:
+    return list(MultiProcessCollector.merge(files))  # type: ignore[no-untyped-call]
 
 
 def scrape_registry(collector: ServiceCollector) -> CollectorRegistry:
