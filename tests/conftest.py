@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from app.edge.keys import CONTAINER
 from app.runtime.config import Config, load_config
-from app.runtime.web_app import create_app
+from app.runtime.web_app import admin_app, create_app
 from tests.support.pgbouncer import pgbouncer_binary, running_pgbouncer
 from tests.support.seeder import SeededTenant, Seeder
 
@@ -116,6 +116,16 @@ async def make_client(aiohttp_client: Any, config: Config) -> AppClient:
         return await aiohttp_client(app)
 
     return make
+
+
+@pytest.fixture
+async def admin_of(aiohttp_client: Any) -> Any:
+    """A test client for the admin port of an API test client's app (/metrics, /dashboard)."""
+
+    async def admin(api: TestClient) -> TestClient:
+        return await aiohttp_client(admin_app(api.app))
+
+    return admin
 
 
 @pytest.fixture

@@ -42,7 +42,6 @@ def _command(
 ROUTES: tuple[Route, ...] = (
     _open("/healthz", ops.healthz, "healthz", "Liveness (no database)"),
     _open("/readyz", ops.readyz, "readyz", "Readiness: the pool answers select 1", errors=(503,)),
-    _open("/metrics", ops.metrics, "metrics", "Prometheus metrics"),
     _open("/openapi.json", ops.openapi, "openapi", "This document"),
     Route(
         "POST",

@@ -19,7 +19,7 @@ from marshmallow import EXCLUDE
 
 from app.edge.call import Call
 from app.edge.json_io import json_response, load, read_json
-from app.edge.keys import CONTAINER, PRINCIPAL, TENANT
+from app.edge.keys import CONTAINER, CREATED_ID, PRINCIPAL, REPLAYED, TENANT
 from app.edge.rules import Route
 from app.edge.types import Handler
 from domain.errors import InvalidInput
@@ -73,9 +73,13 @@ def answer(request: web.Request, route: Route, result: Any) -> web.StreamRespons
         return result
     if route.status == 204:
         return web.Response(status=204)
-    location = location_of(request, route, getattr(result, "id", None))
+    created = getattr(result, "id", None)
+    location = location_of(request, route, created)
     headers = {"Location": location} if location else None
-    return json_response(result, status=route.status, headers=headers)
+    response = json_response(result, status=route.status, headers=headers)
+    if route.status == 201 and created is not None:
+        response[CREATED_ID] = str(created)
+    return response
 
 
 def location_of(request: web.Request, route: Route, ident: object) -> str | None:
@@ -102,10 +106,15 @@ async def _claim(request: web.Request, route: Route, key: str) -> IdempotencyCla
 
 def _replayed(request: web.Request, route: Route, replay: Replay) -> web.Response:
     headers = {"Idempotent-Replayed": "true"}
+    created = orjson.loads(replay.body).get("id") if replay.status == 201 else None
     if route.location is not None:
-        location = location_of(request, route, orjson.loads(replay.body).get("id"))
+        location = location_of(request, route, created)
         if location:
             headers["Location"] = location
-    return web.Response(
+    response = web.Response(
         status=replay.status, body=replay.body, content_type="application/json", headers=headers
     )
+    response[REPLAYED] = True
+    if created is not None:
+        response[CREATED_ID] = str(created)
+    return response

@@ -62,18 +62,27 @@ def _errors(exc: ValidationError) -> dict[str, Any]:
 
 
 def _nul_paths(data: Any, path: str) -> list[str]:
-    if isinstance(data, str):
-        return [path or "_schema"] if "\x00" in data else []
-    if isinstance(data, dict):
-        found = []
-        for key, value in data.items():
-            child = f"{path}.{key}" if path else str(key)
-            found += [child] if "\x00" in str(key) else _nul_paths(value, child)
-        return found
-    if isinstance(data, list):
-        return [
-            p
-            for i, item in enumerate(data)
-            for p in _nul_paths(item, f"{path}.{i}" if path else str(i))
-        ]
-    return []
+    """Paths of the strings (and keys) holding a NUL, in document order. A loop, not recursion:
+    orjson accepts nesting 1,024 deep, past Python's recursion limit."""
+    found: list[str] = []
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                found.append(where or "_schema")
+        elif isinstance(node, dict):
+            children = []
+            for key, value in node.items():
+                child = f"{where}.{key}" if where else str(key)
+                if "\x00" in str(key):
+                    found.append(child)
+                else:
+                    children.append((value, child))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(
+                (item, f"{where}.{i}" if where else str(i))
+                for i, item in reversed(list(enumerate(node)))
+            )
+    return found

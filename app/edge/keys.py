@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from app.edge.admission import Admission
     from app.edge.metrics import HttpMetrics
+    from app.edge.middlewares import InFlight
     from app.edge.ratelimit import LoginLimiter
     from app.edge.rules import Route
     from app.runtime.bootstrap import Container
@@ -22,8 +23,14 @@ LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 OPENAPI_DOC: web.AppKey[bytes] = web.AppKey("openapi_doc")
 ADMISSION: web.AppKey[Admission] = web.AppKey("admission")
 ROUTE_TABLE: web.AppKey[dict[str, Route]] = web.AppKey("route_table")
+IN_FLIGHT: web.AppKey[InFlight] = web.AppKey("in_flight")
 
 ROUTE: web.RequestKey[Route | None] = web.RequestKey("route")  # None: unmatched (404, 405)
 TENANT: web.RequestKey[Tenant] = web.RequestKey("tenant")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+
+# What a response tells the request event (app/edge/middlewares.py).
+PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")
+REPLAYED: web.ResponseKey[bool] = web.ResponseKey("replayed")
+CREATED_ID: web.ResponseKey[str] = web.ResponseKey("created_id")

@@ -1,8 +1,9 @@
-"""HTTP metrics: requests by route and status, their duration, and the admission gates."""
+"""HTTP metrics: requests by route and status, their duration, problems by type, and the
+admission gates (per worker, label `worker`, and summed over the live workers as
+`service_http_*`; see infrastructure/db/metrics.py)."""
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from app.edge.admission import Admission, AdmissionGate
-from app.edge.keys import HTTP_METRICS
+from app.edge.keys import HTTP_METRICS, PROBLEM_TYPE
 from app.edge.routing import route_template
 from app.edge.types import Handler
 
@@ -18,7 +19,7 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 
 
 class HttpMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, worker: str = "1") -> None:
         self.requests = Counter(
             "http_requests",
             "HTTP requests answered",
@@ -32,24 +33,53 @@ class HttpMetrics:
             buckets=_BUCKETS,
             registry=registry,
         )
-        self.active = Gauge(
-            "http_requests_active", "Requests admitted past a gate", ["gate"], registry=registry
+        self.problems = Counter(
+            "http_problems",
+            "Problem responses by type (the slug of the problem document's type)",
+            ["type"],
+            registry=registry,
         )
-        self.queued = Gauge(
-            "http_requests_queued", "Requests queued for admission", ["gate"], registry=registry
+        per_worker: dict[str, Any] = {
+            "labelnames": ["worker", "gate"],
+            "registry": registry,
+            "multiprocess_mode": "livemostrecent",
+        }
+        summed: dict[str, Any] = {
+            "labelnames": ["gate"],
+            "registry": registry,
+            "multiprocess_mode": "livesum",
+        }
+        self._worker = worker
+        self._gauges = (
+            Gauge("http_requests_active", "Requests admitted past a gate", **per_worker),
+            Gauge("http_requests_queued", "Requests queued for admission", **per_worker),
+            Gauge("http_admission_places", "Requests a gate admits at once", **per_worker),
         )
-        self.places = Gauge(
-            "http_admission_places", "Requests a gate admits at once", ["gate"], registry=registry
+        self._totals = (
+            Gauge("service_http_requests_active", "Summed over the live workers", **summed),
+            Gauge("service_http_requests_queued", "Summed over the live workers", **summed),
+            Gauge("service_http_admission_places", "Summed over the live workers", **summed),
         )
+        self._gates: tuple[tuple[str, AdmissionGate], ...] = ()
         # Children looked up once per label set: labels() costs more than the update itself.
         self._counted: dict[tuple[str, str, int], Any] = {}
         self._timed: dict[tuple[str, str], Any] = {}
 
     def watch(self, admission: Admission) -> None:
-        for name, gate in (("reads", admission.reads), ("commands", admission.commands)):
-            self.active.labels(name).set_function(functools.partial(_active, gate))
-            self.queued.labels(name).set_function(functools.partial(_queued, gate))
-            self.places.labels(name).set(gate.limit)
+        self._gates = (("reads", admission.reads), ("commands", admission.commands))
+        self.sample()
+
+    def sample(self) -> None:
+        """Copy the gates' state into the gauges (a few times a second and before a scrape)."""
+        for name, gate in self._gates:
+            for gauge, total, value in zip(
+                self._gauges, self._totals, (gate.active, gate.queued, gate.limit), strict=True
+            ):
+                gauge.labels(self._worker, name).set(value)
+                total.labels(name).set(value)
+
+    def count_problem(self, slug: str) -> None:
+        self.problems.labels(slug).inc()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         counted = self._counted.get((method, route, status))
@@ -64,14 +94,6 @@ class HttpMetrics:
         timed.observe(seconds)
 
 
-def _active(gate: AdmissionGate) -> float:
-    return gate.active
-
-
-def _queued(gate: AdmissionGate) -> float:
-    return gate.queued
-
-
 @web.middleware
 async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
@@ -82,4 +104,7 @@ async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
         response.status,
         time.perf_counter() - started,
     )
+    slug = response.get(PROBLEM_TYPE)
+    if slug is not None:
+        request.app[HTTP_METRICS].count_problem(slug)
     return response

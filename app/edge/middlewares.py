@@ -16,7 +16,7 @@ from aiohttp import web
 
 from app.edge import problems
 from app.edge.json_io import BadRequest, UnsupportedMediaType
-from app.edge.keys import CONFIG, REQUEST_ID
+from app.edge.keys import CONFIG, CREATED_ID, IN_FLIGHT, PROBLEM_TYPE, REPLAYED, REQUEST_ID
 from app.edge.routing import resolve_route, route_template
 from app.edge.types import Handler
 from infrastructure.db.stats import begin_request
@@ -34,8 +34,33 @@ _HTTP_TYPES = {
 }
 
 
+class InFlight:
+    """Requests this worker has started and not yet answered, for the stop event's count of
+    requests drained (app/runtime/web_app.py)."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.served = 0
+        self.cancelled = 0
+        self.at_stop = 0  # in flight when the worker stopped accepting
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    in_flight = request.app[IN_FLIGHT]
+    in_flight.now += 1
+    try:
+        response = await _in_context(request, handler)
+    except asyncio.CancelledError:
+        in_flight.cancelled += 1
+        raise
+    finally:
+        in_flight.now -= 1
+    in_flight.served += 1
+    return response
+
+
+async def _in_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -60,8 +85,22 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         db_round_trips=stats.round_trips,
         db_hold_ms=round(stats.hold_s * 1000, 3),
         pool_wait_ms=round(stats.wait_s * 1000, 3),
+        client=request.remote,
+        # Only when they apply, so an ordinary request's event stays short.
+        **_outcome(response),
     )
     return response
+
+
+def _outcome(response: web.StreamResponse) -> dict[str, object]:
+    outcome: dict[str, object] = {}
+    if (problem := response.get(PROBLEM_TYPE)) is not None:
+        outcome["problem"] = problem
+    if response.get(REPLAYED):
+        outcome["replayed"] = True
+    if (created := response.get(CREATED_ID)) is not None:
+        outcome["created_id"] = created
+    return outcome
 
 
 @web.middleware

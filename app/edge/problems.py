@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from app.edge.admission import Overloaded
+from app.edge.keys import PROBLEM_TYPE
 from app.edge.ratelimit import RateLimited
 from domain import errors as domain
 from infrastructure import idempotency
@@ -63,13 +64,15 @@ def problem(
         "request_id": request_id,
         **extra,
     }
-    return web.Response(
+    response = web.Response(
         status=status,
         # Validation messages of list items are keyed by index: allow non-str keys.
         body=orjson.dumps(body, default=str, option=orjson.OPT_NON_STR_KEYS),
         content_type=CONTENT_TYPE,
         headers=headers,
     )
+    response[PROBLEM_TYPE] = slug  # for the request event and http_problems_total
+    return response
 
 
 def from_exception(exc: Exception, request_id: str | None) -> web.Response | None:

@@ -1,10 +1,10 @@
-"""The operational endpoints: liveness (no database), readiness (the pool can run `select 1`
-within a second), Prometheus metrics and the OpenAPI document, all without a tenant."""
+"""The API port's operational endpoints: liveness (no database), readiness (the pool can run
+`select 1` within a second) and the OpenAPI document, all without a tenant. Metrics and the
+dashboard are on the admin port (app/ops/admin.py)."""
 
 from __future__ import annotations
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.edge.call import Call
 from app.edge.json_io import json_response
@@ -24,11 +24,6 @@ async def readyz(call: Call) -> web.Response:
         content_type="application/json",
         headers={"Retry-After": "1"},
     )
-
-
-async def metrics(call: Call) -> web.Response:
-    body = generate_latest(call.request.app[CONTAINER].registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def openapi(call: Call) -> web.Response:

@@ -89,7 +89,7 @@ def bootstrap(config: Config) -> Container:
     )
     db = Database(
         pool,
-        DbMetrics(registry, config.db_pool_max),
+        DbMetrics(registry, config.db_pool_max, worker=str(config.worker)),
         acquire_timeout=config.db_pool_acquire_timeout,
         max_waiters=config.db_pool_max_waiters,
         statement_timeout_ms=config.db_statement_timeout_ms,

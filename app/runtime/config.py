@@ -21,6 +21,13 @@ class Config:
     app_db_role: str = "sales_app"  # the role migrations grant DML to
     host: str = "127.0.0.1"
     port: int = 8080
+    # The admin port: /metrics, /livez, /readyz, /dashboard. Loopback by default so only the
+    # host (or a sidecar scraper) reaches it; 0 disables it.
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 9090
+    # Set by a process manager running several workers (prometheus-client multiprocess mode,
+    # app/runtime/gunicorn_conf.py): where every worker writes its metrics for one scrape.
+    metrics_dir: str | None = None
     db_pool_min: int = 1
     db_pool_max: int = 17
     db_pool_acquire_timeout: float = 5.0
@@ -39,6 +46,7 @@ class Config:
     session_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 1024 * 1024
     log_format: str = "auto"  # json, console, or auto: console on a terminal, else json
+    log_schema: str = "plain"  # plain (our field names) or ecs (Elastic Common Schema)
     log_level: str = "INFO"
     cookie_secure: bool = False
     # One argon2 thread: a login storm then takes at most one core of two, not the machine.
@@ -50,6 +58,11 @@ class Config:
     login_per_email_per_minute: float = 10.0
     login_per_address_per_minute: float = 60.0
     login_burst: int = 10
+    # Which of the process manager's workers this process is (1-based, reused when a worker is
+    # replaced), and how many there are: derived at start (`for_workers`), never read from the
+    # environment.
+    worker: int = 1
+    workers: int = 1
 
 
 def usable_cores() -> int:
@@ -71,12 +84,13 @@ def read_places(workers: int, cores: int) -> int:
     return 1 if workers >= cores else 2
 
 
-def for_workers(config: Config, workers: int) -> Config:
-    """The config one of `workers` processes serves with: MAX_ACTIVE_READS, when not set,
-    follows from how many workers share this process's cores."""
-    if config.max_active_reads is not None:
-        return config
-    return replace(config, max_active_reads=read_places(workers, usable_cores()))
+def for_workers(config: Config, workers: int, worker: int = 1) -> Config:
+    """The config worker `worker` of `workers` processes serves with: MAX_ACTIVE_READS, when
+    not set, follows from how many workers share this process's cores."""
+    reads = config.max_active_reads
+    if reads is None:
+        reads = read_places(workers, usable_cores())
+    return replace(config, max_active_reads=reads, workers=workers, worker=worker)
 
 
 def _int(name: str, raw: str) -> int:
@@ -123,6 +137,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         app_db_role=get("APP_DB_ROLE", _str, defaults.app_db_role),
         host=get("HOST", _str, defaults.host),
         port=get("PORT", _int, defaults.port),
+        admin_host=get("ADMIN_HOST", _str, defaults.admin_host),
+        admin_port=get("ADMIN_PORT", _int, defaults.admin_port),
+        metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         db_pool_min=get("DB_POOL_MIN", _int, defaults.db_pool_min),
         db_pool_max=get("DB_POOL_MAX", _int, defaults.db_pool_max),
         db_pool_acquire_timeout=get(
@@ -141,6 +158,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         max_body_bytes=get("MAX_BODY_BYTES", _int, defaults.max_body_bytes),
         log_format=get("LOG_FORMAT", _str, defaults.log_format).lower(),
         log_level=get("LOG_LEVEL", _str, defaults.log_level).upper(),
+        log_schema=get("LOG_SCHEMA", _str, defaults.log_schema).lower(),
         cookie_secure=get("COOKIE_SECURE", _bool, defaults.cookie_secure),
         password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
         shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
@@ -161,6 +179,11 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
 def _validate(c: Config) -> None:
     checks = [
         (1 <= c.port <= 65535, "PORT must be between 1 and 65535"),
+        (0 <= c.admin_port <= 65535, "ADMIN_PORT must be between 0 (off) and 65535"),
+        (
+            c.admin_port == 0 or (c.admin_port, c.admin_host) != (c.port, c.host),
+            "ADMIN_PORT must differ from PORT",
+        ),
         (c.db_pool_max >= 1, "DB_POOL_MAX must be at least 1"),
         (0 <= c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
         (c.db_pool_acquire_timeout > 0, "DB_POOL_ACQUIRE_TIMEOUT must be positive"),
@@ -177,6 +200,7 @@ def _validate(c: Config) -> None:
         (c.session_ttl_seconds >= 60, "SESSION_TTL must be at least 60 (seconds)"),
         (c.max_body_bytes >= 1024, "MAX_BODY_BYTES must be at least 1024"),
         (c.log_format in ("json", "console", "auto"), "LOG_FORMAT must be json, console or auto"),
+        (c.log_schema in ("plain", "ecs"), "LOG_SCHEMA must be plain or ecs"),
         (
             c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",

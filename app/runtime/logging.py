@@ -40,28 +40,86 @@ def _orjson_dumps(obj: Any, default: Any = None) -> str:
     return orjson.dumps(obj, default=str).decode()
 
 
-def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
+# Elastic Common Schema (LOG_SCHEMA=ecs): our field -> its ECS name (dots nest, except in the
+# keys ecs-logging writes dotted at the top level).
+ECS_VERSION = "8.11.0"
+_ECS_FIELDS = {
+    "timestamp": "@timestamp",
+    "level": "log.level",
+    "event": "message",
+    "logger": "log.logger",
+    "request_id": "http.request.id",
+    "method": "http.request.method",
+    "status": "http.response.status_code",
+    "route": "url.path",  # the route template: raw paths (with ids) are never logged
+    "client": "client.address",
+    "exception": "error.stack_trace",
+    "tenant": "organization.name",
+    "principal": "user.id",
+}
+_ECS_TOP_LEVEL = frozenset({"@timestamp", "log.level", "message", "ecs.version"})
+
+
+def to_ecs(_: Any, __: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    """Rename our fields to ECS's; the rest go under `sales.` (ECS's advice for custom fields)."""
+    out: dict[str, Any] = {"ecs.version": ECS_VERSION}
+    name = event.get("event")
+    if name is not None:
+        out["event"] = {"action": name}
+    for key, value in event.items():
+        if key == "duration_ms":
+            _put(out, "event.duration", int(value * 1_000_000))  # ECS: nanoseconds
+        elif key in _ECS_FIELDS:
+            _put(out, _ECS_FIELDS[key], value)
+        else:
+            _put(out, "sales." + key, value)
+    return out
+
+
+def _put(out: dict[str, Any], dotted: str, value: Any) -> None:
+    if dotted in _ECS_TOP_LEVEL:
+        out[dotted] = value
+        return
+    *parents, leaf = dotted.split(".")
+    node = out
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def configure_logging(fmt: str = "json", level: str = "INFO", schema: str = "plain") -> None:
+    """Our events and the standard library's records (aiohttp, asyncio, gunicorn) alike go to
+    stdout through one renderer: with JSON, stdout carries nothing but JSON lines."""
     console = fmt == "console" or (fmt == "auto" and sys.stdout.isatty())
     renderer: Any = (
         structlog.dev.ConsoleRenderer()
         if console
         else structlog.processors.JSONRenderer(serializer=_orjson_dumps)
     )
+    stamped: list[Any] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _drop_secrets,
+    ]
+    rendered: list[Any] = [structlog.processors.format_exc_info]
+    if schema == "ecs" and not console:
+        rendered.append(to_ecs)
+    rendered.append(renderer)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _drop_secrets,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[structlog.contextvars.merge_contextvars, *stamped, *rendered],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=True,
     )
-    # Library loggers (aiohttp access log is replaced by our own `request` event).
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *stamped],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendered],
+        )
     )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    # Libraries speak up at WARNING; aiohttp's access log is replaced by our `request` event.
+    root.setLevel(max(logging.WARNING, logging.getLevelName(level)))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

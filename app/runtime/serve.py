@@ -1,70 +1,131 @@
-"""Serving: read the config, set up logging, serve until SIGINT/SIGTERM (`python -m app`).
+"""Serving (`python -m app`): one process for development, or `--workers N` under gunicorn.
 
-With N > 1 this process becomes a small supervisor: it starts N workers that share the port
-through SO_REUSEPORT (the kernel spreads connections), each with its own pool, forwards
-SIGTERM/SIGINT to them and waits for all to finish their in-flight requests.
+Alone, this process opens the API and admin sockets, serves until SIGINT/SIGTERM and drains
+within SHUTDOWN_TIMEOUT. With `--workers N` it becomes gunicorn's manager
+(app/runtime/gunicorn_conf.py), which replaces dead workers and reloads them on SIGHUP.
+`--check` only validates the configuration and that both ports are free (scripts/run calls it
+before migrating, so a port in use stops the start before anything is changed).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
-import subprocess
+import socket
 import sys
 
+import structlog
 from aiohttp import web
 
-from app.runtime.config import ConfigError, for_workers, load_config
+from app.runtime.config import Config, ConfigError, for_workers, load_config
 from app.runtime.logging import configure_logging
-from app.runtime.web_app import create_app
+from app.runtime.sockets import StartupError, check_free, listen
+
+log = structlog.get_logger("app.runtime")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Serve the sales API.")
     parser.add_argument(
-        "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+        "--workers",
+        type=int,
+        default=None,
+        help="run N worker processes under gunicorn (default: one process, for development)",
     )
-    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--of", type=int, default=1, help=argparse.SUPPRESS)  # siblings
+    parser.add_argument(
+        "--check", action="store_true", help="check the configuration and ports, then exit"
+    )
     args = parser.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        print("configuration error: --workers must be at least 1", file=sys.stderr)
+        return 2
     try:
-        config = for_workers(load_config(), max(args.workers, args.of))
+        config = for_workers(load_config(), args.workers or 1)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.workers < 1:
-        print("configuration error: --workers must be at least 1", file=sys.stderr)
-        return 2
-    if args.workers > 1:
-        return _supervise(args.workers)
-    configure_logging(config.log_format, config.log_level)
-    web.run_app(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        reuse_port=args.reuse_port or None,
-        access_log=None,  # one structured `request` event per request instead
-        shutdown_timeout=config.shutdown_timeout,
-        print=None,
-        loop=_new_loop(),
-    )
+    if args.check:
+        return _check(config)
+    if args.workers is not None:
+        _exec_gunicorn(args.workers)  # does not return
+    return _serve_alone(config)
+
+
+def _check(config: Config) -> int:
+    try:
+        check_free(config.host, config.port, "PORT")
+        if config.admin_port:
+            check_free(config.admin_host, config.admin_port, "ADMIN_PORT")
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
-def _supervise(workers: int) -> int:
-    command = [sys.executable, "-m", "app", "--workers", "1", "--reuse-port", "--of", str(workers)]
-    children = [subprocess.Popen(command) for _ in range(workers)]
+def _exec_gunicorn(workers: int) -> None:
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:app.runtime.gunicorn_conf"]
+    os.execv(sys.executable, [*command, "--workers", str(workers)])
 
-    def forward(signum: int, _frame: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    codes = [child.wait() for child in children]
-    return max(codes, default=0)
+def _serve_alone(config: Config) -> int:
+    try:
+        api = listen(config.host, config.port, "PORT")
+        admin = None
+        if config.admin_port:
+            admin = listen(config.admin_host, config.admin_port, "ADMIN_PORT")
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    configure_logging(config.log_format, config.log_level, config.log_schema)
+    loop = _new_loop()
+    try:
+        loop.run_until_complete(_serve(config, api, admin))
+    finally:
+        loop.close()
+    return 0
+
+
+async def _serve(config: Config, api: socket.socket, admin: socket.socket | None) -> None:
+    from app.ops.telemetry import version
+    from app.runtime.web_app import create_app
+
+    app = await create_app(config, admin=admin)
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=config.shutdown_timeout, handle_signals=False
+    )
+    await runner.setup()
+    await web.SockSite(runner, api).start()
+    stop = asyncio.Event()
+    reason = ["exit"]
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _stop_for, stop, reason, signal.Signals(signum).name)
+    log.info(
+        "service_started",
+        version=version(),
+        address=_address(api),
+        admin=_address(admin) if admin is not None else None,
+        workers=1,
+        pool_max_per_worker=config.db_pool_max,
+        pool_max_total=config.db_pool_max,
+        manager=None,
+        pid=os.getpid(),
+    )
+    await stop.wait()
+    await runner.cleanup()
+    log.info("service_stopped", reason=reason[0], pid=os.getpid())
+
+
+def _stop_for(stop: asyncio.Event, reason: list[str], name: str) -> None:
+    reason[0] = name
+    stop.set()
+
+
+def _address(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import gc
-from collections.abc import AsyncIterator
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
 
+import structlog
 from aiohttp import web
 
 from app.api.openapi import build_openapi
@@ -17,18 +23,34 @@ from app.edge.keys import (
     CONFIG,
     CONTAINER,
     HTTP_METRICS,
+    IN_FLIGHT,
     LOGIN_LIMITER,
     OPENAPI_DOC,
     ROUTE_TABLE,
 )
 from app.edge.metrics import HttpMetrics, measure
+from app.edge.middlewares import InFlight
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
+from app.ops.admin import create_admin_app
+from app.ops.telemetry import ServiceCollector
 from app.runtime.bootstrap import Container, bootstrap
 from app.runtime.config import Config, for_workers
 
+log = structlog.get_logger("app.runtime")
+_Context = Callable[[web.Application], AsyncIterator[None]]
 
-async def create_app(config: Config, container: Container | None = None) -> web.Application:
-    config = for_workers(config, 1)  # a no-op when the worker count already set it
+# How often a worker copies its pool and gate state into the gauges other workers' scrapes
+# read (app/ops/telemetry.py): the dashboard polls twice a second.
+SAMPLE_EVERY = 0.25
+
+
+async def create_app(
+    config: Config, container: Container | None = None, admin: socket.socket | None = None
+) -> web.Application:
+    """The API app; with `admin` (a listening socket), it also serves the admin app there
+    for as long as it runs."""
+    if config.max_active_reads is None:
+        config = for_workers(config, 1)
     container = container or bootstrap(config)
     app = web.Application(
         client_max_size=config.max_body_bytes,
@@ -49,7 +71,8 @@ async def create_app(config: Config, container: Container | None = None) -> web.
         reads=AdmissionGate(config.max_active_reads, config.max_queued_requests),
         commands=AdmissionGate(config.max_active_commands, config.max_queued_requests),
     )
-    app[HTTP_METRICS] = HttpMetrics(container.registry)
+    app[HTTP_METRICS] = HttpMetrics(container.registry, worker=str(config.worker))
+    app[IN_FLIGHT] = InFlight()
     app[HTTP_METRICS].watch(app[ADMISSION])
     app[LOGIN_LIMITER] = LoginLimiter(
         TokenBuckets(config.login_per_email_per_minute, config.login_burst),
@@ -59,13 +82,84 @@ async def create_app(config: Config, container: Container | None = None) -> web.
     for route in ROUTES:
         app.router.add_route(route.method, route.router_path, endpoint(route), name=route.name)
 
-    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
-        await container.start()
-        # Everything built so far lives as long as the process: move it out of the garbage
-        # collector's sight, so full collections under load only walk per-request garbage.
-        gc.freeze()
-        yield
-        await container.close()
-
-    app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(_lifecycle)
+    app.cleanup_ctx.append(_admin_site(admin))
+    app.cleanup_ctx.append(_sampling)
+    app.on_shutdown.append(_stopping)
     return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    config, container = app[CONFIG], app[CONTAINER]
+    await container.start()
+    # Everything built so far lives as long as the process: move it out of the garbage
+    # collector's sight, so full collections under load only walk per-request garbage.
+    gc.freeze()
+    log.info(
+        "worker_started",
+        worker=config.worker,
+        workers=config.workers,
+        pid=os.getpid(),
+        pool_max=config.db_pool_max,
+        read_places=config.max_active_reads,
+        command_places=config.max_active_commands,
+    )
+    yield
+    in_flight = app[IN_FLIGHT]
+    log.info(
+        "worker_stopped",
+        worker=config.worker,
+        pid=os.getpid(),
+        requests_drained=max(0, in_flight.at_stop - in_flight.cancelled),
+        requests_cancelled=in_flight.cancelled,
+        requests_served=in_flight.served,
+    )
+    await container.close()
+
+
+async def _stopping(app: web.Application) -> None:
+    """aiohttp calls this once it stopped accepting, before it waits for the requests in
+    flight (up to SHUTDOWN_TIMEOUT): those are the requests drained."""
+    in_flight = app[IN_FLIGHT]
+    in_flight.at_stop = in_flight.now
+    log.info("worker_stopping", worker=app[CONFIG].worker, requests_in_flight=in_flight.now)
+
+
+def _admin_site(sock: socket.socket | None) -> _Context:
+    async def admin_site(app: web.Application) -> AsyncIterator[None]:
+        if sock is None:
+            yield
+            return
+        runner = web.AppRunner(admin_app(app), access_log=None, shutdown_timeout=1)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        yield
+        await runner.cleanup()
+
+    return admin_site
+
+
+def admin_app(app: web.Application) -> web.Application:
+    """The admin port's app (app/ops/admin.py) for this API app's process."""
+    collector = ServiceCollector(
+        app[CONTAINER].registry, app[CONFIG].metrics_dir, functools.partial(_sample, app)
+    )
+    return create_admin_app(collector, app[CONTAINER].db)
+
+
+async def _sampling(app: web.Application) -> AsyncIterator[None]:
+    async def sample_forever() -> None:
+        while True:
+            _sample(app)
+            await asyncio.sleep(SAMPLE_EVERY)
+
+    task = asyncio.create_task(sample_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _sample(app: web.Application) -> None:
+    app[CONTAINER].db.metrics.sample()
+    app[HTTP_METRICS].sample()

@@ -1,4 +1,9 @@
-"""Prometheus collectors for the pool and for commands, named as PostgREST names its own."""
+"""Prometheus collectors for the pool and for commands, named as PostgREST names its own.
+
+The pool gauges carry a `worker` label, and `service_db_pool_*` sums them over the live
+workers: with several worker processes (prometheus-client multiprocess mode) each worker
+writes its own series and a scrape reads them all.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,51 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+# One series per live worker, and the service's sum of them (multiprocess modes; a plain
+# gauge when the process runs alone).
+_MINE = "livemostrecent"
+_TOTAL = "livesum"
 _FAST = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class DbMetrics:
-    """The pool gauges are read when /metrics is scraped (`watch`), not set on every checkout,
-    and the per-kind children are looked up once: both sit on every request's path."""
+    """The pool gauges are copied from the pool by `sample()` (a few times a second and before
+    a scrape), not set on every checkout, and the per-kind children are looked up once: both
+    sit on every request's path."""
 
-    def __init__(self, registry: CollectorRegistry, pool_max: int) -> None:
-        self.pool_max = Gauge("db_pool_max", "Configured pool size", registry=registry)
-        self.pool_max.set(pool_max)
-        self.pool_size = Gauge("db_pool_size", "Open connections", registry=registry)
-        self.pool_in_use = Gauge("db_pool_in_use", "Connections checked out", registry=registry)
-        self.pool_available = Gauge("db_pool_available", "Idle connections", registry=registry)
-        self.pool_waiting = Gauge(
-            "db_pool_waiting", "Requests queued for a connection", registry=registry
+    def __init__(self, registry: CollectorRegistry, pool_max: int, worker: str = "1") -> None:
+        per_worker: dict[str, Any] = {
+            "labelnames": ["worker"],
+            "registry": registry,
+            "multiprocess_mode": _MINE,
+        }
+        summed: dict[str, Any] = {"registry": registry, "multiprocess_mode": _TOTAL}
+        self._pool_max_value = float(pool_max)
+        self._sources: tuple[Callable[[], float], ...] = ()
+        self._mine = tuple(
+            gauge.labels(worker)
+            for gauge in (
+                Gauge("db_pool_max", "Configured pool size", **per_worker),
+                Gauge("db_pool_size", "Open connections", **per_worker),
+                Gauge("db_pool_in_use", "Connections checked out", **per_worker),
+                Gauge("db_pool_available", "Idle connections", **per_worker),
+                Gauge("db_pool_waiting", "Requests queued for a connection", **per_worker),
+            )
+        )
+        self._totals = (
+            Gauge("service_db_pool_max", "db_pool_max summed over the live workers", **summed),
+            Gauge("service_db_pool_size", "db_pool_size summed over the live workers", **summed),
+            Gauge(
+                "service_db_pool_in_use", "db_pool_in_use summed over the live workers", **summed
+            ),
+            Gauge(
+                "service_db_pool_available",
+                "db_pool_available summed over the live workers",
+                **summed,
+            ),
+            Gauge(
+                "service_db_pool_waiting", "db_pool_waiting summed over the live workers", **summed
+            ),
         )
         self.pool_timeouts = Counter(
             "db_pool_timeouts",
@@ -65,10 +100,14 @@ class DbMetrics:
         available: Callable[[], float],
         waiting: Callable[[], float],
     ) -> None:
-        self.pool_size.set_function(size)
-        self.pool_in_use.set_function(in_use)
-        self.pool_available.set_function(available)
-        self.pool_waiting.set_function(waiting)
+        self._sources = (lambda: self._pool_max_value, size, in_use, available, waiting)
+        self.sample()
+
+    def sample(self) -> None:
+        for gauge, total, read in zip(self._mine, self._totals, self._sources, strict=True):
+            value = read()
+            gauge.set(value)
+            total.set(value)
 
     def observe_hold(self, kind: str, seconds: float) -> None:
         child = self._hold_by_kind.get(kind)

@@ -1,9 +1,8 @@
-"""/metrics of every worker, and what a run changed in them.
+"""The service's metrics from its admin port, and what a run changed in them.
 
-With N workers sharing the port, one scrape reaches one worker (the kernel picks by the
-connection's hash). Each worker's registry has its own creation time in
-`db_pool_timeouts_created`, so scraping with fresh connections until N distinct values were
-seen yields every worker; the counters are then summed over the workers.
+One scrape covers every worker: the workers run under gunicorn with prometheus-client's
+multiprocess mode (app/runtime/gunicorn_conf.py), so counters are already summed over them
+and each live worker has its own `db_pool_max{worker=...}` series.
 """
 
 from __future__ import annotations
@@ -11,19 +10,29 @@ from __future__ import annotations
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Mapping
 
 from prometheus_client.parser import text_string_to_metric_families
 
 Key = tuple[str, tuple[tuple[str, str], ...]]  # sample name, sorted labels
 Samples = dict[Key, float]
-_IDENTITY: Key = ("db_pool_timeouts_created", ())
 
 
-def _scrape_once(base_url: str, timeout: float) -> Samples:
-    # urllib opens a new connection per request, so the kernel may pick another worker.
-    with urllib.request.urlopen(base_url + "/metrics", timeout=timeout) as resp:
-        text = resp.read().decode()
+def scrape(admin_url: str, within: float = 60.0) -> Samples:
+    """One scrape of the admin /metrics, retried until `within` runs out.
+
+    Right after a run at 1,000 connections the workers may still be working off requests
+    whose clients have left: hence the long deadline.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with urllib.request.urlopen(admin_url + "/metrics", timeout=10) as resp:
+                text = resp.read().decode()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
@@ -31,32 +40,13 @@ def _scrape_once(base_url: str, timeout: float) -> Samples:
     }
 
 
-def scrape_workers(base_url: str, workers: int, within: float = 60.0) -> dict[float, Samples]:
-    """Worker identity -> its samples; fewer than `workers` entries if some never answered.
-
-    Right after a run at 1,000 connections a worker may still be working off requests whose
-    clients have left, and answers /metrics only after them: hence the long deadline.
-    """
-    seen: dict[float, Samples] = {}
-    deadline = time.monotonic() + within
-    while len(seen) < workers and (left := deadline - time.monotonic()) > 0:
-        try:
-            samples = _scrape_once(base_url, timeout=left)
-        except OSError:
-            time.sleep(0.1)
-            continue
-        seen[samples[_IDENTITY]] = samples
-    return seen
+def live_workers(samples: Samples) -> int:
+    return sum(1 for name, _ in samples if name == "db_pool_max")
 
 
-def delta(before: Mapping[float, Samples], after: Mapping[float, Samples]) -> Samples:
-    """after - before, summed over the workers seen both times."""
-    total: Samples = defaultdict(float)
-    for worker in before.keys() & after.keys():
-        old = before[worker]
-        for key, value in after[worker].items():
-            total[key] += value - old.get(key, 0.0)
-    return dict(total)
+def delta(before: Samples, after: Samples) -> Samples:
+    """after - before."""
+    return {key: value - before.get(key, 0.0) for key, value in after.items()}
 
 
 def _select(d: Samples, name: str, skip_kind: str = "health") -> list[tuple[dict[str, str], float]]:

@@ -45,13 +45,13 @@ def run_scenario(target: Target, scenario: str, connections: int) -> dict[str, A
 
 def _measure(target: Target, loads: list[wrk.Load]) -> tuple[dict[str, Any], list[wrk.WrkResult]]:
     o, service = target.options, target.service
-    before = prom.scrape_workers(service.base_url, service.workers)
+    before = prom.scrape(service.admin_url)
     meter = CpuMeter(target.cpu)
     meter.start()
     main, *others = wrk.run(loads, service.base_url, o.duration, o.timeout, target.data)
     cpu = meter.percent()
-    after = prom.scrape_workers(service.base_url, service.workers)
-    complete = len(before.keys() & after.keys()) == service.workers
+    after = prom.scrape(service.admin_url)
+    complete = prom.live_workers(after) == service.workers
     return _record(main, prom.delta(before, after), cpu, complete), others
 
 

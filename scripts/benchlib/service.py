@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchlib.dataset import PASSWORD, BenchTenant
-from benchlib.promscrape import scrape_workers
+from benchlib.promscrape import live_workers, scrape
 
 # High enough never to answer 429: the benchmark logs in on purpose (login-storm).
 UNLIMITED_LOGINS = {
@@ -29,7 +29,8 @@ UNLIMITED_LOGINS = {
 @dataclass(frozen=True, slots=True)
 class Service:
     base_url: str
-    pid: int  # the supervisor with N > 1 workers, else the only process
+    admin_url: str  # /metrics of the whole service
+    pid: int  # gunicorn's manager
     workers: int
 
 
@@ -41,7 +42,6 @@ def free_port() -> int:
 
 def service_env(database_url: str, owner_url: str, pool: int, log_level: str) -> dict[str, str]:
     env = {**os.environ, **UNLIMITED_LOGINS}
-    env.pop("PROMETHEUS_DISABLE_CREATED_SERIES", None)  # *_created tells the workers apart
     env |= {
         "DATABASE_URL": database_url,
         "MIGRATION_DATABASE_URL": owner_url,
@@ -55,18 +55,20 @@ def service_env(database_url: str, owner_url: str, pool: int, log_level: str) ->
 @contextmanager
 def running(env: Mapping[str, str], workers: int, log_path: Path) -> Iterator[Service]:
     """Start the service, wait until every worker answers, yield it, and always stop it."""
-    port = free_port()
+    port, admin = free_port(), free_port()
     command = [sys.executable, "-m", "app", "--workers", str(workers)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             command,
-            env={**env, "PORT": str(port)},
+            env={**env, "PORT": str(port), "ADMIN_PORT": str(admin)},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: nothing escapes the stop below
         )
-        service = Service(f"http://127.0.0.1:{port}", proc.pid, workers)
+        service = Service(
+            f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}", proc.pid, workers
+        )
         try:
             _wait_until_ready(service, proc, log_path)
             yield service
@@ -88,13 +90,15 @@ def _wait_until_ready(service: Service, proc: subprocess.Popen[bytes], log_path:
         time.sleep(0.1)
     else:
         raise RuntimeError(f"the service did not become ready in 30 s; see {log_path}")
-    if len(scrape_workers(service.base_url, service.workers)) < service.workers:
-        raise RuntimeError(f"not all {service.workers} workers answer; see {log_path}")
+    while live_workers(scrape(service.admin_url)) < service.workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all {service.workers} workers answer; see {log_path}")
+        time.sleep(0.1)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)  # the supervisor forwards it to its workers
+        proc.send_signal(signal.SIGTERM)  # gunicorn drains its workers, then exits
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

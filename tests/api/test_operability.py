@@ -15,8 +15,8 @@ from tests.conftest import assert_pool_idle, auth_headers
 from tests.support.seeder import PASSWORD
 
 
-async def scrape(client) -> dict[tuple[str, tuple], float]:
-    text = await (await client.get("/metrics")).text()
+async def scrape(admin) -> dict[tuple[str, tuple], float]:
+    text = await (await admin.get("/metrics")).text()
     samples = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
@@ -28,7 +28,7 @@ def value(samples, name, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-async def test_metrics_count_a_scripted_sequence_of_requests(client, tenant, seeder):
+async def test_metrics_count_a_scripted_sequence_of_requests(client, admin_of, tenant, seeder):
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
     customer = seeder.customer(tenant)
     for _ in range(3):
@@ -42,7 +42,7 @@ async def test_metrics_count_a_scripted_sequence_of_requests(client, tenant, see
     )
     assert created.status == 201
 
-    m = await scrape(client)
+    m = await scrape(await admin_of(client))
     route = "/api/sales/customers"
     assert value(m, "http_requests_total", method="GET", route=route, status="200") == 3
     assert value(m, "http_requests_total", method="GET", route=route, status="401") == 1
@@ -56,10 +56,16 @@ async def test_metrics_count_a_scripted_sequence_of_requests(client, tenant, see
     assert value(m, "db_connection_hold_seconds_count", kind="read") == 10
     assert value(m, "db_connection_hold_seconds_count", kind="command") == 1
     assert value(m, "uow_commits_total") == 1
-    assert value(m, "db_pool_in_use") == 0
-    assert value(m, "db_pool_max") == 5
+    assert value(m, "db_pool_in_use", worker="1") == 0
+    assert value(m, "db_pool_max", worker="1") == 5
+    assert value(m, "service_db_pool_max") == 5
     assert value(m, "db_pool_timeouts_total") == 0
     assert not any(name == "http_requests_total" and "tenant" in dict(lbl) for name, lbl in m)
+
+
+async def test_the_api_port_does_not_serve_metrics(client):
+    # The admin port serves them (docs/operations.md): internals stay off the public port.
+    assert (await client.get("/metrics")).status == 404
 
 
 async def test_every_response_has_server_timing_and_request_id(client, tenant, seeder):
@@ -73,16 +79,20 @@ async def test_every_response_has_server_timing_and_request_id(client, tenant, s
 
 
 async def test_requests_that_need_no_database_answer_while_every_connection_is_held(
-    make_client, tenant
+    make_client, admin_of, tenant
 ):
     client = await make_client(db_pool_max=2, db_pool_acquire_timeout=5.0)
+    admin = await admin_of(client)
     db = client.app[CONTAINER].db
     async with AsyncExitStack() as held:
         for _ in range(2):
             await held.enter_async_context(db.connection("test"))
         checks = [
             client.get("/healthz"),
-            client.get("/metrics"),
+            admin.get("/metrics"),
+            admin.get("/livez"),
+            admin.get("/dashboard"),
+            admin.get("/dashboard.json"),
             client.get("/openapi.json"),
             client.get("/no/such/route"),
             client.put("/api/sales/customers", headers={"X-Tenant": tenant.slug}),
@@ -95,7 +105,7 @@ async def test_requests_that_need_no_database_answer_while_every_connection_is_h
         ]
         # Far below the 5 s acquire timeout: none of them waited for a connection.
         responses = await asyncio.wait_for(asyncio.gather(*checks), timeout=2.0)
-        assert [r.status for r in responses] == [200, 200, 200, 404, 405, 404, 401]
+        assert [r.status for r in responses] == [200, 200, 200, 200, 200, 200, 404, 405, 404, 401]
     # Only the test's own two checkouts ever asked the pool for a connection.
     acquires = next(
         sample.value
@@ -165,11 +175,11 @@ async def test_openapi_describes_auth_headers_and_problems(client):
     assert json.dumps(doc).count("Idempotency-Key") >= 6  # every state-changing POST
 
 
-async def test_pool_gauges_return_to_zero_after_a_burst(client, tenant, seeder):
+async def test_pool_gauges_return_to_zero_after_a_burst(client, admin_of, tenant, seeder):
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
     await asyncio.gather(*(client.get("/api/sales/customers", headers=headers) for _ in range(40)))
-    m = await scrape(client)
-    assert value(m, "db_pool_in_use") == 0
-    assert value(m, "db_pool_waiting") == 0
-    assert value(m, "db_pool_size") == value(m, "db_pool_available")
+    m = await scrape(await admin_of(client))
+    assert value(m, "db_pool_in_use", worker="1") == 0
+    assert value(m, "db_pool_waiting", worker="1") == 0
+    assert value(m, "db_pool_size", worker="1") == value(m, "db_pool_available", worker="1")
     assert_pool_idle(client)

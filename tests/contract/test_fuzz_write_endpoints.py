@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.sales import product
-from tests.support.server import running_service
+from tests.support.server import serving
 
 pytestmark = pytest.mark.slow
 
@@ -87,8 +87,9 @@ def live(seeder, tmp_path_factory):
     token = seeder.session(tenant, tenant.users["admin"])
     ids = {"customer": seeder.customer(tenant), "product": product(seeder, tenant, stock=5)}
     log = tmp_path_factory.mktemp("fuzz") / "service.log"
-    with running_service({"DB_POOL_MAX": "4"}, log) as base:
-        yield base, {"X-Tenant": tenant.slug, "Authorization": f"Bearer {token}"}, ids
+    with serving({"DB_POOL_MAX": "4"}, log) as service:
+        auth = {"X-Tenant": tenant.slug, "Authorization": f"Bearer {token}"}
+        yield service.base, auth, ids, service.admin
     assert "unhandled_error" not in log.read_text()
 
 
@@ -108,7 +109,7 @@ def send(
 )
 @given(endpoint=st.sampled_from(WRITE_ENDPOINTS), body=bodies, content_type=content_types)
 def test_hostile_bodies_never_cause_a_server_error(live, endpoint, body, content_type):
-    base, auth, ids = live
+    base, auth, ids, _ = live
     method, path = endpoint
     headers = {**auth, "Content-Type": content_type, "Idempotency-Key": uuid.uuid4().hex}
     status, ctype = send(base, method, path.format(**ids), body, headers)
@@ -118,8 +119,8 @@ def test_hostile_bodies_never_cause_a_server_error(live, endpoint, body, content
 
 
 def test_no_connection_is_left_checked_out_after_the_fuzzing(live):
-    base, _, _ = live
-    with urllib.request.urlopen(base + "/metrics", timeout=5) as resp:
+    _, _, _, admin = live
+    with urllib.request.urlopen(admin + "/metrics", timeout=5) as resp:
         text = resp.read().decode()
-    in_use = [line for line in text.splitlines() if line.startswith("db_pool_in_use ")]
-    assert in_use == ["db_pool_in_use 0.0"]
+    in_use = [line for line in text.splitlines() if line.startswith("db_pool_in_use{")]
+    assert in_use == ['db_pool_in_use{worker="1"} 0.0']

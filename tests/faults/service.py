@@ -57,6 +57,7 @@ class Service:
             "MIGRATION_DATABASE_URL": cluster.url("sales_owner"),
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
+            "ADMIN_PORT": "0",
             "DB_POOL_MIN": "1",
             "DB_POOL_MAX": "5",
             "DB_POOL_ACQUIRE_TIMEOUT": "2",

@@ -1,0 +1,1 @@
+"""The live pool dashboard in a real headless browser."""
