@@ -16,7 +16,7 @@ _STATUS_TEXT = {
     200: "OK",
     201: "Created",
     204: "No content",
-    400: "Malformed JSON",
+    400: "Unknown query parameter, malformed JSON, or a body nested too deeply",
     401: "Missing, invalid, expired or revoked credentials",
     403: "The principal's role may not do this",
     404: "Unknown tenant, or no such resource for this tenant",
@@ -121,7 +121,7 @@ def _operation(route: Route) -> dict[str, Any]:
 
 
 def _error_statuses(route: Route) -> set[int]:
-    statuses = set(route.errors) | {500}
+    statuses = set(route.errors) | {400, 500}  # every route refuses unknown query parameters
     if route.access is Access.OPEN:
         return statuses
     statuses |= {404, 503}  # unknown tenant; database busy or request deadline

@@ -53,6 +53,7 @@ ROUTES: tuple[Route, ...] = (
         # Not gated: login waits on argon2 in its own bounded thread pool and is rate limited;
         # inside the gate a login storm would take every place while it hashes.
         access=Access.TENANT,
+        throttled=True,
         body=auth_s.LoginRequest,
         response=auth_s.LoginResponse,
         errors=(401, 429),

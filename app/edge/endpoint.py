@@ -15,11 +15,10 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from marshmallow import EXCLUDE
 
 from app.edge.call import Call
-from app.edge.json_io import json_response, load, read_json
-from app.edge.keys import CONTAINER, PRINCIPAL, TENANT
+from app.edge.json_io import check_query, json_response, load, read_json
+from app.edge.keys import CONTAINER, LOGIN_LIMITER, PRINCIPAL, TENANT
 from app.edge.rules import Route
 from app.edge.types import Handler
 from domain.errors import InvalidInput
@@ -31,10 +30,13 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 def endpoint(route: Route) -> Handler:
-    query_schema = route.query(unknown=EXCLUDE) if route.query is not None else None
+    query_schema = route.query() if route.query is not None else None
     body_schema = route.body() if route.body is not None else None
 
     async def call_of(request: web.Request) -> Call:
+        if route.throttled:
+            request.app[LOGIN_LIMITER].attempt(request.remote)
+        check_query(query_schema, request.query)
         query = load(query_schema, dict(request.query)) if query_schema is not None else {}
         body = await read_json(request, body_schema) if body_schema is not None else None
         return Call(

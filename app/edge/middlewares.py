@@ -15,7 +15,6 @@ import structlog
 from aiohttp import web
 
 from app.edge import problems
-from app.edge.json_io import BadRequest, UnsupportedMediaType
 from app.edge.keys import CONFIG, REQUEST_ID
 from app.edge.routing import resolve_route, route_template
 from app.edge.types import Handler
@@ -74,12 +73,6 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return _http_problem(exc, request_id)
-    except BadRequest as exc:
-        return problems.problem(400, "malformed-json", "Malformed JSON", str(exc), request_id)
-    except UnsupportedMediaType as exc:
-        return problems.problem(
-            415, "unsupported-media-type", "Unsupported media type", str(exc), request_id
-        )
     except ConnectionResetError:
         # The client went away while we read its body: nothing to answer, nothing went wrong
         # on our side, and nothing was written (commands read the body before the UoW opens).

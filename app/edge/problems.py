@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from app.edge.admission import Overloaded
+from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.ratelimit import RateLimited
 from domain import errors as domain
 from infrastructure import idempotency
@@ -33,6 +34,10 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
         "idempotency-key-reused",
         "Idempotency-Key reused with another request",
     ),
+    TooDeep: (400, "too-deeply-nested", "Body nested too deeply"),
+    BadRequest: (400, "malformed-json", "Malformed JSON"),
+    UnknownParameters: (400, "unknown-parameter", "Unknown query parameter"),
+    UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
     RateLimited: (429, "rate-limited", "Too many requests"),
     Overloaded: (503, "overloaded", "Service busy"),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
@@ -111,6 +116,6 @@ def _extra(exc: Exception) -> dict[str, Any]:
         return {"shortages": exc.shortages}
     if isinstance(exc, domain.UnknownReferences):
         return {"errors": exc.missing}
-    if isinstance(exc, domain.InvalidInput):
+    if isinstance(exc, domain.InvalidInput | UnknownParameters):
         return {"errors": exc.errors}
     return {}

@@ -63,6 +63,10 @@ class LoginLimiter:
         self._per_email = per_email
         self._per_address = per_address
 
-    def check(self, tenant_slug: str, email: str, address: str | None) -> None:
+    def attempt(self, address: str | None) -> None:
+        """Count an attempt from `address` before its body is even read, so a malformed or
+        oversized body costs the attacker a token like any other try."""
         self._per_address.take(address or "unknown")
+
+    def check(self, tenant_slug: str, email: str) -> None:
         self._per_email.take((tenant_slug, email.strip().lower()))

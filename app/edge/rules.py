@@ -40,6 +40,8 @@ class Route:
     status: int = 200
     errors: tuple[int, ...] = ()  # beyond the ones every route of its kind can answer
     location: str | None = None  # the route serving what this creates, by the result's id
+    # Each call counts against the per-address login limit before its body is read (login).
+    throttled: bool = False
 
     @property
     def router_path(self) -> str:

@@ -70,7 +70,7 @@ class AuthService:
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", {"role": ["must be admin or sales"]})
 
-        key = tokens.new_api_key()
+        key = tokens.new_api_key(tenant_id)
         key_id = uuid4()
         async with self._uow(tenant_id) as uow:
             await uow.api_keys.add(NewApiKey(key_id, tenant_id, name, role, tokens.digest(key)))

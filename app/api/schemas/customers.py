@@ -5,21 +5,22 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuery, page_of
+from app.api.schemas.fields import Text, TrimmedEmail
 
 _name = validate.Length(1, 200)
 _phone = validate.Length(1, 50)
 
 
 class CustomerCreate(Schema):
-    name = fields.String(required=True, validate=_name)
-    email = fields.Email(required=True, validate=validate.Length(3, 320))
-    phone = fields.String(load_default=None, allow_none=True, validate=_phone)
+    name = Text(required=True, validate=_name)
+    email = TrimmedEmail(required=True, validate=validate.Length(3, 320))
+    phone = Text(load_default=None, allow_none=True, validate=_phone)
 
 
 class CustomerPatch(Schema):
-    name = fields.String(validate=_name)
-    email = fields.Email(validate=validate.Length(3, 320))
-    phone = fields.String(allow_none=True, validate=_phone)
+    name = Text(validate=_name)
+    email = TrimmedEmail(validate=validate.Length(3, 320))
+    phone = Text(allow_none=True, validate=_phone)
 
 
 class CustomerListQuery(PageQuery):
