@@ -17,6 +17,7 @@ from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.identity import NewApiKey, NewSession, Principal, UserCredentials
 from domain.model.paging import Keyset, Page, PageRequest
+from domain.ports import IdempotencyClaim
 
 
 def fake_hash(password: str) -> str:
@@ -214,6 +215,7 @@ class FakeUnitOfWork:
         self.tenant_id = tenant_id
         self.commits = 0
         self.results: list[object] = []  # what each commit() was handed
+        self.idempotency: IdempotencyClaim | None = None
         self.exited = False
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -247,8 +249,11 @@ class FakeUnitOfWorkFactory:
         self._clock = clock
         self.opened: list[FakeUnitOfWork] = []
 
-    def __call__(self, tenant_id: UUID) -> FakeUnitOfWork:
+    def __call__(
+        self, tenant_id: UUID, idempotency: IdempotencyClaim | None = None
+    ) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(self._store, tenant_id, self._clock)
+        uow.idempotency = idempotency
         self.opened.append(uow)
         return uow
 
