@@ -20,9 +20,10 @@ _STATUS_TEXT = {
     401: "Missing, invalid, expired or revoked credentials",
     403: "The principal's role may not do this",
     404: "Unknown tenant, or no such resource for this tenant",
+    408: "The body did not arrive within the request deadline",
     409: "Conflict with current state (or an Idempotency-Key still in flight)",
     413: "Body larger than the configured limit",
-    415: "Body is not application/json",
+    415: "Body is not application/json (a command authenticated by the session cookie needs it even without a body)",
     422: "Invalid input (or an Idempotency-Key reused with another request)",
     429: "Too many attempts; see Retry-After",
     500: "Unexpected error; only the request id is returned",
@@ -127,6 +128,10 @@ def _error_statuses(route: Route) -> set[int]:
     statuses |= {404, 503}  # unknown tenant; database busy or request deadline
     if route.access is Access.PRINCIPAL:
         statuses.add(401)
+    if route.changes_state:
+        statuses.add(408)
+        if route.access is Access.PRINCIPAL:
+            statuses.add(415)  # cookie-authenticated commands must be sent as JSON (CSRF)
     if route.body is not None:
         statuses |= {400, 413, 415, 422}
     if route.query is not None:

@@ -54,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
         # inside the gate a login storm would take every place while it hashes.
         access=Access.TENANT,
         throttled=True,
+        no_store=True,
         body=auth_s.LoginRequest,
         response=auth_s.LoginResponse,
         errors=(401, 429),
@@ -61,7 +62,14 @@ ROUTES: tuple[Route, ...] = (
     _command(
         "POST", "/auth/logout", auth.logout, "auth.logout", "Revoke the current session", status=204
     ),
-    _read("/auth/me", auth.me, "auth.me", "The calling principal", response=auth_s.PrincipalOut),
+    _read(
+        "/auth/me",
+        auth.me,
+        "auth.me",
+        "The calling principal",
+        no_store=True,
+        response=auth_s.PrincipalOut,
+    ),
     _read(
         "/customers",
         customers.list_customers,

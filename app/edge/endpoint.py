@@ -18,7 +18,7 @@ from aiohttp import web
 
 from app.edge.call import Call
 from app.edge.json_io import check_query, json_response, load, read_json
-from app.edge.keys import CONTAINER, LOGIN_LIMITER, PRINCIPAL, TENANT
+from app.edge.keys import CONTAINER, PRINCIPAL, TENANT
 from app.edge.rules import Route
 from app.edge.types import Handler
 from domain.errors import InvalidInput
@@ -33,9 +33,12 @@ def endpoint(route: Route) -> Handler:
     query_schema = route.query() if route.query is not None else None
     body_schema = route.body() if route.body is not None else None
 
+    def _private(response: web.StreamResponse) -> web.StreamResponse:
+        if route.no_store:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
     async def call_of(request: web.Request) -> Call:
-        if route.throttled:
-            request.app[LOGIN_LIMITER].attempt(request.remote)
         check_query(query_schema, request.query)
         query = load(query_schema, dict(request.query)) if query_schema is not None else {}
         body = await read_json(request, body_schema) if body_schema is not None else None
@@ -50,7 +53,7 @@ def endpoint(route: Route) -> Handler:
 
     async def read(request: web.Request) -> web.StreamResponse:
         call = await call_of(request)
-        return answer(request, route, await route.handler(call))
+        return _private(answer(request, route, await route.handler(call)))
 
     async def command(request: web.Request) -> web.StreamResponse:
         key = request.headers.get(IDEMPOTENCY_KEY) if route.idempotent else None
@@ -63,8 +66,8 @@ def endpoint(route: Route) -> Handler:
         try:
             result = await run_command(lambda: route.handler(call), db)
         except Replay as replay:
-            return _replayed(request, route, replay)
-        return answer(request, route, result)
+            return _private(_replayed(request, route, replay))
+        return _private(answer(request, route, result))
 
     return command if route.changes_state else read
 

@@ -69,12 +69,23 @@ def bearer_token(request: web.Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if _access(request) is not Access.PRINCIPAL:
-        return await handler(request)
+def from_cookie(request: web.Request) -> bool:
+    """The credentials are the session cookie, which a browser sends on its own (CSRF)."""
+    return "Authorization" not in request.headers and SESSION_COOKIE in request.cookies
+
+
+async def authenticate_request(request: web.Request) -> None:
+    """Turn the request's token into its principal (one round trip), or raise 401."""
     token = bearer_token(request) or ""
     principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(principal=principal.subject)
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Reads are authenticated here, inside their admission place; commands already were,
+    before their body was read (app/edge/receive.py)."""
+    if _access(request) is Access.PRINCIPAL and PRINCIPAL not in request:
+        await authenticate_request(request)
     return await handler(request)

@@ -27,3 +27,4 @@ ROUTE: web.RequestKey[Route | None] = web.RequestKey("route")  # None: unmatched
 TENANT: web.RequestKey[Tenant] = web.RequestKey("tenant")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+RECEIVING: web.RequestKey[bool] = web.RequestKey("receiving")  # the body is still arriving

@@ -15,7 +15,9 @@ import structlog
 from aiohttp import web
 
 from app.edge import problems
-from app.edge.keys import CONFIG, REQUEST_ID
+from app.edge.keys import CONFIG, RECEIVING, REQUEST_ID
+from app.edge.problems import RequestTimeout
+from app.edge.receive import BodyTimeout
 from app.edge.routing import resolve_route, route_template
 from app.edge.types import Handler
 from infrastructure.db.stats import begin_request
@@ -85,15 +87,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             request_id,
         )
     except TimeoutError:
+        if request.get(RECEIVING):
+            log.info("body_timeout")  # the client's problem: nothing of ours was slow
+            return problems.known(BodyTimeout(), request_id)
         log.warning("request_timeout")
-        return problems.problem(
-            503,
-            "request-timeout",
-            "Request took too long",
-            "the request did not finish within the deadline; it was rolled back",
-            request_id,
-            {"Retry-After": "1"},
-        )
+        return problems.known(RequestTimeout(), request_id)
     except Exception as exc:
         known = problems.from_exception(exc, request_id)
         if known is not None:

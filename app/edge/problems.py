@@ -10,9 +10,18 @@ from aiohttp import web
 from app.edge.admission import Overloaded
 from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.ratelimit import RateLimited
+from app.edge.receive import BodyTimeout
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
+
+
+class RequestTimeout(Exception):
+    """The request passed REQUEST_TIMEOUT; whatever it did was rolled back (503, retryable)."""
+
+    retry_after = 1
+    detail = "the request did not finish within the deadline; it was rolled back"
+
 
 PROBLEM_BASE = "https://sales-api.example/problems/"
 CONTENT_TYPE = "application/problem+json"
@@ -38,7 +47,9 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     BadRequest: (400, "malformed-json", "Malformed JSON"),
     UnknownParameters: (400, "unknown-parameter", "Unknown query parameter"),
     UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
+    BodyTimeout: (408, "body-timeout", "Request body too slow"),
     RateLimited: (429, "rate-limited", "Too many requests"),
+    RequestTimeout: (503, "request-timeout", "Request took too long"),
     Overloaded: (503, "overloaded", "Service busy"),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
@@ -77,6 +88,13 @@ def problem(
     )
 
 
+def known(exc: Exception, request_id: str | None) -> web.Response:
+    """The problem for an error the table is known to map."""
+    response = from_exception(exc, request_id)
+    assert response is not None, f"{type(exc).__name__} is not in the problem table"
+    return response
+
+
 def from_exception(exc: Exception, request_id: str | None) -> web.Response | None:
     """The problem for a known error, or None for an unexpected one."""
     for cls in type(exc).__mro__:
@@ -101,7 +119,12 @@ def _detail(exc: Exception) -> str:
 
 def _headers(exc: Exception) -> dict[str, str] | None:
     if isinstance(
-        exc, infra.DatabaseUnavailable | infra.TransientConflict | RateLimited | Overloaded
+        exc,
+        infra.DatabaseUnavailable
+        | infra.TransientConflict
+        | RateLimited
+        | Overloaded
+        | RequestTimeout,
     ):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, idempotency.InFlight):

@@ -42,6 +42,7 @@ class Route:
     location: str | None = None  # the route serving what this creates, by the result's id
     # Each call counts against the per-address login limit before its body is read (login).
     throttled: bool = False
+    no_store: bool = False  # answers carry secrets or identity: Cache-Control: no-store
 
     @property
     def router_path(self) -> str:

@@ -23,6 +23,7 @@ from app.edge.keys import (
 )
 from app.edge.metrics import HttpMetrics, measure
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
+from app.edge.receive import receive
 from app.runtime.bootstrap import Container, bootstrap
 from app.runtime.config import Config, for_workers
 
@@ -37,8 +38,9 @@ async def create_app(config: Config, container: Container | None = None) -> web.
             measure,
             middlewares.errors,
             identity.tenant,  # refuses token-less requests before they queue
+            receive,  # commands: authenticate, then read the body, before they queue
             admission,
-            identity.authenticate,
+            identity.authenticate,  # reads: inside their place
         ],
     )
     app[CONFIG] = config
@@ -57,7 +59,12 @@ async def create_app(config: Config, container: Container | None = None) -> web.
     )
     app[OPENAPI_DOC] = build_openapi(ROUTES)
     for route in ROUTES:
-        app.router.add_route(route.method, route.router_path, endpoint(route), name=route.name)
+        resource = app.router.add_resource(route.router_path, name=route.name)
+        handler = endpoint(route)
+        resource.add_route(route.method, handler)
+        if route.method == "GET":
+            resource.add_route("HEAD", handler)  # uptime checkers; aiohttp sends no body
+    app.on_response_prepare.append(_server_header)
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await container.start()
@@ -69,3 +76,7 @@ async def create_app(config: Config, container: Container | None = None) -> web.
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def _server_header(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = "sales-api"  # no framework or Python versions to fingerprint
