@@ -16,7 +16,15 @@ from uuid import UUID
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.dashboard import Dashboard
 from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
-from domain.model.orders import Invoice, InvoiceStatus, Order, OrderPlan, OrderStatus, PricedProduct
+from domain.model.orders import (
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderPlan,
+    OrderStatus,
+    Payment,
+    PricedProduct,
+)
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
 
@@ -40,14 +48,21 @@ class IdentityReader(Protocol):
 class CustomerReader(Protocol):
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None: ...
 
-    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]: ...
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+    ) -> Page[Customer]: ...
 
 
 class ProductReader(Protocol):
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None: ...
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+        self,
+        tenant_id: UUID,
+        page: PageRequest,
+        q: str | None,
+        low_stock: int | None,
+        active: bool | None = None,
     ) -> Page[Product]: ...
 
 
@@ -65,11 +80,20 @@ class OrderReader(Protocol):
     async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    status: InvoiceStatus | None = None
+    customer_id: UUID | None = None
+    order_id: UUID | None = None
+    since: datetime | None = None  # issued at or after
+    until: datetime | None = None  # issued before
+
+
 class InvoiceReader(Protocol):
     async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None: ...
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, status: InvoiceStatus | None
+        self, tenant_id: UUID, page: PageRequest, where: InvoiceFilter
     ) -> Page[Invoice]: ...
 
 
@@ -131,7 +155,9 @@ class OrderWriter(Protocol):
 
     async def lock(self, order_id: UUID) -> Order | None: ...
 
-    async def mark_cancelled(self, order_id: UUID, at: datetime) -> None: ...
+    async def mark_cancelled(
+        self, order_id: UUID, at: datetime, reason: str | None = None
+    ) -> None: ...
 
 
 class InvoiceWriter(Protocol):
@@ -142,6 +168,8 @@ class InvoiceWriter(Protocol):
     async def lock(self, invoice_id: UUID) -> Invoice | None: ...
 
     async def set_status(self, invoice_id: UUID, status: InvoiceStatus, at: datetime) -> None: ...
+
+    async def mark_paid(self, invoice_id: UUID, at: datetime, payment: Payment) -> None: ...
 
 
 class UnitOfWork(Protocol):

@@ -103,7 +103,7 @@ def _operation(route: Route) -> dict[str, Any]:
         op["parameters"].append(_HEADER_PARAMS["idempotency_key"])
     if route.body is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": route.body_required,
             "content": {"application/json": {"schema": route.body}},
         }
     authenticated = route.access is Access.PRINCIPAL

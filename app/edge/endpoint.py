@@ -41,7 +41,11 @@ def endpoint(route: Route) -> Handler:
     async def call_of(request: web.Request) -> Call:
         check_query(query_schema, request.query)
         query = load(query_schema, dict(request.query)) if query_schema is not None else {}
-        body = await read_json(request, body_schema) if body_schema is not None else None
+        body = (
+            await read_json(request, body_schema, route.body_required)
+            if body_schema is not None
+            else None
+        )
         return Call(
             request,
             request.app[CONTAINER].services,

@@ -36,6 +36,7 @@ class Route:
     idempotent: bool = False  # takes an Idempotency-Key
     query: type[Schema] | None = None
     body: type[Schema] | None = None
+    body_required: bool = True  # False: an absent body reads as {} (every field optional)
     response: type[Schema] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()  # beyond the ones every route of its kind can answer

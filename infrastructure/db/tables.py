@@ -131,6 +131,7 @@ orders = sa.Table(
     sa.Column("note", sa.Text),
     _ts("created_at"),
     _ts("cancelled_at", nullable=True),
+    sa.Column("cancel_reason", sa.Text),
 )
 
 order_lines = sa.Table(
@@ -179,6 +180,8 @@ invoices = sa.Table(
     _ts("issued_at"),
     _ts("paid_at", nullable=True),
     _ts("voided_at", nullable=True),
+    sa.Column("payment_method", sa.Text),
+    sa.Column("payment_reference", sa.Text),
 )
 
 idempotency_keys = sa.Table(

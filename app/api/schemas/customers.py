@@ -25,6 +25,7 @@ class CustomerPatch(Schema):
 
 class CustomerListQuery(PageQuery):
     q = fields.String(load_default=None, validate=validate.Length(1, 100))
+    email = TrimmedEmail(load_default=None, validate=validate.Length(3, 320))
 
 
 class CustomerOut(Schema):

@@ -79,6 +79,15 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class QueryBoolean(fields.Boolean):
+    """A query-string boolean: exactly `true` or `false` (`?active=0` is refused, not guessed)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if value not in ("true", "false"):
+            raise ValidationError("Give true or false.")
+        return value == "true"
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An aware timestamp, normalised to UTC: PostgreSQL refuses offsets beyond +-15:59."""
 

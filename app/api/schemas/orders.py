@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuery, page_of
-from app.api.schemas.fields import Money, StrictInteger, UtcDateTime
+from app.api.schemas.fields import Money, StrictInteger, Text, UtcDateTime
 from app.api.schemas.invoices import InvoiceOut
 from domain.model.orders import MAX_LINES
 
@@ -30,6 +30,10 @@ class OrderListQuery(PageQuery):
     until = UtcDateTime(load_default=None)
 
 
+class CancelRequest(Schema):
+    reason = Text(load_default=None, validate=validate.Length(1, 500))
+
+
 class LineOut(Schema):
     product_id = fields.UUID()
     quantity = fields.Integer()
@@ -46,6 +50,7 @@ class OrderOut(Schema):
     note = fields.String(allow_none=True)
     created_at = fields.DateTime()
     cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(LineOut))
     invoice = fields.Nested(InvoiceOut, allow_none=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuery, page_of
-from app.api.schemas.fields import Money, StrictBoolean, StrictInteger, Text
+from app.api.schemas.fields import Money, QueryBoolean, StrictBoolean, StrictInteger, Text
 
 _sku = validate.Length(1, 64)
 _name = validate.Length(1, 200)
@@ -33,6 +33,7 @@ class StockAdjustmentRequest(Schema):
 class ProductListQuery(PageQuery):
     q = fields.String(load_default=None, validate=validate.Length(1, 100))
     low_stock = fields.Integer(load_default=None, validate=validate.Range(0, 1_000_000_000))
+    active = QueryBoolean(load_default=None)
 
 
 class ProductOut(Schema):
