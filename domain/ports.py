@@ -32,6 +32,10 @@ from domain.model.products import Movement, NewProduct, Product, ProductChanges
 
 
 class TenantDirectory(Protocol):
+    def cached(self, slug: str) -> tuple[bool, Tenant | None]:
+        """(True, the answer) when it is known without a round trip, else (False, None)."""
+        ...
+
     async def by_slug(self, slug: str) -> Tenant | None: ...
 
 

@@ -25,7 +25,7 @@ _STATUS_TEXT = {
     413: "Body larger than the configured limit",
     415: "Body is not application/json (a command authenticated by the session cookie needs it even without a body)",
     422: "Invalid input (or an Idempotency-Key reused with another request)",
-    429: "Too many attempts; see Retry-After",
+    429: "Too many login attempts or lookups of unknown tenants; see Retry-After",
     500: "Unexpected error; only the request id is returned",
     503: "Database busy or unavailable, or the request deadline passed; retry after Retry-After",
 }
@@ -125,7 +125,8 @@ def _error_statuses(route: Route) -> set[int]:
     statuses = set(route.errors) | {400, 500}  # every route refuses unknown query parameters
     if route.access is Access.OPEN:
         return statuses
-    statuses |= {404, 503}  # unknown tenant; database busy or request deadline
+    # unknown tenant; too many unknown tenants from this address; database busy or deadline
+    statuses |= {404, 429, 503}
     if route.access is Access.PRINCIPAL:
         statuses.add(401)
     if route.changes_state:

@@ -12,10 +12,11 @@ import re
 import structlog
 from aiohttp import web
 
-from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT
+from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT, UNKNOWN_TENANT_LIMITER
 from app.edge.rules import Access
 from app.edge.types import Handler
 from domain.errors import AuthenticationFailed, UnknownTenant
+from domain.model.identity import Tenant
 from domain.model.tokens import looks_like_token
 
 SESSION_COOKIE = "sales-session-id"
@@ -53,12 +54,28 @@ async def tenant(request: web.Request, handler: Handler) -> web.StreamResponse:
     slug = tenant_slug(request)
     if not slug or not _SLUG.match(slug):
         raise UnknownTenant("no tenant given: send X-Tenant or use a tenant host name")
-    found = await request.app[CONTAINER].services.tenants.by_slug(slug)
+    found = await _lookup(request, slug)
     if found is None:
         raise UnknownTenant(f"unknown tenant {slug!r}")
     request[TENANT] = found
     structlog.contextvars.bind_contextvars(tenant=found.slug)
     return await handler(request)
+
+
+async def _lookup(request: web.Request, slug: str) -> Tenant | None:
+    """The tenant of `slug`; a lookup the cache cannot answer costs a round trip, so an
+    address that keeps naming unknown tenants is refused (429) before it costs more."""
+    tenants = request.app[CONTAINER].services.tenants
+    known, found = tenants.cached(slug)
+    if known:
+        return found
+    limiter = request.app[UNKNOWN_TENANT_LIMITER]
+    address = request.remote or "unknown"
+    limiter.check(address)
+    found = await tenants.by_slug(slug)
+    if found is None:
+        limiter.take(address)
+    return found
 
 
 def bearer_token(request: web.Request) -> str | None:

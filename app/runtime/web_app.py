@@ -20,6 +20,7 @@ from app.edge.keys import (
     LOGIN_LIMITER,
     OPENAPI_DOC,
     ROUTE_TABLE,
+    UNKNOWN_TENANT_LIMITER,
 )
 from app.edge.metrics import HttpMetrics, measure
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
@@ -56,6 +57,11 @@ async def create_app(config: Config, container: Container | None = None) -> web.
     app[LOGIN_LIMITER] = LoginLimiter(
         TokenBuckets(config.login_per_email_per_minute, config.login_burst),
         TokenBuckets(config.login_per_address_per_minute, config.login_burst * 3),
+    )
+    app[UNKNOWN_TENANT_LIMITER] = TokenBuckets(
+        config.unknown_tenants_per_minute,
+        config.unknown_tenants_burst,
+        what="lookups of unknown tenants",
     )
     app[OPENAPI_DOC] = build_openapi(ROUTES)
     for route in ROUTES:

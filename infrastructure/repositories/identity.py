@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -47,6 +50,10 @@ _credentials = sql(
 )
 
 
+class TenantSource(Protocol):
+    async def by_slug(self, slug: str) -> Tenant | None: ...
+
+
 class TenantRepository:
     def __init__(self, reads: GlobalReads) -> None:
         self._reads = reads
@@ -59,25 +66,45 @@ class TenantRepository:
 class CachedTenantDirectory:
     """slug -> tenant with a TTL, so a warm request spends no round trip on the tenant.
 
-    Unknown slugs are cached too (for a shorter time) so a flood of bogus hosts cannot turn
-    into a flood of queries.
+    Unknown slugs are cached too (for a shorter time), so repeating one costs nothing. The
+    cache is bounded and evicts the least recently used slug: a flood of new bogus slugs
+    pushes out only the coldest entries, never the tenants in use (it used to be cleared
+    wholesale). Limiting how many new slugs one address may try is the edge's job.
     """
 
-    def __init__(self, inner: TenantRepository, ttl: float, miss_ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        inner: TenantSource,
+        ttl: float,
+        miss_ttl: float = 5.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._inner = inner
         self._ttl = ttl
         self._miss_ttl = miss_ttl
-        self._entries: dict[str, tuple[float, Tenant | None]] = {}
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, Tenant | None]] = OrderedDict()
+
+    def cached(self, slug: str) -> tuple[bool, Tenant | None]:
+        """(True, tenant or None) when the cache can answer without a round trip."""
+        hit = self._entries.get(slug)
+        if hit is None or hit[0] <= self._clock():
+            return False, None
+        self._entries.move_to_end(slug)
+        return True, hit[1]
 
     async def by_slug(self, slug: str) -> Tenant | None:
-        now = time.monotonic()
-        hit = self._entries.get(slug)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        known, tenant = self.cached(slug)
+        if known:
+            return tenant
         tenant = await self._inner.by_slug(slug)
-        if len(self._entries) > 10_000:
-            self._entries.clear()  # bounded memory; refills from the hot set at once
-        self._entries[slug] = (now + (self._ttl if tenant else self._miss_ttl), tenant)
+        expires = self._clock() + (self._ttl if tenant else self._miss_ttl)
+        self._entries[slug] = (expires, tenant)
+        self._entries.move_to_end(slug)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
         return tenant
 
 
