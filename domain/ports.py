@@ -15,7 +15,14 @@ from uuid import UUID
 
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.dashboard import Dashboard
-from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
+from domain.model.identity import (
+    ApiKey,
+    NewApiKey,
+    NewSession,
+    Principal,
+    Tenant,
+    UserCredentials,
+)
 from domain.model.orders import (
     Invoice,
     InvoiceStatus,
@@ -36,7 +43,11 @@ class TenantDirectory(Protocol):
         """(True, the answer) when it is known without a round trip, else (False, None)."""
         ...
 
+    def cached_id(self, tenant_id: UUID) -> tuple[bool, Tenant | None]: ...
+
     async def by_slug(self, slug: str) -> Tenant | None: ...
+
+    async def by_id(self, tenant_id: UUID) -> Tenant | None: ...
 
 
 class IdentityReader(Protocol):
@@ -47,6 +58,8 @@ class IdentityReader(Protocol):
     async def principal_for_api_key(self, tenant_id: UUID, key_hash: bytes) -> Principal | None: ...
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None: ...
+
+    async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]: ...
 
 
 class CustomerReader(Protocol):
@@ -115,7 +128,15 @@ class SessionWriter(Protocol):
 
 
 class ApiKeyWriter(Protocol):
-    async def add(self, key: NewApiKey) -> None: ...
+    async def add(self, key: NewApiKey) -> ApiKey: ...
+
+    async def revoke(self, key_id: UUID, at: datetime) -> bool:
+        """False when the tenant has no such key; revoking a revoked key keeps its time."""
+        ...
+
+    async def touch(self, key_id: UUID, at: datetime) -> None:
+        """Record that the key was used at `at`."""
+        ...
 
 
 class CustomerWriter(Protocol):

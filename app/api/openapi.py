@@ -16,7 +16,7 @@ _STATUS_TEXT = {
     200: "OK",
     201: "Created",
     204: "No content",
-    400: "Unknown query parameter, malformed JSON, or a body nested too deeply",
+    400: "Unknown query parameter, malformed JSON, a body nested too deeply, or an API key used with another tenant's X-Tenant",
     401: "Missing, invalid, expired or revoked credentials",
     403: "The principal's role may not do this",
     404: "Unknown tenant, or no such resource for this tenant",

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api import auth, customers, dashboard, invoices, orders, products
+from app.api import api_keys, auth, customers, dashboard, invoices, orders, products
+from app.api.schemas import api_keys as api_key_s
 from app.api.schemas import auth as auth_s
 from app.api.schemas import customers as customer_s
 from app.api.schemas import dashboard as dashboard_s
 from app.api.schemas import invoices as invoice_s
 from app.api.schemas import orders as order_s
 from app.api.schemas import products as product_s
+from app.api.schemas.common import PageQuery
 from app.edge.rules import Access, ApiHandler, Route
 from app.ops import endpoints as ops
 
@@ -69,6 +71,37 @@ ROUTES: tuple[Route, ...] = (
         "The calling principal",
         no_store=True,
         response=auth_s.PrincipalOut,
+    ),
+    _command(
+        "POST",
+        "/api-keys",
+        api_keys.create_api_key,
+        "api_keys.create",
+        "Create an API key (admin); its secret is in this answer only",
+        body=api_key_s.ApiKeyCreate,
+        response=api_key_s.ApiKeyCreated,
+        status=201,
+        no_store=True,
+        errors=(403,),
+    ),
+    _read(
+        "/api-keys",
+        api_keys.list_api_keys,
+        "api_keys.list",
+        "List the tenant's API keys (admin); never their secrets",
+        query=PageQuery,
+        response=api_key_s.ApiKeyPage,
+        no_store=True,
+        errors=(403,),
+    ),
+    _command(
+        "DELETE",
+        "/api-keys/{id}",
+        api_keys.revoke_api_key,
+        "api_keys.revoke",
+        "Revoke an API key (admin); it is refused from then on",
+        status=204,
+        errors=(403,),
     ),
     _read(
         "/customers",

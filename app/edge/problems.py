@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from app.edge.admission import Overloaded
+from app.edge.identity import TenantMismatch
 from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.ratelimit import RateLimited
 from app.edge.receive import BodyTimeout
@@ -47,6 +48,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     BadRequest: (400, "malformed-json", "Malformed JSON"),
     UnknownParameters: (400, "unknown-parameter", "Unknown query parameter"),
     UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
+    TenantMismatch: (400, "tenant-mismatch", "API key of another tenant"),
     BodyTimeout: (408, "body-timeout", "Request body too slow"),
     RateLimited: (429, "rate-limited", "Too many requests"),
     RequestTimeout: (503, "request-timeout", "Request took too long"),

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
-from domain.model.identity import NewApiKey, NewSession, Principal, UserCredentials
+from domain.model.identity import ApiKey, NewApiKey, NewSession, Principal, UserCredentials
 from domain.model.paging import Keyset, Page, PageRequest
 from domain.ports import IdempotencyClaim
 
@@ -58,6 +58,8 @@ class Store:
     sessions: dict[bytes, NewSession] = field(default_factory=dict)
     revoked_sessions: dict[bytes, datetime] = field(default_factory=dict)
     api_keys: dict[bytes, NewApiKey] = field(default_factory=dict)
+    api_key_revoked: dict[UUID, datetime] = field(default_factory=dict)
+    api_key_used: dict[UUID, datetime] = field(default_factory=dict)
     customers: dict[tuple[UUID, UUID], Customer] = field(default_factory=dict)
     customers_with_orders: set[UUID] = field(default_factory=set)
 
@@ -106,9 +108,31 @@ class FakeIdentityReader:
     async def principal_for_api_key(self, tenant_id: UUID, key_hash: bytes) -> Principal | None:
         self.calls.append(("api_key", tenant_id, key_hash))
         key = self._store.api_keys.get(key_hash)
-        if key is None or key.tenant_id != tenant_id:
+        if (
+            key is None
+            or key.tenant_id != tenant_id
+            or key.id in self._store.api_key_revoked
+            or (key.expires_at is not None and key.expires_at <= self._clock.now())
+        ):
             return None
         return Principal(tenant_id, key.role, api_key_id=key.id)
+
+    async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]:
+        keys = self._store.api_keys.values()
+        mine = [_api_key(self._store, k) for k in keys if k.tenant_id == tenant_id]
+        return Page(mine[: page.limit], None)
+
+
+def _api_key(store: Store, new: NewApiKey) -> ApiKey:
+    return ApiKey(
+        new.id,
+        new.name,
+        new.role,
+        FixedClock().now(),
+        new.expires_at,
+        store.api_key_used.get(new.id),
+        store.api_key_revoked.get(new.id),
+    )
 
 
 class FakeCustomerReader:
@@ -151,8 +175,18 @@ class FakeApiKeyWriter:
     def __init__(self, staged: Store) -> None:
         self._staged = staged
 
-    async def add(self, key: NewApiKey) -> None:
+    async def add(self, key: NewApiKey) -> ApiKey:
         self._staged.api_keys[key.key_hash] = key
+        return _api_key(self._staged, key)
+
+    async def revoke(self, key_id: UUID, at: datetime) -> bool:
+        if not any(k.id == key_id for k in self._staged.api_keys.values()):
+            return False
+        self._staged.api_key_revoked.setdefault(key_id, at)
+        return True
+
+    async def touch(self, key_id: UUID, at: datetime) -> None:
+        self._staged.api_key_used[key_id] = at
 
 
 class FakeCustomerWriter:
