@@ -24,8 +24,18 @@ class CustomerPatch(Schema):
 
 
 class CustomerListQuery(PageQuery):
-    q = fields.String(load_default=None, validate=validate.Length(1, 100))
-    email = TrimmedEmail(load_default=None, validate=validate.Length(3, 320))
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 100),
+        metadata={"description": "Only customers whose name or email contains this, ignoring case"},
+    )
+    email = TrimmedEmail(
+        load_default=None,
+        validate=validate.Length(3, 320),
+        metadata={
+            "description": "Only the customer with exactly this email (compared in lower case)"
+        },
+    )
 
 
 class CustomerOut(Schema):

@@ -9,6 +9,8 @@ from app.api.schemas.fields import Money, StrictInteger, Text, UtcDateTime
 from app.api.schemas.invoices import InvoiceOut
 from domain.model.orders import MAX_LINES
 
+ORDER_STATUSES = ("placed", "cancelled")
+
 
 class LineIn(Schema):
     product_id = fields.UUID(required=True)
@@ -24,10 +26,22 @@ class OrderCreate(Schema):
 
 
 class OrderListQuery(PageQuery):
-    status = fields.String(load_default=None, validate=validate.OneOf(["placed", "cancelled"]))
-    customer_id = fields.UUID(load_default=None)
-    since = UtcDateTime(load_default=None)
-    until = UtcDateTime(load_default=None)
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(ORDER_STATUSES),
+        metadata={"description": "Only orders in this status"},
+    )
+    customer_id = fields.UUID(
+        load_default=None, metadata={"description": "Only this customer's orders"}
+    )
+    since = UtcDateTime(
+        load_default=None,
+        metadata={"description": "Only orders placed at or after this time (ISO 8601 with offset)"},
+    )
+    until = UtcDateTime(
+        load_default=None,
+        metadata={"description": "Only orders placed before this time (ISO 8601 with offset)"},
+    )
 
 
 class CancelRequest(Schema):
@@ -44,7 +58,7 @@ class LineOut(Schema):
 class OrderOut(Schema):
     id = fields.UUID()
     customer_id = fields.UUID()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     total = Money()
     currency = fields.String()
     note = fields.String(allow_none=True)

@@ -31,9 +31,20 @@ class StockAdjustmentRequest(Schema):
 
 
 class ProductListQuery(PageQuery):
-    q = fields.String(load_default=None, validate=validate.Length(1, 100))
-    low_stock = fields.Integer(load_default=None, validate=validate.Range(0, 1_000_000_000))
-    active = QueryBoolean(load_default=None)
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 100),
+        metadata={"description": "Only products whose SKU or name contains this, ignoring case"},
+    )
+    low_stock = fields.Integer(
+        load_default=None,
+        validate=validate.Range(0, 1_000_000_000),
+        metadata={"description": "Only products with at most this much stock"},
+    )
+    active = QueryBoolean(
+        load_default=None,
+        metadata={"description": "true: only active products; false: only inactive ones"},
+    )
 
 
 class ProductOut(Schema):
