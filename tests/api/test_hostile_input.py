@@ -13,7 +13,6 @@ import structlog
 from structlog.testing import capture_logs
 
 from app.api.routes import ROUTES
-from tests.conftest import auth_headers
 from tests.support.sales import assert_problem, headers_for
 from tests.support.seeder import PASSWORD
 
@@ -144,10 +143,3 @@ async def test_names_are_stored_stripped(client, tenant, seeder):
     )
     body = await resp.json()
     assert (body["sku"], body["name"]) == (sku.strip(), "Widget")
-
-
-async def test_an_api_key_is_accepted_as_bearer(client, tenant, seeder):
-    resp = await client.get(
-        "/api/sales/auth/me", headers=auth_headers(tenant, seeder.api_key(tenant))
-    )
-    assert resp.status == 200

@@ -26,6 +26,7 @@ TENANT_TABLES = (
     "invoice_counters",
     "invoices",
     "idempotency_keys",
+    "api_keys",
 )
 
 
