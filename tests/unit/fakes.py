@@ -142,8 +142,12 @@ class FakeCustomerReader:
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None:
         return self._store.customers.get((tenant_id, customer_id))
 
-    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+    ) -> Page[Customer]:
         mine = [c for (t, _), c in self._store.customers.items() if t == tenant_id]
+        if email is not None:
+            mine = [c for c in mine if c.email == email]
         if q:
             needle = q.lower()
             mine = [c for c in mine if needle in c.name.lower() or needle in c.email.lower()]
