@@ -15,8 +15,23 @@ from uuid import UUID
 
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.dashboard import Dashboard
-from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
-from domain.model.orders import Invoice, InvoiceStatus, Order, OrderPlan, OrderStatus, PricedProduct
+from domain.model.identity import (
+    ApiKey,
+    NewApiKey,
+    NewSession,
+    Principal,
+    Tenant,
+    UserCredentials,
+)
+from domain.model.orders import (
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderPlan,
+    OrderStatus,
+    Payment,
+    PricedProduct,
+)
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
 
@@ -24,7 +39,15 @@ from domain.model.products import Movement, NewProduct, Product, ProductChanges
 
 
 class TenantDirectory(Protocol):
+    def cached(self, slug: str) -> tuple[bool, Tenant | None]:
+        """(True, the answer) when it is known without a round trip, else (False, None)."""
+        ...
+
+    def cached_id(self, tenant_id: UUID) -> tuple[bool, Tenant | None]: ...
+
     async def by_slug(self, slug: str) -> Tenant | None: ...
+
+    async def by_id(self, tenant_id: UUID) -> Tenant | None: ...
 
 
 class IdentityReader(Protocol):
@@ -36,18 +59,27 @@ class IdentityReader(Protocol):
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None: ...
 
+    async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]: ...
+
 
 class CustomerReader(Protocol):
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None: ...
 
-    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]: ...
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+    ) -> Page[Customer]: ...
 
 
 class ProductReader(Protocol):
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None: ...
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+        self,
+        tenant_id: UUID,
+        page: PageRequest,
+        q: str | None,
+        low_stock: int | None,
+        active: bool | None = None,
     ) -> Page[Product]: ...
 
 
@@ -65,11 +97,20 @@ class OrderReader(Protocol):
     async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    status: InvoiceStatus | None = None
+    customer_id: UUID | None = None
+    order_id: UUID | None = None
+    since: datetime | None = None  # issued at or after
+    until: datetime | None = None  # issued before
+
+
 class InvoiceReader(Protocol):
     async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None: ...
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, status: InvoiceStatus | None
+        self, tenant_id: UUID, page: PageRequest, where: InvoiceFilter
     ) -> Page[Invoice]: ...
 
 
@@ -87,7 +128,15 @@ class SessionWriter(Protocol):
 
 
 class ApiKeyWriter(Protocol):
-    async def add(self, key: NewApiKey) -> None: ...
+    async def add(self, key: NewApiKey) -> ApiKey: ...
+
+    async def revoke(self, key_id: UUID, at: datetime) -> bool:
+        """False when the tenant has no such key; revoking a revoked key keeps its time."""
+        ...
+
+    async def touch(self, key_id: UUID, at: datetime) -> None:
+        """Record that the key was used at `at`."""
+        ...
 
 
 class CustomerWriter(Protocol):
@@ -131,7 +180,9 @@ class OrderWriter(Protocol):
 
     async def lock(self, order_id: UUID) -> Order | None: ...
 
-    async def mark_cancelled(self, order_id: UUID, at: datetime) -> None: ...
+    async def mark_cancelled(
+        self, order_id: UUID, at: datetime, reason: str | None = None
+    ) -> None: ...
 
 
 class InvoiceWriter(Protocol):
@@ -142,6 +193,8 @@ class InvoiceWriter(Protocol):
     async def lock(self, invoice_id: UUID) -> Invoice | None: ...
 
     async def set_status(self, invoice_id: UUID, status: InvoiceStatus, at: datetime) -> None: ...
+
+    async def mark_paid(self, invoice_id: UUID, at: datetime, payment: Payment) -> None: ...
 
 
 class UnitOfWork(Protocol):

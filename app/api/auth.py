@@ -15,7 +15,7 @@ from app.edge.keys import CONFIG, LOGIN_LIMITER
 async def login(call: Call) -> web.Response:
     request, body, tenant = call.request, call.body, call.tenant
     assert tenant is not None
-    request.app[LOGIN_LIMITER].check(tenant.slug, body["email"], request.remote)
+    request.app[LOGIN_LIMITER].check(tenant.slug, body["email"])
     result = await call.services.auth.login(tenant.id, body["email"], body["password"])
     user = result.user
     response = json_response(

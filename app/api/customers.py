@@ -8,7 +8,8 @@ from domain.model.paging import Page
 
 
 async def list_customers(call: Call) -> Page[Customer]:
-    return await call.services.customers.list(call.tenant_id, call.page, call.query["q"])
+    q = call.query
+    return await call.services.customers.list(call.tenant_id, call.page, q["q"], q["email"])
 
 
 async def get_customer(call: Call) -> Customer:

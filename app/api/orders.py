@@ -26,4 +26,6 @@ async def get_order(call: Call) -> Order:
 
 
 async def cancel_order(call: Call) -> Order:
-    return await call.services.orders.cancel(call.tenant_id, call.path_id, call.idempotency)
+    return await call.services.orders.cancel(
+        call.tenant_id, call.path_id, call.body["reason"], call.idempotency
+    )

@@ -9,7 +9,9 @@ from domain.model.products import NewProduct, Product, ProductChanges, StockAdju
 
 async def list_products(call: Call) -> Page[Product]:
     q = call.query
-    return await call.services.products.list(call.tenant_id, call.page, q["q"], q["low_stock"])
+    return await call.services.products.list(
+        call.tenant_id, call.page, q["q"], q["low_stock"], q["active"]
+    )
 
 
 async def get_product(call: Call) -> Product:

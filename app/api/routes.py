@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api import auth, customers, dashboard, invoices, orders, products
+from app.api import api_keys, auth, customers, dashboard, invoices, orders, products
+from app.api.schemas import api_keys as api_key_s
 from app.api.schemas import auth as auth_s
 from app.api.schemas import customers as customer_s
 from app.api.schemas import dashboard as dashboard_s
 from app.api.schemas import invoices as invoice_s
 from app.api.schemas import orders as order_s
 from app.api.schemas import products as product_s
+from app.api.schemas.common import PageQuery
 from app.edge.rules import Access, ApiHandler, Route
 from app.ops import endpoints as ops
 
@@ -52,6 +54,8 @@ ROUTES: tuple[Route, ...] = (
         # Not gated: login waits on argon2 in its own bounded thread pool and is rate limited;
         # inside the gate a login storm would take every place while it hashes.
         access=Access.TENANT,
+        throttled=True,
+        no_store=True,
         body=auth_s.LoginRequest,
         response=auth_s.LoginResponse,
         errors=(401, 429),
@@ -59,7 +63,45 @@ ROUTES: tuple[Route, ...] = (
     _command(
         "POST", "/auth/logout", auth.logout, "auth.logout", "Revoke the current session", status=204
     ),
-    _read("/auth/me", auth.me, "auth.me", "The calling principal", response=auth_s.PrincipalOut),
+    _read(
+        "/auth/me",
+        auth.me,
+        "auth.me",
+        "The calling principal",
+        no_store=True,
+        response=auth_s.PrincipalOut,
+    ),
+    _command(
+        "POST",
+        "/api-keys",
+        api_keys.create_api_key,
+        "api_keys.create",
+        "Create an API key (admin); its secret is in this answer only",
+        body=api_key_s.ApiKeyCreate,
+        response=api_key_s.ApiKeyCreated,
+        status=201,
+        no_store=True,
+        errors=(403,),
+    ),
+    _read(
+        "/api-keys",
+        api_keys.list_api_keys,
+        "api_keys.list",
+        "List the tenant's API keys (admin); never their secrets",
+        query=PageQuery,
+        response=api_key_s.ApiKeyPage,
+        no_store=True,
+        errors=(403,),
+    ),
+    _command(
+        "DELETE",
+        "/api-keys/{id}",
+        api_keys.revoke_api_key,
+        "api_keys.revoke",
+        "Revoke an API key (admin); it is refused from then on",
+        status=204,
+        errors=(403,),
+    ),
     _read(
         "/customers",
         customers.list_customers,
@@ -190,8 +232,10 @@ ROUTES: tuple[Route, ...] = (
         "/orders/{id}/cancel",
         orders.cancel_order,
         "orders.cancel",
-        "Cancel: restock, void the invoice (repeatable)",
+        "Cancel: restock, void the invoice (repeatable); an optional reason is stored",
         idempotent=True,
+        body=order_s.CancelRequest,
+        body_required=False,
         response=order_s.OrderOut,
         errors=(409,),
     ),
@@ -215,8 +259,10 @@ ROUTES: tuple[Route, ...] = (
         "/invoices/{id}/pay",
         invoices.pay_invoice,
         "invoices.pay",
-        "Mark an invoice paid (repeatable)",
+        "Mark an invoice paid (repeatable); optional method and reference are stored",
         idempotent=True,
+        body=invoice_s.PaymentRequest,
+        body_required=False,
         response=invoice_s.InvoiceOut,
         errors=(409,),
     ),

@@ -88,10 +88,8 @@ async def admission(request: web.Request, handler: Handler) -> web.StreamRespons
         return await handler(request)  # health, metrics, docs, login: never queued
     admission = request.app[ADMISSION]
     gate = admission.reads if route.gate == "reads" else admission.commands
-    if request.can_read_body:
-        # A slow client sending its body must not sit on a place meanwhile: read it first
-        # (aiohttp keeps it for the handler; MAX_BODY_BYTES still applies).
-        await request.read()
+    # A command's body was read before it got here (app/edge/receive.py): a slow client never
+    # sits on a place.
     await gate.enter()
     try:
         return await handler(request)

@@ -15,10 +15,9 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from marshmallow import EXCLUDE
 
 from app.edge.call import Call
-from app.edge.json_io import json_response, load, read_json
+from app.edge.json_io import check_query, json_response, load, read_json
 from app.edge.keys import CONTAINER, CREATED_ID, PRINCIPAL, REPLAYED, TENANT
 from app.edge.rules import Route
 from app.edge.types import Handler
@@ -31,12 +30,22 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 def endpoint(route: Route) -> Handler:
-    query_schema = route.query(unknown=EXCLUDE) if route.query is not None else None
+    query_schema = route.query() if route.query is not None else None
     body_schema = route.body() if route.body is not None else None
 
+    def _private(response: web.StreamResponse) -> web.StreamResponse:
+        if route.no_store:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
     async def call_of(request: web.Request) -> Call:
+        check_query(query_schema, request.query)
         query = load(query_schema, dict(request.query)) if query_schema is not None else {}
-        body = await read_json(request, body_schema) if body_schema is not None else None
+        body = (
+            await read_json(request, body_schema, route.body_required)
+            if body_schema is not None
+            else None
+        )
         return Call(
             request,
             request.app[CONTAINER].services,
@@ -48,7 +57,7 @@ def endpoint(route: Route) -> Handler:
 
     async def read(request: web.Request) -> web.StreamResponse:
         call = await call_of(request)
-        return answer(request, route, await route.handler(call))
+        return _private(answer(request, route, await route.handler(call)))
 
     async def command(request: web.Request) -> web.StreamResponse:
         key = request.headers.get(IDEMPOTENCY_KEY) if route.idempotent else None
@@ -61,8 +70,8 @@ def endpoint(route: Route) -> Handler:
         try:
             result = await run_command(lambda: route.handler(call), db)
         except Replay as replay:
-            return _replayed(request, route, replay)
-        return answer(request, route, result)
+            return _private(_replayed(request, route, replay))
+        return _private(answer(request, route, result))
 
     return command if route.changes_state else read
 

@@ -8,22 +8,32 @@ route's `access` rule says which of them a route needs, so a request that needs 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 import structlog
 from aiohttp import web
 
-from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT
+from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT, UNKNOWN_TENANT_LIMITER
 from app.edge.rules import Access
 from app.edge.types import Handler
 from domain.errors import AuthenticationFailed, UnknownTenant
-from domain.model.tokens import looks_like_token
+from domain.model.identity import Tenant
+from domain.model.tokens import looks_like_token, tenant_of_api_key
+from domain.ports import TenantDirectory
 
 SESSION_COOKIE = "sales-session-id"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-def tenant_slug(request: web.Request) -> str | None:
-    """X-Tenant header, else the first label of Host under BASE_DOMAIN, else DEFAULT_TENANT."""
+class TenantMismatch(Exception):
+    """An API key used with an X-Tenant (or tenant host) of another tenant: 400."""
+
+    detail = "the API key belongs to another tenant than the one the request names"
+
+
+def named_tenant(request: web.Request) -> str | None:
+    """The slug the request names: X-Tenant, else the first label of Host under BASE_DOMAIN."""
     config = request.app[CONFIG]
     header = request.headers.get("X-Tenant")
     if header:
@@ -33,7 +43,12 @@ def tenant_slug(request: web.Request) -> str | None:
         label = host[: -len(config.base_domain) - 1]
         if label and "." not in label:
             return label
-    return config.default_tenant
+    return None
+
+
+def tenant_slug(request: web.Request) -> str | None:
+    """The named tenant, else DEFAULT_TENANT."""
+    return named_tenant(request) or request.app[CONFIG].default_tenant
 
 
 def _access(request: web.Request) -> Access:
@@ -46,19 +61,57 @@ async def tenant(request: web.Request, handler: Handler) -> web.StreamResponse:
     access = _access(request)
     if access is Access.OPEN:
         return await handler(request)
-    if access is Access.PRINCIPAL and not looks_like_token(bearer_token(request) or ""):
+    token = bearer_token(request) or ""
+    if access is Access.PRINCIPAL and not looks_like_token(token):
         # A request without a plausible token is refused before it costs any round trip,
         # even the tenant lookup of a cold cache.
         raise AuthenticationFailed()
-    slug = tenant_slug(request)
-    if not slug or not _SLUG.match(slug):
-        raise UnknownTenant("no tenant given: send X-Tenant or use a tenant host name")
-    found = await request.app[CONTAINER].services.tenants.by_slug(slug)
-    if found is None:
-        raise UnknownTenant(f"unknown tenant {slug!r}")
+    key_tenant = tenant_of_api_key(token) if access is Access.PRINCIPAL else None
+    found: Tenant | None
+    if key_tenant is not None:
+        found = await _key_tenant(request, key_tenant)
+    else:
+        slug = tenant_slug(request)
+        if not slug or not _SLUG.match(slug):
+            raise UnknownTenant("no tenant given: send X-Tenant or use a tenant host name")
+        found = await _lookup(request, lambda t: t.cached(slug), lambda t: t.by_slug(slug))
+        if found is None:
+            raise UnknownTenant(f"unknown tenant {slug!r}")
     request[TENANT] = found
     structlog.contextvars.bind_contextvars(tenant=found.slug)
     return await handler(request)
+
+
+async def _key_tenant(request: web.Request, tenant_id: UUID) -> Tenant:
+    """An API key names its tenant: it is served there, and a request naming another is
+    refused rather than silently served in either."""
+    found = await _lookup(request, lambda t: t.cached_id(tenant_id), lambda t: t.by_id(tenant_id))
+    if found is None:
+        raise AuthenticationFailed()  # a key of no tenant we serve is no key at all
+    named = named_tenant(request)
+    if named is not None and named != found.slug:
+        raise TenantMismatch()
+    return found
+
+
+async def _lookup(
+    request: web.Request,
+    cached: Callable[[TenantDirectory], tuple[bool, Tenant | None]],
+    fetch: Callable[[TenantDirectory], Awaitable[Tenant | None]],
+) -> Tenant | None:
+    """A tenant from the cache, else one round trip; an address that keeps naming unknown
+    tenants is refused (429) before it costs more."""
+    tenants = request.app[CONTAINER].services.tenants
+    known, found = cached(tenants)
+    if known:
+        return found
+    limiter = request.app[UNKNOWN_TENANT_LIMITER]
+    address = request.remote or "unknown"
+    limiter.check(address)
+    found = await fetch(tenants)
+    if found is None:
+        limiter.take(address)
+    return found
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -69,12 +122,23 @@ def bearer_token(request: web.Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if _access(request) is not Access.PRINCIPAL:
-        return await handler(request)
+def from_cookie(request: web.Request) -> bool:
+    """The credentials are the session cookie, which a browser sends on its own (CSRF)."""
+    return "Authorization" not in request.headers and SESSION_COOKIE in request.cookies
+
+
+async def authenticate_request(request: web.Request) -> None:
+    """Turn the request's token into its principal (one round trip), or raise 401."""
     token = bearer_token(request) or ""
     principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(principal=principal.subject)
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Reads are authenticated here, inside their admission place; commands already were,
+    before their body was read (app/edge/receive.py)."""
+    if _access(request) is Access.PRINCIPAL and PRINCIPAL not in request:
+        await authenticate_request(request)
     return await handler(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -11,9 +12,29 @@ from marshmallow import Schema, ValidationError
 from domain.errors import InvalidInput
 from infrastructure.encoding import json_bytes
 
+# No request of this API nests deeper than an order's lines (3 levels); 32 leaves room for any
+# future shape while keeping every walk over the input short and free of recursion.
+MAX_DEPTH = 32
+
 
 class BadRequest(Exception):
     """Malformed input below the schema level (not JSON at all): 400."""
+
+
+class TooDeep(BadRequest):
+    """JSON nested deeper than MAX_DEPTH: refused before anything walks it (400)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the body nests deeper than {MAX_DEPTH} levels")
+
+
+class UnknownParameters(Exception):
+    """Query parameters the route does not define: 400, naming each one."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = sorted(names)
+        super().__init__("unknown query parameter(s): " + ", ".join(self.names))
+        self.errors = {name: ["unknown query parameter"] for name in self.names}
 
 
 class UnsupportedMediaType(Exception):
@@ -31,19 +52,26 @@ def json_response(
     )
 
 
-async def read_json(request: web.Request, schema: Schema) -> Any:
+async def read_json(request: web.Request, schema: Schema, required: bool = True) -> Any:
+    """The body through `schema`; with `required=False` an absent body reads as `{}`."""
+    if not required and not request.body_exists:
+        return load(schema, {})  # no body at all, whatever type a client library labelled it
     if request.content_type != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
     body = await request.read()  # client_max_size makes this raise 413 past the limit
+    if not required and not body:
+        return load(schema, {})
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):  # orjson's own bound, at 1024
+            raise TooDeep() from None
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     return load(schema, data)
 
 
 def load(schema: Schema, data: Any) -> Any:
-    nul = _nul_paths(data, "")
+    nul = _nul_paths(data)
     if nul:
         # PostgreSQL text cannot hold NUL; refuse it here, where every input passes, with the
         # field named, rather than let the driver fail deep down.
@@ -56,33 +84,38 @@ def load(schema: Schema, data: Any) -> Any:
         raise InvalidInput("the request does not match the schema", _errors(exc)) from None
 
 
+def check_query(schema: Schema | None, query: Any) -> None:
+    """Refuse a parameter the route does not define: ignoring it would answer another question."""
+    known = set() if schema is None else {f.data_key or n for n, f in schema.load_fields.items()}
+    unknown = set(query.keys()) - known
+    if unknown:
+        raise UnknownParameters(unknown)
+
+
 def _errors(exc: ValidationError) -> dict[str, Any]:
     messages = exc.messages
     return messages if isinstance(messages, dict) else {"_schema": messages}
 
 
-def _nul_paths(data: Any, path: str) -> list[str]:
-    """Paths of the strings (and keys) holding a NUL, in document order. A loop, not recursion:
-    orjson accepts nesting 1,024 deep, past Python's recursion limit."""
+def _nul_paths(data: Any) -> list[str]:
+    """Paths of strings holding NUL; iterative and depth-bounded, so no input can exhaust the
+    stack (a recursive walk answered a 500-deep body with a RecursionError)."""
     found: list[str] = []
-    stack: list[tuple[Any, str]] = [(data, path)]
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
     while stack:
-        node, where = stack.pop()
-        if isinstance(node, str):
-            if "\x00" in node:
-                found.append(where or "_schema")
-        elif isinstance(node, dict):
-            children = []
-            for key, value in node.items():
-                child = f"{where}.{key}" if where else str(key)
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(path or "_schema")
+            continue
+        if isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                raise TooDeep()
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, child in items:
+                child_path = f"{path}.{key}" if path else str(key)
                 if "\x00" in str(key):
-                    found.append(child)
+                    found.append(child_path)
                 else:
-                    children.append((value, child))
-            stack.extend(reversed(children))
-        elif isinstance(node, list):
-            stack.extend(
-                (item, f"{where}.{i}" if where else str(i))
-                for i, item in reversed(list(enumerate(node)))
-            )
-    return found
+                    stack.append((child, child_path, depth + 1))
+    return sorted(found)

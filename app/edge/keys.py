@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from app.edge.admission import Admission
     from app.edge.metrics import HttpMetrics
     from app.edge.middlewares import InFlight
-    from app.edge.ratelimit import LoginLimiter
+    from app.edge.ratelimit import LoginLimiter, TokenBuckets
     from app.edge.rules import Route
     from app.runtime.bootstrap import Container
     from app.runtime.config import Config
@@ -20,6 +20,7 @@ CONFIG: web.AppKey[Config] = web.AppKey("config")
 CONTAINER: web.AppKey[Container] = web.AppKey("container")
 HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
 LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
+UNKNOWN_TENANT_LIMITER: web.AppKey[TokenBuckets] = web.AppKey("unknown_tenant_limiter")
 OPENAPI_DOC: web.AppKey[bytes] = web.AppKey("openapi_doc")
 ADMISSION: web.AppKey[Admission] = web.AppKey("admission")
 ROUTE_TABLE: web.AppKey[dict[str, Route]] = web.AppKey("route_table")
@@ -34,3 +35,4 @@ REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
 PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")
 REPLAYED: web.ResponseKey[bool] = web.ResponseKey("replayed")
 CREATED_ID: web.ResponseKey[str] = web.ResponseKey("created_id")
+RECEIVING: web.RequestKey[bool] = web.RequestKey("receiving")  # the body is still arriving

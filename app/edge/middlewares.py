@@ -15,8 +15,17 @@ import structlog
 from aiohttp import web
 
 from app.edge import problems
-from app.edge.json_io import BadRequest, UnsupportedMediaType
-from app.edge.keys import CONFIG, CREATED_ID, IN_FLIGHT, PROBLEM_TYPE, REPLAYED, REQUEST_ID
+from app.edge.keys import (
+    CONFIG,
+    CREATED_ID,
+    IN_FLIGHT,
+    PROBLEM_TYPE,
+    RECEIVING,
+    REPLAYED,
+    REQUEST_ID,
+)
+from app.edge.problems import RequestTimeout
+from app.edge.receive import BodyTimeout
 from app.edge.routing import resolve_route, route_template
 from app.edge.types import Handler
 from infrastructure.db.stats import begin_request
@@ -113,12 +122,6 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return _http_problem(exc, request_id)
-    except BadRequest as exc:
-        return problems.problem(400, "malformed-json", "Malformed JSON", str(exc), request_id)
-    except UnsupportedMediaType as exc:
-        return problems.problem(
-            415, "unsupported-media-type", "Unsupported media type", str(exc), request_id
-        )
     except ConnectionResetError:
         # The client went away while we read its body: nothing to answer, nothing went wrong
         # on our side, and nothing was written (commands read the body before the UoW opens).
@@ -131,15 +134,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             request_id,
         )
     except TimeoutError:
+        if request.get(RECEIVING):
+            log.info("body_timeout")  # the client's problem: nothing of ours was slow
+            return problems.known(BodyTimeout(), request_id)
         log.warning("request_timeout")
-        return problems.problem(
-            503,
-            "request-timeout",
-            "Request took too long",
-            "the request did not finish within the deadline; it was rolled back",
-            request_id,
-            {"Retry-After": "1"},
-        )
+        return problems.known(RequestTimeout(), request_id)
     except Exception as exc:
         known = problems.from_exception(exc, request_id)
         if known is not None:

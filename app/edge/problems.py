@@ -8,11 +8,22 @@ import orjson
 from aiohttp import web
 
 from app.edge.admission import Overloaded
+from app.edge.identity import TenantMismatch
+from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.keys import PROBLEM_TYPE
 from app.edge.ratelimit import RateLimited
+from app.edge.receive import BodyTimeout
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
+
+
+class RequestTimeout(Exception):
+    """The request passed REQUEST_TIMEOUT; whatever it did was rolled back (503, retryable)."""
+
+    retry_after = 1
+    detail = "the request did not finish within the deadline; it was rolled back"
+
 
 PROBLEM_BASE = "https://sales-api.example/problems/"
 CONTENT_TYPE = "application/problem+json"
@@ -34,7 +45,14 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
         "idempotency-key-reused",
         "Idempotency-Key reused with another request",
     ),
+    TooDeep: (400, "too-deeply-nested", "Body nested too deeply"),
+    BadRequest: (400, "malformed-json", "Malformed JSON"),
+    UnknownParameters: (400, "unknown-parameter", "Unknown query parameter"),
+    UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
+    TenantMismatch: (400, "tenant-mismatch", "API key of another tenant"),
+    BodyTimeout: (408, "body-timeout", "Request body too slow"),
     RateLimited: (429, "rate-limited", "Too many requests"),
+    RequestTimeout: (503, "request-timeout", "Request took too long"),
     Overloaded: (503, "overloaded", "Service busy"),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
@@ -75,6 +93,13 @@ def problem(
     return response
 
 
+def known(exc: Exception, request_id: str | None) -> web.Response:
+    """The problem for an error the table is known to map."""
+    response = from_exception(exc, request_id)
+    assert response is not None, f"{type(exc).__name__} is not in the problem table"
+    return response
+
+
 def from_exception(exc: Exception, request_id: str | None) -> web.Response | None:
     """The problem for a known error, or None for an unexpected one."""
     for cls in type(exc).__mro__:
@@ -99,7 +124,12 @@ def _detail(exc: Exception) -> str:
 
 def _headers(exc: Exception) -> dict[str, str] | None:
     if isinstance(
-        exc, infra.DatabaseUnavailable | infra.TransientConflict | RateLimited | Overloaded
+        exc,
+        infra.DatabaseUnavailable
+        | infra.TransientConflict
+        | RateLimited
+        | Overloaded
+        | RequestTimeout,
     ):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, idempotency.InFlight):
@@ -114,6 +144,6 @@ def _extra(exc: Exception) -> dict[str, Any]:
         return {"shortages": exc.shortages}
     if isinstance(exc, domain.UnknownReferences):
         return {"errors": exc.missing}
-    if isinstance(exc, domain.InvalidInput):
+    if isinstance(exc, domain.InvalidInput | UnknownParameters):
         return {"errors": exc.errors}
     return {}

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 
 class RateLimited(Exception):
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, what: str = "login attempts") -> None:
         super().__init__("too many attempts")
         self.retry_after = retry_after
-        self.detail = f"too many login attempts; retry in {retry_after} s"
+        self.detail = f"too many {what}; retry in {retry_after} s"
 
 
 @dataclass(slots=True)
@@ -32,12 +32,23 @@ class TokenBuckets:
         burst: int,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
+        what: str = "login attempts",
     ) -> None:
+        self._what = what
         self._rate = per_minute / 60.0
         self._burst = float(burst)
         self._clock = clock
         self._max_keys = max_keys
         self._buckets: dict[Hashable, _Bucket] = {}
+
+    def check(self, key: Hashable) -> None:
+        """Raise RateLimited when `key` has no token left, without spending one."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return
+        tokens = min(self._burst, bucket.tokens + (self._clock() - bucket.updated) * self._rate)
+        if tokens < 1:
+            raise RateLimited(max(1, math.ceil((1 - tokens) / self._rate)), self._what)
 
     def take(self, key: Hashable) -> None:
         """Spend one token or raise RateLimited with the seconds until one is back."""
@@ -50,7 +61,7 @@ class TokenBuckets:
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
         bucket.updated = now
         if bucket.tokens < 1:
-            raise RateLimited(max(1, math.ceil((1 - bucket.tokens) / self._rate)))
+            raise RateLimited(max(1, math.ceil((1 - bucket.tokens) / self._rate)), self._what)
         bucket.tokens -= 1
 
     def _prune(self, now: float) -> None:
@@ -63,6 +74,10 @@ class LoginLimiter:
         self._per_email = per_email
         self._per_address = per_address
 
-    def check(self, tenant_slug: str, email: str, address: str | None) -> None:
+    def attempt(self, address: str | None) -> None:
+        """Count an attempt from `address` before its body is even read, so a malformed or
+        oversized body costs the attacker a token like any other try."""
         self._per_address.take(address or "unknown")
+
+    def check(self, tenant_slug: str, email: str) -> None:
         self._per_email.take((tenant_slug, email.strip().lower()))

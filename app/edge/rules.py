@@ -36,10 +36,14 @@ class Route:
     idempotent: bool = False  # takes an Idempotency-Key
     query: type[Schema] | None = None
     body: type[Schema] | None = None
+    body_required: bool = True  # False: an absent body reads as {} (every field optional)
     response: type[Schema] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()  # beyond the ones every route of its kind can answer
     location: str | None = None  # the route serving what this creates, by the result's id
+    # Each call counts against the per-address login limit before its body is read (login).
+    throttled: bool = False
+    no_store: bool = False  # answers carry secrets or identity: Cache-Control: no-store
 
     @property
     def router_path(self) -> str:

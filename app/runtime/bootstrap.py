@@ -107,7 +107,9 @@ def _services(config: Config, db: Database, hasher: Argon2Hasher) -> Services:
 
     return Services(
         tenants=CachedTenantDirectory(
-            TenantRepository(GlobalReads(db)), ttl=config.tenant_cache_ttl
+            TenantRepository(GlobalReads(db)),
+            ttl=config.tenant_cache_ttl,
+            max_entries=config.tenant_cache_size,
         ),
         auth=AuthService(
             IdentityReadRepository(reads),

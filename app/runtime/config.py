@@ -43,6 +43,10 @@ class Config:
     default_tenant: str | None = None
     base_domain: str | None = None
     tenant_cache_ttl: float = 60.0
+    tenant_cache_size: int = 10_000
+    # New unknown tenant slugs one client address may try (each costs a round trip).
+    unknown_tenants_per_minute: float = 30.0
+    unknown_tenants_burst: int = 20
     session_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 1024 * 1024
     log_format: str = "auto"  # json, console, or auto: console on a terminal, else json
@@ -154,6 +158,11 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         default_tenant=env.get("DEFAULT_TENANT") or None,
         base_domain=(env.get("BASE_DOMAIN") or "").lower().strip(".") or None,
         tenant_cache_ttl=get("TENANT_CACHE_TTL", _float, defaults.tenant_cache_ttl),
+        tenant_cache_size=get("TENANT_CACHE_SIZE", _int, defaults.tenant_cache_size),
+        unknown_tenants_per_minute=get(
+            "UNKNOWN_TENANT_RATE", _float, defaults.unknown_tenants_per_minute
+        ),
+        unknown_tenants_burst=get("UNKNOWN_TENANT_BURST", _int, defaults.unknown_tenants_burst),
         session_ttl_seconds=get("SESSION_TTL", _int, defaults.session_ttl_seconds),
         max_body_bytes=get("MAX_BODY_BYTES", _int, defaults.max_body_bytes),
         log_format=get("LOG_FORMAT", _str, defaults.log_format).lower(),
@@ -211,6 +220,9 @@ def _validate(c: Config) -> None:
         (c.login_per_email_per_minute > 0, "LOGIN_RATE_PER_EMAIL must be positive"),
         (c.login_per_address_per_minute > 0, "LOGIN_RATE_PER_ADDRESS must be positive"),
         (c.login_burst >= 1, "LOGIN_BURST must be at least 1"),
+        (c.tenant_cache_size >= 1, "TENANT_CACHE_SIZE must be at least 1"),
+        (c.unknown_tenants_per_minute > 0, "UNKNOWN_TENANT_RATE must be positive"),
+        (c.unknown_tenants_burst >= 1, "UNKNOWN_TENANT_BURST must be at least 1"),
     ]
     for ok, message in checks:
         if not ok:

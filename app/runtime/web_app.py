@@ -27,10 +27,12 @@ from app.edge.keys import (
     LOGIN_LIMITER,
     OPENAPI_DOC,
     ROUTE_TABLE,
+    UNKNOWN_TENANT_LIMITER,
 )
 from app.edge.metrics import HttpMetrics, measure
 from app.edge.middlewares import InFlight
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
+from app.edge.receive import receive
 from app.ops.admin import create_admin_app
 from app.ops.telemetry import ServiceCollector
 from app.runtime.bootstrap import Container, bootstrap
@@ -59,8 +61,9 @@ async def create_app(
             measure,
             middlewares.errors,
             identity.tenant,  # refuses token-less requests before they queue
+            receive,  # commands: authenticate, then read the body, before they queue
             admission,
-            identity.authenticate,
+            identity.authenticate,  # reads: inside their place
         ],
     )
     app[CONFIG] = config
@@ -78,9 +81,19 @@ async def create_app(
         TokenBuckets(config.login_per_email_per_minute, config.login_burst),
         TokenBuckets(config.login_per_address_per_minute, config.login_burst * 3),
     )
+    app[UNKNOWN_TENANT_LIMITER] = TokenBuckets(
+        config.unknown_tenants_per_minute,
+        config.unknown_tenants_burst,
+        what="lookups of unknown tenants",
+    )
     app[OPENAPI_DOC] = build_openapi(ROUTES)
     for route in ROUTES:
-        app.router.add_route(route.method, route.router_path, endpoint(route), name=route.name)
+        resource = app.router.add_resource(route.router_path, name=route.name)
+        handler = endpoint(route)
+        resource.add_route(route.method, handler)
+        if route.method == "GET":
+            resource.add_route("HEAD", handler)  # uptime checkers; aiohttp sends no body
+    app.on_response_prepare.append(_server_header)
 
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(_admin_site(admin))
@@ -163,3 +176,7 @@ async def _sampling(app: web.Application) -> AsyncIterator[None]:
 def _sample(app: web.Application) -> None:
     app[CONTAINER].db.metrics.sample()
     app[HTTP_METRICS].sample()
+
+
+async def _server_header(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = "sales-api"  # no framework or Python versions to fingerprint

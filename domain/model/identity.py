@@ -30,6 +30,11 @@ class Principal:
     email: str | None = None
     name: str | None = None
 
+    @classmethod
+    def operator(cls, tenant_id: UUID) -> Principal:
+        """The operator at the command line, acting as an admin of the tenant."""
+        return cls(tenant_id, "admin")
+
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
@@ -39,7 +44,9 @@ class Principal:
         """A loggable identifier that is never a secret."""
         if self.user_id is not None:
             return f"user:{self.user_id}"
-        return f"api-key:{self.api_key_id}"
+        if self.api_key_id is not None:
+            return f"api-key:{self.api_key_id}"
+        return "operator"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +80,25 @@ class NewApiKey:
     name: str
     role: Role
     key_hash: bytes
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as its tenant's admins see it: never the secret, nor its hash."""
+
+    id: UUID
+    name: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedApiKey:
+    """A key just created: the only time its secret is seen."""
+
+    key: str
+    api_key: ApiKey

@@ -79,6 +79,8 @@ class Invoice:
     issued_at: datetime
     paid_at: datetime | None
     voided_at: datetime | None
+    payment_method: str | None = None
+    payment_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,15 @@ class Order:
     cancelled_at: datetime | None
     lines: tuple[OrderLine, ...]
     invoice: Invoice | None
+    cancel_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """What the payer says about a payment; both optional, stored with the invoice."""
+
+    method: str | None = None
+    reference: str | None = None
 
 
 def check_lines(command: PlaceOrder) -> None:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from domain.errors import AuthenticationFailed, InvalidInput, PermissionDenied
+from domain.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from domain.model import tokens
-from domain.model.identity import ROLES, LoginResult, NewApiKey, NewSession, Principal, Role
+from domain.model.identity import (
+    ROLES,
+    ApiKey,
+    IssuedApiKey,
+    LoginResult,
+    NewApiKey,
+    NewSession,
+    Principal,
+    Role,
+)
+from domain.model.paging import Page, PageRequest
 from domain.ports import Clock, IdentityReader, PasswordHasher, UnitOfWorkFactory
+
+# How stale an API key's last_used_at may be: recording every use would add a write to every
+# request; once a minute per key and worker costs nothing noticeable.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # Verified against when the email is unknown, so both failures cost the same argon2 work.
 _DUMMY_HASH = (
@@ -31,6 +45,7 @@ class AuthService:
         self._hasher = hasher
         self._clock = clock
         self._ttl = session_ttl
+        self._recorded_use: dict[UUID, datetime] = {}
 
     async def login(self, tenant_id: UUID, email: str, password: str) -> LoginResult:
         # Read, release the connection, verify in a thread, then write: no connection is held
@@ -59,23 +74,57 @@ class AuthService:
         digest = tokens.digest(token)
         if tokens.is_api_key(token):
             principal = await self._identities.principal_for_api_key(tenant_id, digest)
+            if principal is not None and principal.api_key_id is not None:
+                await self._record_use(tenant_id, principal.api_key_id)
         else:
             principal = await self._identities.principal_for_session(tenant_id, digest)
         if principal is None:
             raise AuthenticationFailed()
         return principal
 
-    async def create_api_key(self, tenant_id: UUID, name: str, role: Role) -> tuple[UUID, str]:
-        """Returns the key id and the key itself, which is shown once and never stored."""
+    async def _record_use(self, tenant_id: UUID, key_id: UUID) -> None:
+        now = self._clock.now()
+        last = self._recorded_use.get(key_id)
+        if last is not None and now - last < LAST_USED_RESOLUTION:
+            return
+        if len(self._recorded_use) > 10_000:
+            self._recorded_use.clear()  # at worst one extra write per key
+        self._recorded_use[key_id] = now
+        async with self._uow(tenant_id) as uow:
+            await uow.api_keys.touch(key_id, now)
+            await uow.commit()
+
+    async def create_api_key(
+        self, principal: Principal, name: str, role: Role, expires_at: datetime | None = None
+    ) -> IssuedApiKey:
+        """A new key of the principal's tenant; its secret is in the answer and nowhere else."""
+        require_admin(principal)
+        name = name.strip()
+        if not name:
+            raise InvalidInput("the key needs a name", {"name": ["must not be blank"]})
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", {"role": ["must be admin or sales"]})
-
-        key = tokens.new_api_key()
-        key_id = uuid4()
+        if expires_at is not None and expires_at <= self._clock.now():
+            raise InvalidInput("already expired", {"expires_at": ["must be in the future"]})
+        tenant_id = principal.tenant_id
+        key = tokens.new_api_key(tenant_id)
+        new = NewApiKey(uuid4(), tenant_id, name, role, tokens.digest(key), expires_at)
         async with self._uow(tenant_id) as uow:
-            await uow.api_keys.add(NewApiKey(key_id, tenant_id, name, role, tokens.digest(key)))
+            created = await uow.api_keys.add(new)
             await uow.commit()
-        return key_id, key
+        return IssuedApiKey(key, created)
+
+    async def list_api_keys(self, principal: Principal, page: PageRequest) -> Page[ApiKey]:
+        require_admin(principal)
+        return await self._identities.api_keys(principal.tenant_id, page)
+
+    async def revoke_api_key(self, principal: Principal, key_id: UUID) -> None:
+        """Revoke a key of the principal's tenant; revoking it again changes nothing."""
+        require_admin(principal)
+        async with self._uow(principal.tenant_id) as uow:
+            if not await uow.api_keys.revoke(key_id, self._clock.now()):
+                raise NotFound("api key not found")
+            await uow.commit()
 
 
 def require_admin(principal: Principal) -> None:

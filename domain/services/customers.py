@@ -15,8 +15,11 @@ class CustomerService:
         self._reader = reader
         self._uow = uow
 
-    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
-        return await self._reader.list(tenant_id, page, q)
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+    ) -> Page[Customer]:
+        email = email.strip().lower() if email is not None else None  # stored normalised
+        return await self._reader.list(tenant_id, page, q, email)
 
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer:
         return found(await self._reader.get(tenant_id, customer_id), "customer")

@@ -54,7 +54,11 @@ class OrderService:
         return order
 
     async def cancel(
-        self, tenant_id: UUID, order_id: UUID, idempotency: IdempotencyClaim | None = None
+        self,
+        tenant_id: UUID,
+        order_id: UUID,
+        reason: str | None = None,
+        idempotency: IdempotencyClaim | None = None,
     ) -> Order:
         async with self._uow(tenant_id, idempotency) as uow:
             order = found(await uow.orders.lock(order_id), "order")
@@ -73,11 +77,13 @@ class OrderService:
             await uow.movements.add(
                 [Movement(pid, qty, "cancel", order_id=order.id) for pid, qty in restock]
             )
-            await uow.orders.mark_cancelled(order.id, now)
+            await uow.orders.mark_cancelled(order.id, now, reason)
             invoice = order.invoice
             if invoice is not None:
                 await uow.invoices.set_status(invoice.id, "void", now)
                 invoice = replace(invoice, status="void", voided_at=now)
-            order = replace(order, status="cancelled", cancelled_at=now, invoice=invoice)
+            order = replace(
+                order, status="cancelled", cancelled_at=now, invoice=invoice, cancel_reason=reason
+            )
             await uow.commit(order)
         return order

@@ -18,9 +18,14 @@ class ProductService:
         self._uow = uow
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+        self,
+        tenant_id: UUID,
+        page: PageRequest,
+        q: str | None,
+        low_stock: int | None,
+        active: bool | None = None,
     ) -> Page[Product]:
-        return await self._reader.list(tenant_id, page, q, low_stock)
+        return await self._reader.list(tenant_id, page, q, low_stock, active)
 
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product:
         return found(await self._reader.get(tenant_id, product_id), "product")

@@ -71,6 +71,8 @@ api_keys = sa.Table(
     sa.Column("key_hash", BYTEA, nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("role in ('admin', 'sales')", name="role"),
 )
 
@@ -131,6 +133,7 @@ orders = sa.Table(
     sa.Column("note", sa.Text),
     _ts("created_at"),
     _ts("cancelled_at", nullable=True),
+    sa.Column("cancel_reason", sa.Text),
 )
 
 order_lines = sa.Table(
@@ -179,6 +182,8 @@ invoices = sa.Table(
     _ts("issued_at"),
     _ts("paid_at", nullable=True),
     _ts("voided_at", nullable=True),
+    sa.Column("payment_method", sa.Text),
+    sa.Column("payment_reference", sa.Text),
 )
 
 idempotency_keys = sa.Table(

@@ -42,13 +42,16 @@ def _page_query(*conditions: Any) -> sa.Select[Any]:
     )
 
 
+_with_email = customers.c.email == sa.bindparam("email")
 _get = sql(sa.select(*_COLUMNS).where(_of_tenant, customers.c.id == sa.bindparam("id")))
 # One compiled statement per filter shape: the planner sees only the predicates in use.
 _pages = {
-    (False, False): sql(_page_query()),
-    (True, False): sql(_page_query(_after)),
-    (False, True): sql(_page_query(_matches)),
-    (True, True): sql(_page_query(_after, _matches)),
+    (a, q, e): sql(
+        _page_query(*[c for c, on in ((_after, a), (_matches, q), (_with_email, e)) if on])
+    )
+    for a in (False, True)
+    for q in (False, True)
+    for e in (False, True)
 }
 
 
@@ -64,11 +67,15 @@ class CustomerReadRepository:
         row = await self._reads.fetch_one(tenant_id, _get, {"id": customer_id})
         return Customer(*row) if row else None
 
-    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+    ) -> Page[Customer]:
         params = page_params(page)
         if q:
             params["q"] = like_pattern(q)
-        stmt = _pages[(page.after is not None, bool(q))]
+        if email is not None:
+            params["email"] = email
+        stmt = _pages[(page.after is not None, bool(q), email is not None)]
         rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, _customer, lambda c: (c.created_at, c.id))
 

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
+from domain.model.identity import (
+    ApiKey,
+    NewApiKey,
+    NewSession,
+    Principal,
+    Tenant,
+    UserCredentials,
+)
+from domain.model.paging import Page, PageRequest
 from infrastructure.db.reads import GlobalReads, TenantReads
-from infrastructure.db.sql import sql
+from infrastructure.db.sql import Sql, sql
 from infrastructure.db.tables import api_keys, sessions, tenants, users
 from infrastructure.db.writes import TenantWrites
+from infrastructure.repositories.paging import after, page_params, to_page
 
 _tenant_by_slug = sql(
     sa.select(tenants.c.id, tenants.c.slug, tenants.c.name).where(
         tenants.c.slug == sa.bindparam("slug")
+    ),
+)
+_tenant_by_id = sql(
+    sa.select(tenants.c.id, tenants.c.slug, tenants.c.name).where(
+        tenants.c.id == sa.bindparam("id")
     ),
 )
 
@@ -37,14 +54,45 @@ _api_key_principal = sql(
         api_keys.c.key_hash == sa.bindparam("key_hash"),
         api_keys.c.tenant_id == sa.bindparam("tenant_id"),
         api_keys.c.revoked_at.is_(None),
+        sa.or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > sa.func.now()),
     ),
 )
+_API_KEY_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.name,
+    api_keys.c.role,
+    api_keys.c.created_at,
+    api_keys.c.expires_at,
+    api_keys.c.last_used_at,
+    api_keys.c.revoked_at,
+)
+
+
+def _api_key_page(with_after: bool) -> Sql:
+    conditions = [api_keys.c.tenant_id == sa.bindparam("tenant_id")]
+    if with_after:
+        conditions.append(after(api_keys.c.created_at, api_keys.c.id))
+    return sql(
+        sa.select(*_API_KEY_COLUMNS)
+        .where(*conditions)
+        .order_by(api_keys.c.created_at.desc(), api_keys.c.id.desc())
+        .limit(sa.bindparam("limit"))
+    )
+
+
+_api_key_pages = {a: _api_key_page(a) for a in (False, True)}
 
 _credentials = sql(
     sa.select(users.c.id, users.c.email, users.c.name, users.c.role, users.c.password_hash).where(
         users.c.tenant_id == sa.bindparam("tenant_id"), users.c.email == sa.bindparam("email")
     ),
 )
+
+
+class TenantSource(Protocol):
+    async def by_slug(self, slug: str) -> Tenant | None: ...
+
+    async def by_id(self, tenant_id: UUID) -> Tenant | None: ...
 
 
 class TenantRepository:
@@ -55,30 +103,72 @@ class TenantRepository:
         row = await self._reads.fetch_one(_tenant_by_slug, {"slug": slug})
         return Tenant(*row) if row else None
 
+    async def by_id(self, tenant_id: UUID) -> Tenant | None:
+        row = await self._reads.fetch_one(_tenant_by_id, {"id": tenant_id})
+        return Tenant(*row) if row else None
+
 
 class CachedTenantDirectory:
     """slug -> tenant with a TTL, so a warm request spends no round trip on the tenant.
 
-    Unknown slugs are cached too (for a shorter time) so a flood of bogus hosts cannot turn
-    into a flood of queries.
+    Unknown slugs are cached too (for a shorter time), so repeating one costs nothing. The
+    cache is bounded and evicts the least recently used slug: a flood of new bogus slugs
+    pushes out only the coldest entries, never the tenants in use (it used to be cleared
+    wholesale). Limiting how many new slugs one address may try is the edge's job.
     """
 
-    def __init__(self, inner: TenantRepository, ttl: float, miss_ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        inner: TenantSource,
+        ttl: float,
+        miss_ttl: float = 5.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._inner = inner
         self._ttl = ttl
         self._miss_ttl = miss_ttl
-        self._entries: dict[str, tuple[float, Tenant | None]] = {}
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, Tenant | None]] = OrderedDict()
+
+    def cached(self, slug: str) -> tuple[bool, Tenant | None]:
+        """(True, tenant or None) when the cache can answer without a round trip."""
+        return self._cached(slug)
+
+    def cached_id(self, tenant_id: UUID) -> tuple[bool, Tenant | None]:
+        return self._cached(_id_key(tenant_id))
 
     async def by_slug(self, slug: str) -> Tenant | None:
-        now = time.monotonic()
-        hit = self._entries.get(slug)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        tenant = await self._inner.by_slug(slug)
-        if len(self._entries) > 10_000:
-            self._entries.clear()  # bounded memory; refills from the hot set at once
-        self._entries[slug] = (now + (self._ttl if tenant else self._miss_ttl), tenant)
+        known, tenant = self._cached(slug)
+        if known:
+            return tenant
+        return self._remember(slug, await self._inner.by_slug(slug))
+
+    async def by_id(self, tenant_id: UUID) -> Tenant | None:
+        known, tenant = self.cached_id(tenant_id)
+        if known:
+            return tenant
+        return self._remember(_id_key(tenant_id), await self._inner.by_id(tenant_id))
+
+    def _cached(self, key: str) -> tuple[bool, Tenant | None]:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] <= self._clock():
+            return False, None
+        self._entries.move_to_end(key)
+        return True, hit[1]
+
+    def _remember(self, key: str, tenant: Tenant | None) -> Tenant | None:
+        expires = self._clock() + (self._ttl if tenant else self._miss_ttl)
+        self._entries[key] = (expires, tenant)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
         return tenant
+
+
+def _id_key(tenant_id: UUID) -> str:
+    return f"#{tenant_id}"  # never a slug: slugs start with a letter or digit
 
 
 class IdentityReadRepository:
@@ -102,6 +192,15 @@ class IdentityReadRepository:
         row = await self._reads.fetch_one(tenant_id, _credentials, {"email": email})
         return UserCredentials(*row) if row else None
 
+    async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]:
+        stmt = _api_key_pages[page.after is not None]
+        rows = await self._reads.fetch_all(tenant_id, stmt, page_params(page))
+        return to_page(rows, page, _api_key, lambda k: (k.created_at, k.id))
+
+
+def _api_key(row: Any) -> ApiKey:
+    return ApiKey(*row)
+
 
 _insert_session = sql(
     sa.insert(sessions).values(
@@ -117,13 +216,26 @@ _revoke_session = sql(
     .values(revoked_at=sa.bindparam("at")),
 )
 _insert_api_key = sql(
-    sa.insert(api_keys).values(
+    sa.insert(api_keys)
+    .values(
         id=sa.bindparam("id"),
         tenant_id=sa.bindparam("tenant_id"),
         name=sa.bindparam("name"),
         role=sa.bindparam("role"),
         key_hash=sa.bindparam("key_hash"),
-    ),
+        expires_at=sa.bindparam("expires_at"),
+    )
+    .returning(*_API_KEY_COLUMNS),
+)
+_of_key = (api_keys.c.tenant_id == sa.bindparam("tenant_id"), api_keys.c.id == sa.bindparam("id"))
+_revoke_api_key = sql(
+    sa.update(api_keys)
+    .where(*_of_key)
+    .values(revoked_at=sa.func.coalesce(api_keys.c.revoked_at, sa.bindparam("at")))
+    .returning(api_keys.c.id),
+)
+_touch_api_key = sql(
+    sa.update(api_keys).where(*_of_key).values(last_used_at=sa.bindparam("at")),
 )
 
 
@@ -149,13 +261,21 @@ class ApiKeyWriteRepository:
     def __init__(self, writes: TenantWrites) -> None:
         self._writes = writes
 
-    async def add(self, key: NewApiKey) -> None:
-        await self._writes.execute(
+    async def add(self, key: NewApiKey) -> ApiKey:
+        rows = await self._writes.execute(
             _insert_api_key,
             {
                 "id": key.id,
                 "name": key.name,
                 "role": key.role,
                 "key_hash": key.key_hash,
+                "expires_at": key.expires_at,
             },
         )
+        return _api_key(rows[0])
+
+    async def revoke(self, key_id: UUID, at: datetime) -> bool:
+        return bool(await self._writes.execute(_revoke_api_key, {"id": key_id, "at": at}))
+
+    async def touch(self, key_id: UUID, at: datetime) -> None:
+        await self._writes.execute(_touch_api_key, {"id": key_id, "at": at})

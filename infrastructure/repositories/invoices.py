@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from domain.model.orders import Invoice, InvoiceStatus, Order, invoice_number
+from domain.model.orders import Invoice, InvoiceStatus, Order, Payment, invoice_number
 from domain.model.paging import Page, PageRequest
+from domain.ports import InvoiceFilter
 from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import raw, sql
-from infrastructure.db.tables import invoices
+from infrastructure.db.tables import invoices, orders
 from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.paging import after, page_params, to_page
 
@@ -26,6 +29,8 @@ _COLUMNS = (
     invoices.c.issued_at,
     invoices.c.paid_at,
     invoices.c.voided_at,
+    invoices.c.payment_method,
+    invoices.c.payment_reference,
 )
 _of_tenant = invoices.c.tenant_id == sa.bindparam("tenant_id")
 _by_id = invoices.c.id == sa.bindparam("id")
@@ -35,12 +40,28 @@ def _invoice(row: Any) -> Invoice:
     return Invoice(*row)
 
 
-def _page(with_after: bool, with_status: bool) -> Any:
+# An invoice's customer is its order's: the filter reads the order by its key, tenant-scoped.
+_of_customer = invoices.c.order_id.in_(
+    sa.select(orders.c.id).where(
+        orders.c.tenant_id == sa.bindparam("tenant_id"),
+        orders.c.customer_id == sa.bindparam("customer_id"),
+    )
+)
+_FILTERS = {
+    "status": invoices.c.status == sa.bindparam("status"),
+    "customer_id": _of_customer,
+    "order_id": invoices.c.order_id == sa.bindparam("order_id"),
+    "since": invoices.c.issued_at >= sa.bindparam("since"),
+    "until": invoices.c.issued_at < sa.bindparam("until"),
+}
+
+
+@lru_cache(maxsize=64)  # one compiled statement per filter shape (at most 64)
+def _page(with_after: bool, filters: frozenset[str]) -> Any:
     conditions = [_of_tenant]
     if with_after:
         conditions.append(after(invoices.c.issued_at, invoices.c.id))
-    if with_status:
-        conditions.append(invoices.c.status == sa.bindparam("status"))
+    conditions += [_FILTERS[name] for name in sorted(filters)]
     stmt = (
         sa.select(*_COLUMNS)
         .where(*conditions)
@@ -50,7 +71,6 @@ def _page(with_after: bool, with_status: bool) -> Any:
     return sql(stmt)
 
 
-_pages = {(a, s): _page(a, s) for a in (False, True) for s in (False, True)}
 _get = sql(sa.select(*_COLUMNS).where(_of_tenant, _by_id))
 
 
@@ -62,13 +82,11 @@ class InvoiceReadRepository:
         row = await self._reads.fetch_one(tenant_id, _get, {"id": invoice_id})
         return _invoice(row) if row else None
 
-    async def list(
-        self, tenant_id: UUID, page: PageRequest, status: InvoiceStatus | None
-    ) -> Page[Invoice]:
-        params = page_params(page) | {"status": status}
-        rows = await self._reads.fetch_all(
-            tenant_id, _pages[(page.after is not None, status is not None)], params
-        )
+    async def list(self, tenant_id: UUID, page: PageRequest, where: InvoiceFilter) -> Page[Invoice]:
+        given = {f.name: getattr(where, f.name) for f in fields(where)}
+        given = {name: value for name, value in given.items() if value is not None}
+        stmt = _page(page.after is not None, frozenset(given))
+        rows = await self._reads.fetch_all(tenant_id, stmt, page_params(page) | given)
         return to_page(rows, page, _invoice, lambda i: (i.issued_at, i.id))
 
 
@@ -91,6 +109,11 @@ _insert = sql(
     .returning(*_COLUMNS),
 )
 _lock = sql(sa.select(*_COLUMNS).where(_of_tenant, _by_id).with_for_update())
+_mark_paid = raw(
+    "update invoices set status = 'paid', paid_at = %(at)s,"
+    " payment_method = %(method)s, payment_reference = %(reference)s"
+    " where tenant_id = %(tenant_id)s and id = %(id)s",
+)
 _set_status = raw(
     "update invoices set status = %(status)s,"
     " paid_at = case when %(status)s = 'paid' then %(at)s else paid_at end,"
@@ -119,6 +142,12 @@ class InvoiceWriteRepository:
     async def lock(self, invoice_id: UUID) -> Invoice | None:
         rows = await self._writes.execute(_lock, {"id": invoice_id})
         return _invoice(rows[0]) if rows else None
+
+    async def mark_paid(self, invoice_id: UUID, at: datetime, payment: Payment) -> None:
+        await self._writes.execute(
+            _mark_paid,
+            {"id": invoice_id, "at": at, "method": payment.method, "reference": payment.reference},
+        )
 
     async def set_status(self, invoice_id: UUID, status: InvoiceStatus, at: datetime) -> None:
         await self._writes.execute(

@@ -25,6 +25,7 @@ from infrastructure.repositories.paging import page_params, to_page
 
 _ORDER_SELECT = """
 select o.id, o.customer_id, o.status, o.total, o.currency, o.note, o.created_at, o.cancelled_at,
+  o.cancel_reason,
   (select coalesce(json_agg(json_build_object(
           'product_id', l.product_id, 'quantity', l.quantity,
           'unit_price', l.unit_price::text, 'line_total', l.line_total::text) order by l.line_no), '[]')
@@ -32,7 +33,8 @@ select o.id, o.customer_id, o.status, o.total, o.currency, o.note, o.created_at,
   (select json_build_object(
           'id', i.id, 'order_id', i.order_id, 'number', i.number, 'amount', i.amount::text,
           'currency', i.currency, 'status', i.status, 'issued_at', i.issued_at,
-          'paid_at', i.paid_at, 'voided_at', i.voided_at)
+          'paid_at', i.paid_at, 'voided_at', i.voided_at,
+          'payment_method', i.payment_method, 'payment_reference', i.payment_reference)
      from invoices i where i.order_id = o.id and i.tenant_id = o.tenant_id) as invoice
 from orders o
 """
@@ -53,11 +55,14 @@ def invoice_from_json(doc: dict[str, Any]) -> Invoice:
         issued_at=datetime.fromisoformat(doc["issued_at"]),
         paid_at=_ts(doc["paid_at"]),
         voided_at=_ts(doc["voided_at"]),
+        payment_method=doc.get("payment_method"),
+        payment_reference=doc.get("payment_reference"),
     )
 
 
 def order_from_row(row: Any) -> Order:
-    oid, customer_id, status, total, currency, note, created_at, cancelled_at, lines, invoice = row
+    oid, customer_id, status, total, currency, note, created_at, cancelled_at, reason = row[:9]
+    lines, invoice = row[9:]
     line_docs = orjson.loads(lines) if isinstance(lines, str) else lines
     invoice_doc = orjson.loads(invoice) if isinstance(invoice, str) else invoice
     return Order(
@@ -79,6 +84,7 @@ def order_from_row(row: Any) -> Order:
             for d in line_docs
         ),
         invoice=invoice_from_json(invoice_doc) if invoice_doc else None,
+        cancel_reason=reason,
     )
 
 
@@ -149,7 +155,8 @@ _insert_lines = raw(
 )
 _lock = raw(_get.text + " for update of o")
 _cancel = raw(
-    "update orders set status = 'cancelled', cancelled_at = %(at)s where tenant_id = %(tenant_id)s and id = %(id)s",
+    "update orders set status = 'cancelled', cancelled_at = %(at)s, cancel_reason = %(reason)s"
+    " where tenant_id = %(tenant_id)s and id = %(id)s",
 )
 
 
@@ -197,5 +204,5 @@ class OrderWriteRepository:
         rows = await self._writes.execute(_lock, {"id": order_id})
         return order_from_row(rows[0]) if rows else None
 
-    async def mark_cancelled(self, order_id: UUID, at: datetime) -> None:
-        await self._writes.execute(_cancel, {"id": order_id, "at": at})
+    async def mark_cancelled(self, order_id: UUID, at: datetime, reason: str | None = None) -> None:
+        await self._writes.execute(_cancel, {"id": order_id, "at": at, "reason": reason})

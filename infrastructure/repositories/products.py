@@ -40,8 +40,10 @@ def _product(row: Any) -> Product:
     return Product(*row)
 
 
-def _page_statement(with_after: bool, with_q: bool, with_low: bool) -> Sql:
+def _page_statement(with_after: bool, with_q: bool, with_low: bool, with_active: bool) -> Sql:
     conditions = [_of_tenant]
+    if with_active:
+        conditions.append(products.c.active == sa.bindparam("active"))
     if with_after:
         conditions.append(after(products.c.created_at, products.c.id))
     if with_q:
@@ -58,10 +60,11 @@ def _page_statement(with_after: bool, with_q: bool, with_low: bool) -> Sql:
 
 
 _pages = {
-    (a, q, low): _page_statement(a, q, low)
+    (a, q, low, act): _page_statement(a, q, low, act)
     for a in (False, True)
     for q in (False, True)
     for low in (False, True)
+    for act in (False, True)
 }
 _get = sql(sa.select(*_COLUMNS).where(_of_tenant, products.c.id == sa.bindparam("id")))
 
@@ -75,14 +78,21 @@ class ProductReadRepository:
         return _product(row) if row else None
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+        self,
+        tenant_id: UUID,
+        page: PageRequest,
+        q: str | None,
+        low_stock: int | None,
+        active: bool | None = None,
     ) -> Page[Product]:
         params = page_params(page)
         if q:
             params["q"] = like_pattern(q)
         if low_stock is not None:
             params["low_stock"] = low_stock
-        stmt = _pages[(page.after is not None, bool(q), low_stock is not None)]
+        if active is not None:
+            params["active"] = active
+        stmt = _pages[(page.after is not None, bool(q), low_stock is not None, active is not None)]
         rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, _product, lambda p: (p.created_at, p.id))
 

@@ -37,7 +37,7 @@ def _request(cur: Any, tenant: BenchTenant, statement_timeout: str, one_trip: bo
     session_id = bytes.fromhex(tenant.session_prefix + _SENTINEL)
     queries = [
         (tenant_read_text(_session_principal), {"sid": session_id}),
-        (tenant_read_text(_pages[(False, False)]), page_params(PageRequest(20))),
+        (tenant_read_text(_pages[(False, False, False)]), page_params(PageRequest(20))),
     ]
     if one_trip:  # the page query alone: what a read costs once authentication takes no trip
         queries = queries[1:]

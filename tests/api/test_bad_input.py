@@ -225,9 +225,9 @@ async def test_unknown_route_is_404(client, headers, path):
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("PUT", CUSTOMERS, {"GET", "POST"}),
-        ("DELETE", CUSTOMERS, {"GET", "POST"}),
-        ("POST", f"{CUSTOMERS}/{uuid.uuid4()}", {"GET", "PATCH", "DELETE"}),
+        ("PUT", CUSTOMERS, {"GET", "HEAD", "POST"}),
+        ("DELETE", CUSTOMERS, {"GET", "HEAD", "POST"}),
+        ("POST", f"{CUSTOMERS}/{uuid.uuid4()}", {"GET", "HEAD", "PATCH", "DELETE"}),
         ("GET", LOGIN, {"POST"}),
     ],
     ids=["put-list", "delete-list", "post-item", "get-login"],

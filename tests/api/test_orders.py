@@ -3,11 +3,14 @@ isolation of every route that takes an id."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
+from app.api.routes import ROUTES
 from app.edge.keys import CONTAINER
+from domain.model import tokens
 from infrastructure.unit_of_work import PgUnitOfWork
 from tests.conftest import assert_pool_idle
 from tests.support.sales import (
@@ -439,7 +442,13 @@ ID_ROUTES = [
     ("POST", "/orders/{order}/cancel", None),
     ("GET", "/invoices/{invoice}", None),
     ("POST", "/invoices/{invoice}/pay", None),
+    ("DELETE", "/api-keys/{api_key}", None),
 ]
+
+
+def test_the_isolation_matrix_covers_every_id_route_of_the_table():
+    matrix = {(m, API + re.sub(r"\{\w+\}", "{id}", p)) for m, p, _ in ID_ROUTES}
+    assert matrix == {(r.method, r.path) for r in ROUTES if "{id}" in r.path}
 
 
 @pytest.mark.parametrize(
@@ -459,6 +468,11 @@ async def test_another_tenants_ids_are_404_and_change_nothing_there(
         "product": theirs,
         "order": order["id"],
         "invoice": order["invoice"]["id"],
+        "api_key": seeder.run(
+            other_tenant.id,
+            "select id from api_keys where key_hash = %s",
+            (tokens.digest(seeder.api_key(other_tenant)),),
+        )[0][0],
     }
     before = tenant_state(seeder, other_tenant)
     resp = await client.request(

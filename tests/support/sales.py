@@ -17,8 +17,8 @@ from tests.support.seeder import SeededTenant, Seeder
 API = "/api/sales"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "request_id"}
 
-# Every table a sales command can write (the tenant-owned ones but identity's).
-SALES_TABLES = tuple(t for t in TENANT_TABLES if t not in ("users", "sessions", "api_keys"))
+# Every table a sales command can write (the tenant-owned ones but users and sessions).
+SALES_TABLES = tuple(t for t in TENANT_TABLES if t not in ("users", "sessions"))
 
 
 def headers_for(seeder: Seeder, tenant: SeededTenant, role: str = "admin") -> dict[str, str]:

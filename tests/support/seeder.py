@@ -103,7 +103,7 @@ class Seeder:
         return token
 
     def api_key(self, tenant: SeededTenant, role: str = "sales", revoked: bool = False) -> str:
-        key = tokens.new_api_key()
+        key = tokens.new_api_key(tenant.id)
         self.run(
             tenant.id,
             "insert into api_keys (tenant_id, name, role, key_hash, revoked_at)"

@@ -20,7 +20,14 @@ from uuid import UUID, uuid4
 from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.dashboard import Dashboard, LowStockItem
-from domain.model.identity import NewApiKey, NewSession, Principal, Tenant, UserCredentials
+from domain.model.identity import (
+    ApiKey,
+    NewApiKey,
+    NewSession,
+    Principal,
+    Tenant,
+    UserCredentials,
+)
 from domain.model.money import money
 from domain.model.orders import (
     Invoice,
@@ -28,12 +35,13 @@ from domain.model.orders import (
     Order,
     OrderLine,
     OrderPlan,
+    Payment,
     PricedProduct,
     invoice_number,
 )
 from domain.model.paging import Keyset, Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
-from domain.ports import IdempotencyClaim, OrderFilter
+from domain.ports import IdempotencyClaim, InvoiceFilter, OrderFilter
 
 T = TypeVar("T")
 CURRENCY = "EUR"  # what a tenant bills in unless Store.currencies says otherwise
@@ -80,6 +88,8 @@ class Store:
     sessions: dict[bytes, NewSession] = field(default_factory=dict)
     revoked_sessions: dict[bytes, datetime] = field(default_factory=dict)
     api_keys: dict[bytes, NewApiKey] = field(default_factory=dict)
+    api_key_revoked: dict[UUID, datetime] = field(default_factory=dict)
+    api_key_used: dict[UUID, datetime] = field(default_factory=dict)
     customers: dict[tuple[UUID, UUID], Customer] = field(default_factory=dict)
     customers_with_orders: set[UUID] = field(default_factory=set)
     products: dict[tuple[UUID, UUID], Product] = field(default_factory=dict)
@@ -169,9 +179,31 @@ class FakeIdentityReader:
     async def principal_for_api_key(self, tenant_id: UUID, key_hash: bytes) -> Principal | None:
         self.calls.append(("api_key", tenant_id, key_hash))
         key = self._store.api_keys.get(key_hash)
-        if key is None or key.tenant_id != tenant_id:
+        if (
+            key is None
+            or key.tenant_id != tenant_id
+            or key.id in self._store.api_key_revoked
+            or (key.expires_at is not None and key.expires_at <= self._clock.now())
+        ):
             return None
         return Principal(tenant_id, key.role, api_key_id=key.id)
+
+    async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]:
+        keys = self._store.api_keys.values()
+        mine = [_api_key(self._store, k) for k in keys if k.tenant_id == tenant_id]
+        return Page(mine[: page.limit], None)
+
+
+def _api_key(store: Store, new: NewApiKey) -> ApiKey:
+    return ApiKey(
+        new.id,
+        new.name,
+        new.role,
+        FixedClock().now(),
+        new.expires_at,
+        store.api_key_used.get(new.id),
+        store.api_key_revoked.get(new.id),
+    )
 
 
 class FakeCustomerReader:
@@ -181,8 +213,12 @@ class FakeCustomerReader:
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None:
         return self._store.customers.get((tenant_id, customer_id))
 
-    async def list(self, tenant_id: UUID, page: PageRequest, q: str | None) -> Page[Customer]:
+    async def list(
+        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+    ) -> Page[Customer]:
         mine = self._store.of_tenant(self._store.customers, tenant_id)
+        if email is not None:
+            mine = [c for c in mine if c.email == email]
         if q:
             needle = q.lower()
             mine = [c for c in mine if needle in c.name.lower() or needle in c.email.lower()]
@@ -197,9 +233,16 @@ class FakeProductReader:
         return self._store.products.get((tenant_id, product_id))
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, low_stock: int | None
+        self,
+        tenant_id: UUID,
+        page: PageRequest,
+        q: str | None,
+        low_stock: int | None,
+        active: bool | None = None,
     ) -> Page[Product]:
         mine = self._store.of_tenant(self._store.products, tenant_id)
+        if active is not None:
+            mine = [p for p in mine if p.active == active]
         if q:
             needle = q.lower()
             mine = [p for p in mine if needle in p.name.lower() or needle in p.sku.lower()]
@@ -235,15 +278,21 @@ class FakeInvoiceReader:
     async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None:
         return self._store.invoices.get((tenant_id, invoice_id))
 
-    async def list(
-        self, tenant_id: UUID, page: PageRequest, status: InvoiceStatus | None
-    ) -> Page[Invoice]:
+    async def list(self, tenant_id: UUID, page: PageRequest, where: InvoiceFilter) -> Page[Invoice]:
         mine = [
             i
             for i in self._store.of_tenant(self._store.invoices, tenant_id)
-            if status is None or i.status == status
+            if (where.status is None or i.status == where.status)
+            and (where.order_id is None or i.order_id == where.order_id)
+            and (where.customer_id is None or self._customer_of(tenant_id, i) == where.customer_id)
+            and (where.since is None or i.issued_at >= where.since)
+            and (where.until is None or i.issued_at < where.until)
         ]
         return newest_first(mine, page, lambda i: (i.issued_at, i.id))
+
+    def _customer_of(self, tenant_id: UUID, invoice: Invoice) -> UUID | None:
+        order = self._store.orders.get((tenant_id, invoice.order_id))
+        return order.customer_id if order else None
 
 
 class FakeDashboardReader:
@@ -307,8 +356,18 @@ class FakeApiKeyWriter:
     def __init__(self, staged: Store) -> None:
         self._staged = staged
 
-    async def add(self, key: NewApiKey) -> None:
+    async def add(self, key: NewApiKey) -> ApiKey:
         self._staged.api_keys[key.key_hash] = key
+        return _api_key(self._staged, key)
+
+    async def revoke(self, key_id: UUID, at: datetime) -> bool:
+        if not any(k.id == key_id for k in self._staged.api_keys.values()):
+            return False
+        self._staged.api_key_revoked.setdefault(key_id, at)
+        return True
+
+    async def touch(self, key_id: UUID, at: datetime) -> None:
+        self._staged.api_key_used[key_id] = at
 
 
 class FakeCustomerWriter:
@@ -452,10 +511,10 @@ class FakeOrderWriter:
         order = self._staged.orders.get((self._tenant_id, order_id))
         return self._staged.with_invoice(self._tenant_id, order) if order else None
 
-    async def mark_cancelled(self, order_id: UUID, at: datetime) -> None:
+    async def mark_cancelled(self, order_id: UUID, at: datetime, reason: str | None = None) -> None:
         key = (self._tenant_id, order_id)
         self._staged.orders[key] = replace(
-            self._staged.orders[key], status="cancelled", cancelled_at=at
+            self._staged.orders[key], status="cancelled", cancelled_at=at, cancel_reason=reason
         )
 
 
@@ -496,6 +555,15 @@ class FakeInvoiceWriter:
             status=status,
             paid_at=at if status == "paid" else current.paid_at,
             voided_at=at if status == "void" else current.voided_at,
+        )
+
+    async def mark_paid(self, invoice_id: UUID, at: datetime, payment: Payment) -> None:
+        await self.set_status(invoice_id, "paid", at)
+        key = (self._tenant_id, invoice_id)
+        self._staged.invoices[key] = replace(
+            self._staged.invoices[key],
+            payment_method=payment.method,
+            payment_reference=payment.reference,
         )
 
 

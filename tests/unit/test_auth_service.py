@@ -9,8 +9,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.errors import AuthenticationFailed, InvalidInput
+from domain.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from domain.model.identity import NewApiKey, NewSession, Principal, UserCredentials
+from domain.model.paging import PageRequest
 from domain.services.auth import AuthService
 from tests.unit.fakes import (
     FakeIdentityReader,
@@ -236,7 +237,8 @@ async def test_authenticate_rejects_a_junk_token_without_calling_the_reader(auth
 
 
 async def test_create_api_key_commits_only_the_digest_of_the_key_it_returns(auth):
-    key_id, key = await auth.service.create_api_key(auth.tenant_id, "ci", "sales")
+    issued = await auth.service.create_api_key(Principal.operator(auth.tenant_id), "ci", "sales")
+    key_id, key = issued.api_key.id, issued.key
 
     assert key.startswith("sk_")
     assert auth.uows.commits == 1
@@ -247,5 +249,60 @@ async def test_create_api_key_commits_only_the_digest_of_the_key_it_returns(auth
 
 async def test_create_api_key_with_an_unknown_role_is_refused_before_any_write(auth):
     with pytest.raises(InvalidInput):
-        await auth.service.create_api_key(auth.tenant_id, "ci", "root")  # type: ignore[arg-type]
+        await auth.service.create_api_key(
+            Principal.operator(auth.tenant_id),
+            "ci",
+            "root",  # type: ignore[arg-type]
+        )
     assert auth.uows.opened == []
+
+
+async def test_only_an_admin_may_create_list_or_revoke_api_keys(auth):
+    sales = Principal(auth.tenant_id, "sales", user_id=uuid4())
+    with pytest.raises(PermissionDenied):
+        await auth.service.create_api_key(sales, "ci", "sales")
+    with pytest.raises(PermissionDenied):
+        await auth.service.list_api_keys(sales, PageRequest())
+    with pytest.raises(PermissionDenied):
+        await auth.service.revoke_api_key(sales, uuid4())
+    assert auth.uows.opened == []
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+async def test_a_key_without_a_name_or_already_expired_is_refused(auth, name):
+    admin = Principal.operator(auth.tenant_id)
+    with pytest.raises(InvalidInput):
+        await auth.service.create_api_key(admin, name, "sales")
+    with pytest.raises(InvalidInput):
+        await auth.service.create_api_key(admin, "ci", "sales", auth.clock.now())
+    assert auth.uows.opened == []
+
+
+async def test_an_expired_or_revoked_key_no_longer_authenticates(auth):
+    admin = Principal.operator(auth.tenant_id)
+    soon = auth.clock.now() + timedelta(minutes=5)
+    expiring = await auth.service.create_api_key(admin, "soon", "sales", soon)
+    revoked = await auth.service.create_api_key(admin, "gone", "sales")
+    await auth.service.revoke_api_key(admin, revoked.api_key.id)
+    await auth.service.authenticate(auth.tenant_id, expiring.key)
+    auth.clock.advance(timedelta(minutes=5))
+    for key in (expiring.key, revoked.key):
+        with pytest.raises(AuthenticationFailed):
+            await auth.service.authenticate(auth.tenant_id, key)
+
+
+async def test_revoking_an_unknown_key_is_not_found(auth):
+    with pytest.raises(NotFound):
+        await auth.service.revoke_api_key(Principal.operator(auth.tenant_id), uuid4())
+
+
+async def test_a_keys_use_is_recorded_at_most_once_a_minute(auth):
+    issued = await auth.service.create_api_key(Principal.operator(auth.tenant_id), "ci", "sales")
+    writes_before = auth.uows.commits
+    for _ in range(5):
+        await auth.service.authenticate(auth.tenant_id, issued.key)
+    assert auth.uows.commits == writes_before + 1
+    assert auth.store.api_key_used[issued.api_key.id] == auth.clock.now()
+    auth.clock.advance(timedelta(minutes=1))
+    await auth.service.authenticate(auth.tenant_id, issued.key)
+    assert auth.uows.commits == writes_before + 2

@@ -9,6 +9,7 @@ import pytest
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
+from domain.model.paging import PageRequest
 from domain.services.customers import CustomerService
 from tests.unit.fakes import FakeCustomerReader, FakeUnitOfWorkFactory, FixedClock, Store
 
@@ -177,3 +178,16 @@ async def test_get_reads_without_opening_a_unit_of_work(customers):
     customer = customers.add()
     assert await customers.service.get(customers.tenant_id, customer.id) == customer
     assert customers.uows.opened == []
+
+
+# ---- list ------------------------------------------------------------------------------------
+
+
+async def test_the_email_filter_matches_the_stored_normalised_email_across_pages(customers):
+    wanted = customers.add(email="ada@example.test")
+    for i in range(3):
+        customers.add(email=f"other-{i}@example.test")
+    page = await customers.service.list(
+        customers.tenant_id, PageRequest(limit=1), None, "  ADA@example.TEST "
+    )
+    assert (page.items, page.next_cursor) == ([wanted], None)

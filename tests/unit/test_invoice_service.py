@@ -10,7 +10,7 @@ import pytest
 from domain.errors import InvalidTransition, NotFound
 from domain.model.orders import Invoice
 from domain.model.paging import PageRequest
-from domain.ports import IdempotencyClaim
+from domain.ports import IdempotencyClaim, InvoiceFilter
 from tests.unit.shop import Shop
 
 
@@ -87,7 +87,7 @@ async def test_pay_hands_the_idempotency_claim_to_the_unit_of_work_that_commits_
     invoice = await open_invoice(shop)
     claim = IdempotencyClaim("key-1", b"fingerprint", "POST /invoices/pay", 200)
 
-    paid = await shop.invoices.pay(shop.tenant_id, invoice.id, claim)
+    paid = await shop.invoices.pay(shop.tenant_id, invoice.id, idempotency=claim)
 
     assert (shop.uows.opened[-1].idempotency, shop.uows.opened[-1].results) == (claim, [paid])
 
@@ -114,8 +114,10 @@ async def test_list_filters_by_status_newest_first(shop):
     third = await open_invoice(shop)
     paid = await shop.invoices.pay(shop.tenant_id, second.id)
 
-    everything = await shop.invoices.list(shop.tenant_id, PageRequest(), None)
-    still_open = await shop.invoices.list(shop.tenant_id, PageRequest(), "open")
+    everything = await shop.invoices.list(shop.tenant_id, PageRequest(), InvoiceFilter())
+    still_open = await shop.invoices.list(
+        shop.tenant_id, PageRequest(), InvoiceFilter(status="open")
+    )
 
     assert [i.number for i in everything.items] == ["INV-000003", "INV-000002", "INV-000001"]
     assert everything.items[1] == paid

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from domain.model.identity import ROLES
+
 
 class LoginRequest(Schema):
     email = fields.String(required=True, validate=validate.Length(1, 320))
@@ -14,7 +16,7 @@ class UserOut(Schema):
     id = fields.UUID()
     email = fields.String()
     name = fields.String()
-    role = fields.String()
+    role = fields.String(validate=validate.OneOf(ROLES))
 
 
 class LoginResponse(Schema):
@@ -26,7 +28,7 @@ class LoginResponse(Schema):
 class PrincipalOut(Schema):
     tenant_id = fields.UUID()
     tenant = fields.String()
-    role = fields.String()
+    role = fields.String(validate=validate.OneOf(ROLES))
     user_id = fields.UUID(allow_none=True)
     api_key_id = fields.UUID(allow_none=True)
     email = fields.String(allow_none=True)

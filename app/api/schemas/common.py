@@ -6,8 +6,18 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 
 class PageQuery(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    cursor = fields.String(load_default=None, validate=validate.Length(1, 200))
+    limit = fields.Integer(
+        load_default=20,
+        validate=validate.Range(1, 100),
+        metadata={"description": "Items per page, 1 to 100 (default 20)"},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={
+            "description": "The next_cursor of the previous page; send the same filters with it"
+        },
+    )
 
 
 def page_of(item: type[Schema]) -> type[Schema]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,12 @@ def _money_rules(value: Decimal) -> None:
         raise ValidationError("at most two decimal places")
 
 
+# What the document promises (in JSON Schema's regex dialect \d is ASCII) and what is enforced
+# (in Python's, \d would take any Unicode digit): no sign, exponent, "_", blank or bare point.
+MONEY_PATTERN = r"^\d+(\.\d{1,2})?$"
+_MONEY = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+
+
 class Money(fields.Decimal):
     """Money as a JSON string, "12.50", both ways: a JSON number would pass through a float."""
 
@@ -38,14 +45,28 @@ class Money(fields.Decimal):
             as_string=True,
             allow_nan=False,
             validate=_money_rules,
-            metadata={"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "12.50"},
+            metadata={"type": "string", "pattern": MONEY_PATTERN, "example": "12.50"},
             **kwargs,
         )
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValidationError('Give money as a string, e.g. "12.50".')
+        if not isinstance(value, str) or not _MONEY.fullmatch(value):
+            raise ValidationError('Give money as a string of digits, e.g. "12.50".')
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Text(fields.String):
+    """A string stripped of surrounding blanks before its validators run: "   " is empty."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class TrimmedEmail(fields.Email):
+    """An email address, stripped before it is validated."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class StrictBoolean(fields.Boolean):
@@ -56,6 +77,15 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise ValidationError("Not a valid boolean.")
         return value
+
+
+class QueryBoolean(fields.Boolean):
+    """A query-string boolean: exactly `true` or `false` (`?active=0` is refused, not guessed)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if value not in ("true", "false"):
+            raise ValidationError("Give true or false.")
+        return value == "true"
 
 
 class UtcDateTime(fields.AwareDateTime):

@@ -5,11 +5,38 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuery, page_of
-from app.api.schemas.fields import Money
+from app.api.schemas.fields import Money, Text, UtcDateTime
+
+INVOICE_STATUSES = ("open", "paid", "void")
 
 
 class InvoiceListQuery(PageQuery):
-    status = fields.String(load_default=None, validate=validate.OneOf(["open", "paid", "void"]))
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(INVOICE_STATUSES),
+        metadata={"description": "Only invoices in this status"},
+    )
+    customer_id = fields.UUID(
+        load_default=None, metadata={"description": "Only invoices of this customer's orders"}
+    )
+    order_id = fields.UUID(
+        load_default=None, metadata={"description": "Only the invoice of this order"}
+    )
+    since = UtcDateTime(
+        load_default=None,
+        metadata={
+            "description": "Only invoices issued at or after this time (ISO 8601 with offset)"
+        },
+    )
+    until = UtcDateTime(
+        load_default=None,
+        metadata={"description": "Only invoices issued before this time (ISO 8601 with offset)"},
+    )
+
+
+class PaymentRequest(Schema):
+    method = Text(load_default=None, validate=validate.Length(1, 50))
+    reference = Text(load_default=None, validate=validate.Length(1, 200))
 
 
 class InvoiceOut(Schema):
@@ -18,10 +45,12 @@ class InvoiceOut(Schema):
     number = fields.String()
     amount = Money()
     currency = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(INVOICE_STATUSES))
     issued_at = fields.DateTime()
     paid_at = fields.DateTime(allow_none=True)
     voided_at = fields.DateTime(allow_none=True)
+    payment_method = fields.String(allow_none=True)
+    payment_reference = fields.String(allow_none=True)
 
 
 InvoicePage = page_of(InvoiceOut)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuery, page_of
-from app.api.schemas.fields import Money, StrictInteger, UtcDateTime
+from app.api.schemas.fields import Money, StrictInteger, Text, UtcDateTime
 from app.api.schemas.invoices import InvoiceOut
 from domain.model.orders import MAX_LINES
+
+ORDER_STATUSES = ("placed", "cancelled")
 
 
 class LineIn(Schema):
@@ -24,10 +26,26 @@ class OrderCreate(Schema):
 
 
 class OrderListQuery(PageQuery):
-    status = fields.String(load_default=None, validate=validate.OneOf(["placed", "cancelled"]))
-    customer_id = fields.UUID(load_default=None)
-    since = UtcDateTime(load_default=None)
-    until = UtcDateTime(load_default=None)
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(ORDER_STATUSES),
+        metadata={"description": "Only orders in this status"},
+    )
+    customer_id = fields.UUID(
+        load_default=None, metadata={"description": "Only this customer's orders"}
+    )
+    since = UtcDateTime(
+        load_default=None,
+        metadata={"description": "Only orders placed at or after this time (ISO 8601 with offset)"},
+    )
+    until = UtcDateTime(
+        load_default=None,
+        metadata={"description": "Only orders placed before this time (ISO 8601 with offset)"},
+    )
+
+
+class CancelRequest(Schema):
+    reason = Text(load_default=None, validate=validate.Length(1, 500))
 
 
 class LineOut(Schema):
@@ -40,12 +58,13 @@ class LineOut(Schema):
 class OrderOut(Schema):
     id = fields.UUID()
     customer_id = fields.UUID()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     total = Money()
     currency = fields.String()
     note = fields.String(allow_none=True)
     created_at = fields.DateTime()
     cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(LineOut))
     invoice = fields.Nested(InvoiceOut, allow_none=True)
 

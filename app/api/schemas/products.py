@@ -5,22 +5,22 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuery, page_of
-from app.api.schemas.fields import Money, StrictBoolean, StrictInteger
+from app.api.schemas.fields import Money, QueryBoolean, StrictBoolean, StrictInteger, Text
 
 _sku = validate.Length(1, 64)
 _name = validate.Length(1, 200)
 
 
 class ProductCreate(Schema):
-    sku = fields.String(required=True, validate=_sku)
-    name = fields.String(required=True, validate=_name)
+    sku = Text(required=True, validate=_sku)
+    name = Text(required=True, validate=_name)
     unit_price = Money(required=True)
     stock = StrictInteger(load_default=0, validate=validate.Range(0, 1_000_000_000))
     active = StrictBoolean(load_default=True)
 
 
 class ProductPatch(Schema):
-    name = fields.String(validate=_name)
+    name = Text(validate=_name)
     unit_price = Money()
     active = StrictBoolean()
 
@@ -31,8 +31,20 @@ class StockAdjustmentRequest(Schema):
 
 
 class ProductListQuery(PageQuery):
-    q = fields.String(load_default=None, validate=validate.Length(1, 100))
-    low_stock = fields.Integer(load_default=None, validate=validate.Range(0, 1_000_000_000))
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 100),
+        metadata={"description": "Only products whose SKU or name contains this, ignoring case"},
+    )
+    low_stock = fields.Integer(
+        load_default=None,
+        validate=validate.Range(0, 1_000_000_000),
+        metadata={"description": "Only products with at most this much stock"},
+    )
+    active = QueryBoolean(
+        load_default=None,
+        metadata={"description": "true: only active products; false: only inactive ones"},
+    )
 
 
 class ProductOut(Schema):

@@ -1,0 +1,26 @@
+"""API keys of the caller's tenant (admins only): create, list, revoke."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from app.edge.call import Call
+from domain.model.identity import ApiKey
+from domain.model.paging import Page
+
+
+async def create_api_key(call: Call) -> dict[str, Any]:
+    body = call.body
+    issued = await call.services.auth.create_api_key(
+        call.caller, body["name"], body["role"], body["expires_at"]
+    )
+    return {**dataclasses.asdict(issued.api_key), "key": issued.key}
+
+
+async def list_api_keys(call: Call) -> Page[ApiKey]:
+    return await call.services.auth.list_api_keys(call.caller, call.page)
+
+
+async def revoke_api_key(call: Call) -> None:
+    await call.services.auth.revoke_api_key(call.caller, call.path_id)
