@@ -36,6 +36,11 @@ class IdentityReader(Protocol):
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None: ...
 
+    def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
+        """Drop whatever this reader remembers of a token (nothing, for one that does not
+        remember): the worker that revoked it must refuse it at once, not when told."""
+        ...
+
 
 class CustomerReader(Protocol):
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None: ...

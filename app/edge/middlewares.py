@@ -60,6 +60,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         db_round_trips=stats.round_trips,
         db_hold_ms=round(stats.hold_s * 1000, 3),
         pool_wait_ms=round(stats.wait_s * 1000, 3),
+        auth_cache=stats.auth_cache,
     )
     return response
 

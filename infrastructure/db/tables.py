@@ -71,6 +71,7 @@ api_keys = sa.Table(
     sa.Column("key_hash", BYTEA, nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),  # null: never
     sa.CheckConstraint("role in ('admin', 'sales')", name="role"),
 )
 

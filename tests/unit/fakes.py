@@ -78,6 +78,10 @@ class FakeIdentityReader:
         self._store = store
         self._clock = clock
         self.calls: list[tuple[str, UUID, object]] = []
+        self.forgotten: list[tuple[UUID, bytes]] = []
+
+    def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
+        self.forgotten.append((tenant_id, token_digest))
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None:
         self.calls.append(("credentials", tenant_id, email))
@@ -101,6 +105,7 @@ class FakeIdentityReader:
             session_id=session_id,
             email=user.email,
             name=user.name,
+            expires_at=session.expires_at,
         )
 
     async def principal_for_api_key(self, tenant_id: UUID, key_hash: bytes) -> Principal | None:
