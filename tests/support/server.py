@@ -23,14 +23,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_service(
-    env: Mapping[str, str], log_path: Path, ready_path: str = "/healthz"
+    env: Mapping[str, str],
+    log_path: Path,
+    ready_path: str = "/healthz",
+    args: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """Start the service, wait until it answers, yield its base URL, and always stop it."""
+    """Start the service (`args`: e.g. --workers 2), wait until it answers, yield its base
+    URL, and always stop it."""
     port = free_port()
     full_env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING", **env}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "app"],
+            [sys.executable, "-m", "app", *args],
             cwd=ROOT,
             env=full_env,
             stdout=log,
