@@ -63,11 +63,17 @@ class Listener:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="listener")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop listening. Cancel until the task has ended: aiopg's connect and execute wait
+        through asyncio.wait_for, which on Python 3.11 loses a cancellation that arrives as
+        the awaited operation completes (bpo-42130); the task would then listen on."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        while not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=0.1)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     def seconds_down(self) -> float:
         ongoing = time.monotonic() - self._down_since if self._down_since is not None else 0.0
