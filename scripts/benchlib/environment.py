@@ -77,10 +77,10 @@ def cpu_sources(owner_url: str) -> CpuSources:
     )
 
 
-def pgbench_line(result: dict[str, Any]) -> str:
+def pgbench_line(result: dict[str, Any], transaction: str) -> str:
     cpu = cpu_line(result["cpu_percent"])
     return (
-        f"\npgbench  {result['tps']:.1f} tps (one transaction = the SQL of one read request),"
+        f"\npgbench  {result['tps']:.1f} tps (one transaction = {transaction}),"
         f" mean latency {result['latency_mean_ms']:.2f} ms, {result['failed'] or 0:.0f} failed;"
         f" cpu {cpu}\n         {result['command']}"
     )

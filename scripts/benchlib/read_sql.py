@@ -1,7 +1,10 @@
-"""The SQL of one warm `read` request, as a pgbench script.
+"""The SQL of one `read` request, as a pgbench script.
 
-A warm GET /api/sales/customers?limit=20 sends two queries (the tenant lookup is cached):
-the session principal, then the first page, each wrapped by the service's one-trip reader
+GET /api/sales/customers?limit=20 sends at most two queries (the tenant lookup is cached):
+the session principal, unless the worker's principal cache answers it, then the first page.
+Two limits are measured: both queries (`with_auth`, what a read cost before the principal
+cache, and costs on a cache miss) and the page query alone (a warm read). Each query is
+wrapped by the service's one-trip reader
 (set_config + read-only guard, one simple-protocol query). Both are rendered by psycopg2 from
 the service's own statements and parameters, exactly as the service sends them; then pgbench
 variables take the place of the tenant (one \\if branch per tenant) and of the session id
@@ -30,15 +33,14 @@ from infrastructure.repositories.paging import page_params
 _SENTINEL = "ffffffff"  # the last 4 bytes of the session id, replaced by :sid
 
 
-def _request(cur: Any, tenant: BenchTenant, statement_timeout: str) -> list[str]:
+def _request(cur: Any, tenant: BenchTenant, statement_timeout: str, with_auth: bool) -> list[str]:
     tenant_id = uuid.UUID(tenant.id)
     # What TenantReads adds to every read's parameters.
     added = {"tenant_id": tenant_id, "_statement_timeout": statement_timeout}
     session_id = bytes.fromhex(tenant.session_prefix + _SENTINEL)
-    queries = [
-        (tenant_read_text(_session_principal), {"sid": session_id}),
-        (tenant_read_text(_pages[(False, False)]), page_params(PageRequest(20))),
-    ]
+    queries = [(tenant_read_text(_pages[(False, False)]), page_params(PageRequest(20)))]
+    if with_auth:
+        queries.insert(0, (tenant_read_text(_session_principal), {"sid": session_id}))
     rendered = []
     for text, params in queries:
         sql = cur.mogrify(text, params | added).decode()
@@ -49,7 +51,12 @@ def _request(cur: Any, tenant: BenchTenant, statement_timeout: str) -> list[str]
 
 
 def write_script(
-    path: Path, url: str, tenants: Sequence[BenchTenant], sessions: int, statement_timeout: str
+    path: Path,
+    url: str,
+    tenants: Sequence[BenchTenant],
+    sessions: int,
+    statement_timeout: str,
+    with_auth: bool = True,
 ) -> None:
     """`url` is only used to quote values the way the server expects; nothing is sent."""
     psycopg2.extras.register_uuid()
@@ -62,7 +69,7 @@ def write_script(
         with conn.cursor() as cur:
             for i, tenant in enumerate(tenants, start=1):
                 lines.append(("\\if" if i == 1 else "\\elif") + f" :tenant = {i}")
-                lines.extend(_request(cur, tenant, statement_timeout))
+                lines.extend(_request(cur, tenant, statement_timeout, with_auth))
     finally:
         conn.close()
     lines.append("\\endif")

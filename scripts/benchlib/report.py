@@ -24,7 +24,8 @@ def block(run: Run) -> str:
     lines = [
         title(run),
         f"  rate     {run['requests_per_s']:.1f} req/s (2xx {run['ok_per_s']:.1f}/s)"
-        f" = {_num(run['vs_pgbench'], 2)} x pgbench",
+        f" = {_num(run['vs_pgbench'], 2)} x pgbench (auth + page),"
+        f" {_num(run.get('vs_pgbench_page'), 2)} x pgbench (page alone)",
         f"  latency  p50 {lat['p50']:.1f}  p90 {lat['p90']:.1f}  p99 {lat['p99']:.1f}"
         f"  max {lat['max']:.1f} ms",
         f"  errors   non-2xx {run['non_2xx']}  socket connect/read/write"
@@ -77,7 +78,7 @@ def _storm_lines(run: Run) -> list[str]:
 
 _COLUMNS = (
     ("scenario", "<11"), ("conns", ">5"), ("wkr", ">3"), ("req/s", ">8"), ("2xx/s", ">8"),
-    ("x pgb", ">5"), ("p50ms", ">7"), ("p90ms", ">7"), ("p99ms", ">7"), ("non2xx", ">7"),
+    ("x pgb", ">5"), ("x pg1", ">5"), ("p50ms", ">7"), ("p90ms", ">7"), ("p99ms", ">7"), ("non2xx", ">7"),
     ("sockerr", ">7"), ("tmo", ">5"), ("pooltmo", ">7"), ("hold mean/p99", ">13"), ("trips", ">5"),
     ("cpu% svc/pg/wrk/other", ">21"),
 )  # fmt: skip
@@ -88,6 +89,7 @@ def _row(run: Run) -> list[str]:
     return [
         run["scenario"], str(run["connections"]), str(run["workers"]),
         f"{run['requests_per_s']:.0f}", f"{run['ok_per_s']:.0f}", _num(run["vs_pgbench"], 2),
+        _num(run.get("vs_pgbench_page"), 2),
         f"{lat['p50']:.1f}", f"{lat['p90']:.1f}", f"{lat['p99']:.1f}", str(run["non_2xx"]),
         str(sum(run["socket_errors"].values())), str(run["timeouts"]), str(db["pool_timeouts"]),
         f"{_num(db['hold_mean_ms'], 2)}/{_num(db['hold_p99_ms'], 1)}",
