@@ -37,10 +37,10 @@ from infrastructure.repositories.identity import (
 )
 from infrastructure.repositories.identity_cache import (
     AUTH_CHANNEL,
-    AuthCacheCollector,
     CachedIdentityReader,
     PrincipalCache,
 )
+from infrastructure.repositories.identity_cache_metrics import AuthCacheCollector
 from infrastructure.repositories.invoices import InvoiceReadRepository
 from infrastructure.repositories.orders import OrderReadRepository
 from infrastructure.repositories.products import ProductReadRepository
