@@ -14,7 +14,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from app.edge.keys import CONTAINER
-from tests.conftest import auth_headers
+from tests.conftest import auth_headers, until_listening
 
 ME = "/api/sales/auth/me"
 CUSTOMERS = "/api/sales/customers"
@@ -33,11 +33,6 @@ async def until(condition, within: float = 5.0, what: str = "condition") -> floa
         await asyncio.sleep(0.01)
 
 
-async def listening(client) -> None:
-    cache = client.app[CONTAINER].auth_cache
-    await until(lambda: cache.listening, what="the listener listening")
-
-
 def request_events(events):
     return [e for e in events if e["event"] == "request"]
 
@@ -54,7 +49,7 @@ async def logged(client, method, path, **kw):
 @pytest.fixture
 async def cached(make_client):
     client = await make_client()
-    await listening(client)
+    await until_listening(client)
     return client
 
 
@@ -234,7 +229,7 @@ async def test_behind_pgbouncer_a_direct_listener_url_turns_the_cache_on(
     client = await make_client(
         database_url=bouncer_url, auth_listen_database_url=os.environ["DATABASE_URL"]
     )
-    await listening(client)
+    await until_listening(client)
     token = seeder.session(tenant, tenant.users["sales"])
     headers = auth_headers(tenant, token)
     await client.get(ME, headers=headers)
