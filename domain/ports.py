@@ -60,6 +60,10 @@ class IdentityReader(Protocol):
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None: ...
 
     async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]: ...
+    def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
+        """Drop whatever this reader remembers of a token (nothing, for one that does not
+        remember): the worker that revoked it must refuse it at once, not when told."""
+        ...
 
 
 class CustomerReader(Protocol):

@@ -6,7 +6,9 @@ one in their own conftest (tests/support/database_tier.py); tests/unit needs non
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -139,6 +141,16 @@ def assert_pool_idle(client: TestClient) -> None:
     db = client.app[CONTAINER].db
     assert db.in_use == 0, "a connection is still checked out"
     assert db.pool.freesize == db.pool.size, "pool has connections that are not idle"
+
+
+async def until_listening(client: TestClient, within: float = 5.0) -> None:
+    """Wait until the app's auth cache listens, so whether a token costs a lookup is decided
+    by the test, not by how fast the listener connected."""
+    cache = client.app[CONTAINER].auth_cache
+    deadline = time.monotonic() + within
+    while not cache.listening:
+        assert time.monotonic() < deadline, f"the listener did not listen within {within}s"
+        await asyncio.sleep(0.01)
 
 
 def auth_headers(tenant: SeededTenant, token: str) -> dict[str, str]:

@@ -95,6 +95,7 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
         db_hold_ms=round(stats.hold_s * 1000, 3),
         pool_wait_ms=round(stats.wait_s * 1000, 3),
         client=request.remote,
+        auth_cache=stats.auth_cache,
         # Only when they apply, so an ordinary request's event stays short.
         **_outcome(response),
     )

@@ -24,6 +24,7 @@ from domain.services.orders import OrderService
 from domain.services.products import ProductService
 from infrastructure.clock import SystemClock
 from infrastructure.db.database import Database, open_pool
+from infrastructure.db.listener import Listener
 from infrastructure.db.metrics import DbMetrics
 from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.repositories.customers import CustomerReadRepository
@@ -34,6 +35,12 @@ from infrastructure.repositories.identity import (
     IdentityReadRepository,
     TenantRepository,
 )
+from infrastructure.repositories.identity_cache import (
+    AUTH_CHANNEL,
+    CachedIdentityReader,
+    PrincipalCache,
+)
+from infrastructure.repositories.identity_cache_metrics import AuthCacheCollector
 from infrastructure.repositories.invoices import InvoiceReadRepository
 from infrastructure.repositories.orders import OrderReadRepository
 from infrastructure.repositories.products import ProductReadRepository
@@ -65,16 +72,23 @@ class Container:
     db: Database
     hasher: Argon2Hasher
     services: Services
+    auth_cache: PrincipalCache
+    listener: Listener | None  # None when the auth cache is off (AUTH_CACHE_TTL=0)
 
     async def start(self) -> None:
         """Open DB_POOL_MIN connections now (side by side), but start anyway when the
-        database is down: requests get a retryable 503 until it is back."""
+        database is down: requests get a retryable 503 until it is back. The listener
+        starts in the background; until it listens, tokens are looked up as without a cache."""
+        if self.listener is not None:
+            self.listener.start()
         count = self.config.db_pool_min
         pings = await asyncio.gather(*(self.db.ping(within=2.0) for _ in range(count)))
         if not all(pings):
             log.warning("database_unavailable_at_start")
 
     async def close(self) -> None:
+        if self.listener is not None:
+            await self.listener.close()
         await self.db.close()
         self.hasher.close()
 
@@ -95,10 +109,29 @@ def bootstrap(config: Config) -> Container:
         statement_timeout_ms=config.db_statement_timeout_ms,
     )
     hasher = Argon2Hasher(workers=config.password_workers)
-    return Container(config, registry, db, hasher, _services(config, db, hasher))
+    cache = PrincipalCache(config.auth_cache_ttl, config.auth_cache_size)
+    listener = _listener(config, cache) if cache.enabled else None
+    registry.register(AuthCacheCollector(cache, listener))
+    services = _services(config, db, hasher, cache)
+    return Container(config, registry, db, hasher, services, cache, listener)
 
 
-def _services(config: Config, db: Database, hasher: Argon2Hasher) -> Services:
+def _listener(config: Config, cache: PrincipalCache) -> Listener:
+    """Invalidations for the auth cache, heard on a connection of their own."""
+    return Listener(
+        config.auth_listen_url,
+        AUTH_CHANNEL,
+        probe_dsn=config.database_url,
+        on_notify=cache.apply,
+        on_up=cache.resume,
+        on_down=cache.suspend,
+        connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
+    )
+
+
+def _services(
+    config: Config, db: Database, hasher: Argon2Hasher, auth_cache: PrincipalCache
+) -> Services:
     reads = TenantReads(db)
     clock = SystemClock()
 
@@ -112,7 +145,7 @@ def _services(config: Config, db: Database, hasher: Argon2Hasher) -> Services:
             max_entries=config.tenant_cache_size,
         ),
         auth=AuthService(
-            IdentityReadRepository(reads),
+            CachedIdentityReader(IdentityReadRepository(reads), auth_cache),
             uow,
             hasher,
             clock,

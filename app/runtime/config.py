@@ -18,6 +18,9 @@ class ConfigError(Exception):
 class Config:
     database_url: str  # the app role: DML only, row-level security enforced
     migration_database_url: str  # the owner role, for migrations and operator jobs
+    # Where the auth cache's listener connects (LISTEN needs a session of its own, which
+    # PgBouncer in transaction mode does not give); None: DATABASE_URL.
+    auth_listen_database_url: str | None = None
     app_db_role: str = "sales_app"  # the role migrations grant DML to
     host: str = "127.0.0.1"
     port: int = 8080
@@ -67,6 +70,14 @@ class Config:
     # environment.
     worker: int = 1
     workers: int = 1
+    # Seconds a worker may answer a token from its cache (0: look it up on every request),
+    # and how many principals it keeps.
+    auth_cache_ttl: float = 60.0
+    auth_cache_size: int = 10_000
+
+    @property
+    def auth_listen_url(self) -> str:
+        return self.auth_listen_database_url or self.database_url
 
 
 def usable_cores() -> int:
@@ -138,6 +149,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     config = Config(
         database_url=database_url,
         migration_database_url=env.get("MIGRATION_DATABASE_URL") or database_url,
+        auth_listen_database_url=env.get("AUTH_LISTEN_DATABASE_URL") or None,
         app_db_role=get("APP_DB_ROLE", _str, defaults.app_db_role),
         host=get("HOST", _str, defaults.host),
         port=get("PORT", _int, defaults.port),
@@ -180,6 +192,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "LOGIN_RATE_PER_ADDRESS", _float, defaults.login_per_address_per_minute
         ),
         login_burst=get("LOGIN_BURST", _int, defaults.login_burst),
+        auth_cache_ttl=get("AUTH_CACHE_TTL", _float, defaults.auth_cache_ttl),
+        auth_cache_size=get("AUTH_CACHE_SIZE", _int, defaults.auth_cache_size),
     )
     _validate(config)
     return config
@@ -223,6 +237,12 @@ def _validate(c: Config) -> None:
         (c.tenant_cache_size >= 1, "TENANT_CACHE_SIZE must be at least 1"),
         (c.unknown_tenants_per_minute > 0, "UNKNOWN_TENANT_RATE must be positive"),
         (c.unknown_tenants_burst >= 1, "UNKNOWN_TENANT_BURST must be at least 1"),
+        (c.auth_cache_ttl >= 0, "AUTH_CACHE_TTL must not be negative"),
+        (c.auth_cache_size >= 1, "AUTH_CACHE_SIZE must be at least 1"),
+        (
+            c.auth_listen_url.startswith(("postgresql://", "postgres://")),
+            "AUTH_LISTEN_DATABASE_URL must be a postgresql:// URL",
+        ),
     ]
     for ok, message in checks:
         if not ok:

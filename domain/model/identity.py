@@ -29,6 +29,9 @@ class Principal:
     session_id: bytes | None = None
     email: str | None = None
     name: str | None = None
+    # When the session or API key stops being valid (None: an API key that never expires).
+    # A cached principal is refused once this has passed, without asking the database.
+    expires_at: datetime | None = None
 
     @classmethod
     def operator(cls, tenant_id: UUID) -> Principal:

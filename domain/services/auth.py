@@ -67,6 +67,9 @@ class AuthService:
         async with self._uow(principal.tenant_id) as uow:
             await uow.sessions.revoke(principal.session_id, self._clock.now())
             await uow.commit()
+        # Every worker hears of the revocation from PostgreSQL a moment after the commit; this
+        # one must not answer the same token from memory in that moment.
+        self._identities.forget(principal.tenant_id, principal.session_id)
 
     async def authenticate(self, tenant_id: UUID, token: str) -> Principal:
         if not tokens.looks_like_token(token):

@@ -39,7 +39,7 @@ _tenant_by_id = sql(
 
 # One statement per token kind; each is the request's only auth round trip.
 _session_principal = sql(
-    sa.select(users.c.id, users.c.role, users.c.email, users.c.name)
+    sa.select(users.c.id, users.c.role, users.c.email, users.c.name, sessions.c.expires_at)
     .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
     .where(
         sessions.c.id == sa.bindparam("sid"),
@@ -50,7 +50,7 @@ _session_principal = sql(
 )
 
 _api_key_principal = sql(
-    sa.select(api_keys.c.id, api_keys.c.role).where(
+    sa.select(api_keys.c.id, api_keys.c.role, api_keys.c.expires_at).where(
         api_keys.c.key_hash == sa.bindparam("key_hash"),
         api_keys.c.tenant_id == sa.bindparam("tenant_id"),
         api_keys.c.revoked_at.is_(None),
@@ -179,18 +179,30 @@ class IdentityReadRepository:
         row = await self._reads.fetch_one(tenant_id, _session_principal, {"sid": session_id})
         if row is None:
             return None
-        user_id, role, email, name = row
+        user_id, role, email, name, expires_at = row
         return Principal(
-            tenant_id, role, user_id=user_id, session_id=session_id, email=email, name=name
+            tenant_id,
+            role,
+            user_id=user_id,
+            session_id=session_id,
+            email=email,
+            name=name,
+            expires_at=expires_at,
         )
 
     async def principal_for_api_key(self, tenant_id: UUID, key_hash: bytes) -> Principal | None:
         row = await self._reads.fetch_one(tenant_id, _api_key_principal, {"key_hash": key_hash})
-        return Principal(tenant_id, row[1], api_key_id=row[0]) if row else None
+        if row is None:
+            return None
+        key_id, role, expires_at = row
+        return Principal(tenant_id, role, api_key_id=key_id, expires_at=expires_at)
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None:
         row = await self._reads.fetch_one(tenant_id, _credentials, {"email": email})
         return UserCredentials(*row) if row else None
+
+    def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
+        """Nothing to forget: every call asks the database."""
 
     async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]:
         stmt = _api_key_pages[page.after is not None]

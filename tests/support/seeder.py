@@ -102,13 +102,20 @@ class Seeder:
         )
         return token
 
-    def api_key(self, tenant: SeededTenant, role: str = "sales", revoked: bool = False) -> str:
+    def api_key(
+        self,
+        tenant: SeededTenant,
+        role: str = "sales",
+        revoked: bool = False,
+        expires_in: timedelta | None = None,
+    ) -> str:
         key = tokens.new_api_key(tenant.id)
+        expires_at = datetime.now(UTC) + expires_in if expires_in is not None else None
         self.run(
             tenant.id,
-            "insert into api_keys (tenant_id, name, role, key_hash, revoked_at)"
-            " values (%s, %s, %s, %s, case when %s then now() end)",
-            (str(tenant.id), "test", role, tokens.digest(key), revoked),
+            "insert into api_keys (tenant_id, name, role, key_hash, revoked_at, expires_at)"
+            " values (%s, %s, %s, %s, case when %s then now() end, %s)",
+            (str(tenant.id), "test", role, tokens.digest(key), revoked, expires_at),
         )
         return key
 

@@ -33,7 +33,9 @@ class Service:
 
 @contextmanager
 def running_service(
-    env: Mapping[str, str], log_path: Path, ready_path: str = "/healthz"
+    env: Mapping[str, str],
+    log_path: Path,
+    ready_path: str = "/healthz",
 ) -> Iterator[str]:
     """Start one process, wait until it answers, yield its base URL, and always stop it."""
     with serving(env, log_path, ready_path=ready_path) as service:

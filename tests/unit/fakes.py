@@ -151,6 +151,10 @@ class FakeIdentityReader:
         self._store = store
         self._clock = clock
         self.calls: list[tuple[str, UUID, object]] = []
+        self.forgotten: list[tuple[UUID, bytes]] = []
+
+    def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
+        self.forgotten.append((tenant_id, token_digest))
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None:
         self.calls.append(("credentials", tenant_id, email))
@@ -174,6 +178,7 @@ class FakeIdentityReader:
             session_id=session_id,
             email=user.email,
             name=user.name,
+            expires_at=session.expires_at,
         )
 
     async def principal_for_api_key(self, tenant_id: UUID, key_hash: bytes) -> Principal | None:
@@ -632,12 +637,14 @@ class FakeUnitOfWorkFactory:
         # A subclass may stand in to act out a race the sequential fakes cannot interleave.
         self._unit_of_work = unit_of_work
         self.opened: list[FakeUnitOfWork] = []
+        self.claims: list[IdempotencyClaim | None] = []  # what each was opened with
 
     def __call__(
         self, tenant_id: UUID, idempotency: IdempotencyClaim | None = None, **options: Any
     ) -> FakeUnitOfWork:
         uow = self._unit_of_work(self._store, tenant_id, self._clock, idempotency, options)
         self.opened.append(uow)
+        self.claims.append(idempotency)
         return uow
 
     @property

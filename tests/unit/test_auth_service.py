@@ -158,6 +158,8 @@ async def test_logout_revokes_the_session_through_a_committed_unit_of_work(auth)
     assert auth.uows.commits == 1
     assert auth.uows.opened[0].tenant_id == auth.tenant_id
     assert auth.store.revoked_sessions == {session_id: auth.clock.now()}
+    # and the worker that revoked it forgets it at once, before any notification arrives
+    assert auth.identities.forgotten == [(auth.tenant_id, session_id)]
 
 
 async def test_a_logged_out_token_no_longer_authenticates(auth):

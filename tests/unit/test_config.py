@@ -39,6 +39,15 @@ def test_values_are_parsed_from_the_environment():
     assert (c.port, c.db_pool_max, c.cookie_secure, c.base_domain) == (9000, 5, True, "sales.test")
 
 
+def test_the_auth_cache_is_on_for_a_minute_and_listens_where_the_pool_connects():
+    c = load_config(BASE)
+    assert (c.auth_cache_ttl, c.auth_cache_size) == (60.0, 10_000)
+    assert c.auth_listen_url == BASE["DATABASE_URL"]
+    direct = "postgresql://app@db-primary/sales"
+    c = load_config({**BASE, "AUTH_LISTEN_DATABASE_URL": direct, "AUTH_CACHE_TTL": "0"})
+    assert (c.auth_listen_url, c.auth_cache_ttl) == (direct, 0.0)
+
+
 @pytest.mark.parametrize(
     ("env", "names"),
     [
@@ -52,6 +61,9 @@ def test_values_are_parsed_from_the_environment():
         ({**BASE, "COOKIE_SECURE": "maybe"}, "COOKIE_SECURE"),
         ({**BASE, "LOG_FORMAT": "xml"}, "LOG_FORMAT"),
         ({**BASE, "SESSION_TTL": "5"}, "SESSION_TTL"),
+        ({**BASE, "AUTH_CACHE_TTL": "-1"}, "AUTH_CACHE_TTL"),
+        ({**BASE, "AUTH_CACHE_SIZE": "0"}, "AUTH_CACHE_SIZE"),
+        ({**BASE, "AUTH_LISTEN_DATABASE_URL": "pgbouncer:6432"}, "AUTH_LISTEN_DATABASE_URL"),
     ],
 )
 def test_an_invalid_value_is_refused_naming_the_variable(env, names):

@@ -1,0 +1,138 @@
+"""Two workers, each with its own principal cache: a revocation made anywhere, by logout on
+one worker or by plain SQL, is refused by every worker within one second.
+
+Which worker answers is the kernel's choice (SO_REUSEPORT spreads connections by their
+addresses), so every request here opens a connection of its own: 30 of them reach both
+workers but for a chance of 2^-29, whether warming both caches or showing that both refuse.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from domain.model import tokens
+from tests.support.seeder import SeededTenant, Seeder
+from tests.support.server import serving
+
+pytestmark = pytest.mark.slow
+
+WORKERS = 2
+SPREAD = 30  # fresh connections per round
+ME = "/api/sales/auth/me"
+
+
+@dataclass
+class Running:
+    base: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    log = tmp_path_factory.mktemp("workers") / "service.log"
+    env = {"LOG_LEVEL": "INFO", "LOG_FORMAT": "json", "DB_POOL_MIN": "0", "DB_POOL_MAX": "4"}
+    with serving(env, log, workers=WORKERS) as running:
+        _until(lambda: _events(log, "listener_up") >= WORKERS, within=20, what="listeners")
+        yield Running(running.base, log)
+
+
+def _events(log, name: str, **fields: object) -> int:
+    found = 0
+    for line in log.read_text().splitlines():
+        if line.startswith("{"):
+            event = json.loads(line)
+            found += event["event"] == name and fields.items() <= event.items()
+    return found
+
+
+def _until(condition: Callable[[], bool], within: float, what: str) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < within, f"{what} not within {within}s"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def _status(base: str, method: str, path: str, headers: dict[str, str], body: object = None) -> int:
+    url = urlparse(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    try:
+        payload = json.dumps(body) if body is not None else None
+        conn.request(
+            method, path, body=payload, headers={"Content-Type": "application/json", **headers}
+        )
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def _spread(
+    base: str, method: str, path: str, headers: dict[str, str], body: object = None
+) -> set[int]:
+    """The statuses of SPREAD requests, each on a fresh connection."""
+    return {_status(base, method, path, headers, body) for _ in range(SPREAD)}
+
+
+def _every_worker_answers(base, status, method, path, headers, body=None) -> float:
+    """Seconds until a whole round of fresh connections answers `status`; at most 1 s."""
+    return _until(lambda: _spread(base, method, path, headers, body) == {status}, 1.0, f"{status}")
+
+
+def _headers(tenant: SeededTenant, token: str) -> dict[str, str]:
+    return {"X-Tenant": tenant.slug, "Authorization": f"Bearer {token}"}
+
+
+def _warm(base: str, headers: dict[str, str]) -> None:
+    assert _spread(base, "GET", ME, headers) == {200}
+
+
+def test_a_logout_on_one_worker_is_refused_by_every_worker(service, seeder: Seeder, tenant):
+    headers = _headers(tenant, seeder.session(tenant, tenant.users["sales"]))
+    hits = _events(service.log, "request", auth_cache="hit")
+    _warm(service.base, headers)
+    # at most one miss per worker: the rest were answered from the caches
+    assert _events(service.log, "request", auth_cache="hit") >= hits + SPREAD - WORKERS
+    assert _status(service.base, "POST", "/api/sales/auth/logout", headers) == 204
+    _every_worker_answers(service.base, 401, "GET", ME, headers)
+
+
+def test_a_session_revoked_by_sql_is_refused_by_every_worker(service, seeder: Seeder, tenant):
+    token = seeder.session(tenant, tenant.users["sales"])
+    headers = _headers(tenant, token)
+    _warm(service.base, headers)
+    seeder.run(
+        tenant.id, "update sessions set revoked_at = now() where id = %s", (tokens.digest(token),)
+    )
+    _every_worker_answers(service.base, 401, "GET", ME, headers)
+
+
+def test_an_api_key_revoked_by_sql_is_refused_by_every_worker(service, seeder: Seeder, tenant):
+    key = seeder.api_key(tenant)
+    headers = _headers(tenant, key)
+    _warm(service.base, headers)
+    seeder.run(
+        tenant.id,
+        "update api_keys set revoked_at = now() where key_hash = %s",
+        (tokens.digest(key),),
+    )
+    _every_worker_answers(service.base, 401, "GET", ME, headers)
+
+
+def test_a_role_lowered_by_sql_is_refused_an_admin_action_by_every_worker(
+    service, seeder: Seeder, tenant
+):
+    admin = seeder.user(tenant, "admin")
+    headers = _headers(tenant, seeder.session(tenant, admin))
+    action = f"/api/sales/products/{uuid.uuid4()}"  # an admin may look: 404; others: 403
+    assert _spread(service.base, "PATCH", action, headers, {"active": True}) == {404}
+    seeder.run(tenant.id, "update users set role = 'sales' where id = %s", (str(admin.id),))
+    _every_worker_answers(service.base, 403, "PATCH", action, headers, {"active": True})
