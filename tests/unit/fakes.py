@@ -17,6 +17,7 @@ from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.identity import NewApiKey, NewSession, Principal, UserCredentials
 from domain.model.paging import Keyset, Page, PageRequest
+from domain.ports import IdempotencyClaim
 
 
 def fake_hash(password: str) -> str:
@@ -247,7 +248,9 @@ class FakeUnitOfWorkFactory:
         self._clock = clock
         self.opened: list[FakeUnitOfWork] = []
 
-    def __call__(self, tenant_id: UUID) -> FakeUnitOfWork:
+    def __call__(
+        self, tenant_id: UUID, idempotency: IdempotencyClaim | None = None
+    ) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(self._store, tenant_id, self._clock)
         self.opened.append(uow)
         return uow
