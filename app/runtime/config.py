@@ -50,6 +50,20 @@ class Config:
     login_per_email_per_minute: float = 10.0
     login_per_address_per_minute: float = 60.0
     login_burst: int = 10
+    # Hot standbys (app role) that serve tenant-scoped reads (docs/architecture.md, "Reads on
+    # replicas"); empty: every read goes to the primary, exactly as without this feature.
+    database_replica_urls: tuple[str, ...] = ()
+    db_replica_pool_max: int | None = None  # None: DB_POOL_MAX
+    replica_max_lag: float = 1.0  # seconds behind the primary before a replica leaves rotation
+    replica_wait_ms: int = 50  # how long a read waits for a replica to reach its token
+    replica_poll_ms: int = 100  # how often each worker polls the replicas' replay positions
+    # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
+    # every instance behind the same load balancer (a token from one must verify at another).
+    consistency_token_secret: str | None = None
+
+    @property
+    def replica_pool_max(self) -> int:
+        return self.db_replica_pool_max or self.db_pool_max
 
 
 def usable_cores() -> int:
@@ -106,6 +120,14 @@ def _str(name: str, raw: str) -> str:
     return raw
 
 
+def _urls(name: str, raw: str) -> tuple[str, ...]:
+    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for url in urls:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"{name} must be comma-separated postgresql:// URLs")
+    return urls
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     defaults = Config(database_url="", migration_database_url="")
@@ -153,6 +175,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "LOGIN_RATE_PER_ADDRESS", _float, defaults.login_per_address_per_minute
         ),
         login_burst=get("LOGIN_BURST", _int, defaults.login_burst),
+        database_replica_urls=get("DATABASE_REPLICA_URLS", _urls, ()),
+        db_replica_pool_max=get("DB_REPLICA_POOL_MAX", _int, None),
+        replica_max_lag=get("REPLICA_MAX_LAG", _float, defaults.replica_max_lag),
+        replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
+        replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
+        consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
     )
     _validate(config)
     return config
@@ -187,6 +215,18 @@ def _validate(c: Config) -> None:
         (c.login_per_email_per_minute > 0, "LOGIN_RATE_PER_EMAIL must be positive"),
         (c.login_per_address_per_minute > 0, "LOGIN_RATE_PER_ADDRESS must be positive"),
         (c.login_burst >= 1, "LOGIN_BURST must be at least 1"),
+        (
+            c.db_replica_pool_max is None or c.db_replica_pool_max >= 1,
+            "DB_REPLICA_POOL_MAX must be at least 1",
+        ),
+        (c.replica_max_lag > 0, "REPLICA_MAX_LAG must be positive"),
+        (c.replica_wait_ms >= 0, "REPLICA_WAIT_MS must not be negative"),
+        (c.replica_poll_ms >= 10, "REPLICA_POLL_MS must be at least 10 (milliseconds)"),
+        (
+            not c.database_replica_urls or len(c.consistency_token_secret or "") >= 16,
+            "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"
+            " DATABASE_REPLICA_URLS is: every worker must verify every other's tokens",
+        ),
     ]
     for ok, message in checks:
         if not ok:
