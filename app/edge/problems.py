@@ -12,6 +12,7 @@ from app.edge.ratelimit import RateLimited
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
+from infrastructure.db.consistency import InvalidConsistencyToken
 
 PROBLEM_BASE = "https://sales-api.example/problems/"
 CONTENT_TYPE = "application/problem+json"
@@ -33,6 +34,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
         "idempotency-key-reused",
         "Idempotency-Key reused with another request",
     ),
+    InvalidConsistencyToken: (400, "invalid-consistency-token", "Invalid Consistency-Token"),
     RateLimited: (429, "rate-limited", "Too many requests"),
     Overloaded: (503, "overloaded", "Service busy"),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),

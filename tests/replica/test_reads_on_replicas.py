@@ -1,0 +1,291 @@
+"""Tenant-scoped reads served by a real streaming standby, without losing a client's own
+writes: the must-show list of issue 11, each test run straight to PostgreSQL and through
+PgBouncer (transaction mode) in front of both the primary and the standby."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from infrastructure.db.consistency import ConsistencyTokens
+from tests.faults.service import API
+from tests.replica.client import (
+    TOKEN,
+    CookieClient,
+    create_customer,
+    get_customer,
+    login_as,
+    metrics,
+    new_customer,
+)
+from tests.replica.conftest import SECRET
+from tests.support.pgcluster import server_binaries_available
+
+pytestmark = pytest.mark.skipif(
+    not server_binaries_available(),
+    reason="no PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup)",
+)
+
+ALICE = ("acme", "alice@acme.test")
+BOB = ("globex", "bob@globex.test")
+REPLICA_READS = 'db_reads_total{target="replica"}'
+PRIMARY_READS = 'db_reads_total{target="primary"}'
+
+
+def fallbacks(samples: dict[str, float], reason: str) -> float:
+    return samples.get(f'db_read_fallbacks_total{{reason="{reason}"}}', 0.0)
+
+
+def of_the_replica(samples: dict[str, float], family: str) -> float:
+    """The one replica's sample of `family` (its label is the standby's or PgBouncer's port)."""
+    [value] = [v for k, v in samples.items() if k.startswith(family + '{replica="')]
+    return value
+
+
+def replica_up(samples: dict[str, float], _standby=None) -> float:
+    return of_the_replica(samples, "db_replica_up")
+
+
+async def settled_login(service, standby, who: tuple[str, str]) -> dict[str, str]:
+    """Bearer headers without a Consistency-Token, once the standby knows the session."""
+    headers = await login_as(service, *who)
+    del headers[TOKEN]
+    await asyncio.to_thread(standby.wait_caught_up)
+    return headers
+
+
+def service_reads_on(standby) -> list[tuple[str, str]]:
+    """The service's read sessions on the standby: (application_name, last query)."""
+    return standby.query(
+        "select application_name, query from pg_stat_activity"
+        " where usename = 'sales_app' and query like %s",
+        ("%app.tenant_id%",),
+    )
+
+
+async def test_reads_are_served_by_the_standby(standby, start_service):
+    service = await start_service()
+    headers = await settled_login(service, standby, ALICE)
+    before = await metrics(service)
+    for _ in range(20):
+        answer = await service.request("read", "GET", f"{API}/customers?limit=5", headers=headers)
+        assert answer.status == 200
+    after = await metrics(service)
+
+    assert service_reads_on(standby), "no session of the service ran a read on the standby"
+    assert after[REPLICA_READS] - before[REPLICA_READS] >= 20  # the list and each auth lookup
+    assert after[PRIMARY_READS] == before[PRIMARY_READS]
+    assert replica_up(after, standby) == 1
+    assert of_the_replica(after, "db_replica_reads_total") >= 20
+    assert of_the_replica(after, "db_replica_pool_size") >= 1
+
+
+async def test_with_replay_paused_a_client_reads_its_new_customers_with_its_token(
+    standby, start_service
+):
+    # A large REPLICA_MAX_LAG keeps the paused standby in the rotation: only the token
+    # protects these reads.
+    service = await start_service(REPLICA_MAX_LAG="60")
+    headers = await settled_login(service, standby, ALICE)
+    standby.pause_replay()
+    for _ in range(10):
+        created = await create_customer(service, headers)
+        assert created.status == 201
+        token = created.headers[TOKEN]
+        read = await get_customer(service, created.body["id"], {**headers, TOKEN: token})
+        assert read.status == 200, read
+        assert read.body["id"] == created.body["id"]
+    # Without the token the same read goes to the paused standby, which has not seen it.
+    stale = await get_customer(service, created.body["id"], headers)
+    assert stale.status == 404
+    assert fallbacks(await metrics(service), "token_ahead") >= 10
+
+
+async def test_with_replay_paused_a_cookie_client_reads_its_own_writes_without_doing_anything(
+    standby, start_service
+):
+    service = await start_service(REPLICA_MAX_LAG="60")
+    standby.pause_replay()
+    client = CookieClient(service)
+    try:
+        # Login writes a session the paused standby does not have: the cookie's token sends
+        # the first authenticated read to the primary.
+        login = await client.request(
+            "POST",
+            f"{API}/auth/login",
+            json={"email": ALICE[1], "password": "demo-password"},
+        )
+        assert login.status == 200
+        me = await client.request("GET", f"{API}/auth/me")
+        assert me.status == 200, me
+        for _ in range(10):
+            created = await client.request("POST", f"{API}/customers", json=new_customer())
+            assert created.status == 201, created
+            read = await client.request("GET", f"{API}/customers/{created.body['id']}")
+            assert read.status == 200, read
+    finally:
+        await client.close()
+
+
+async def test_a_bearer_client_authenticates_right_after_login_with_the_logins_token(
+    standby, start_service
+):
+    service = await start_service(REPLICA_MAX_LAG="60")
+    standby.pause_replay()
+    headers = await login_as(service, *ALICE)
+    me = await service.request("read", "GET", f"{API}/auth/me", headers=headers)
+    assert me.status == 200, me
+    del headers[TOKEN]  # the paused standby has never heard of this session
+    me = await service.request("read", "GET", f"{API}/auth/me", headers=headers)
+    assert me.status == 401
+
+
+async def test_a_standby_lagging_past_the_limit_leaves_the_rotation_and_reads_see_new_writes(
+    standby, start_service
+):
+    service = await start_service(REPLICA_MAX_LAG="0.5", REPLICA_POLL_MS="50")
+    headers = await settled_login(service, standby, ALICE)
+    standby.pause_replay()
+    created = await create_customer(service, headers)
+    assert created.status == 201
+    await asyncio.sleep(1.0)  # past REPLICA_MAX_LAG, and a few polls
+    before = await metrics(service)
+    assert replica_up(before, standby) == 0
+    read = await get_customer(service, created.body["id"], headers)  # no token
+    assert read.status == 200, read
+    after = await metrics(service)
+    assert fallbacks(after, "lagging") > fallbacks(before, "lagging")
+    assert after[REPLICA_READS] == before[REPLICA_READS]
+
+    standby.resume_replay()
+    assert await _rejoins(service, standby, within=5)
+    log = service.log()
+    assert '"replica_left"' in log and '"replica_rejoined"' in log
+
+
+async def test_a_standby_stopped_under_read_load_fails_no_read_and_rejoins_after_restart(
+    standby, start_service
+):
+    service = await start_service()
+    headers = await settled_login(service, standby, ALICE)
+    answers = []
+    stop = asyncio.Event()
+
+    async def reader() -> None:
+        while not stop.is_set():
+            answers.append(
+                await service.request("read", "GET", f"{API}/customers?limit=5", headers=headers)
+            )
+
+    readers = [asyncio.create_task(reader()) for _ in range(6)]
+    await asyncio.sleep(0.5)
+    served_before_stop = (await metrics(service))[REPLICA_READS]
+    await asyncio.to_thread(standby.stop_standby, "immediate")
+    await asyncio.sleep(1.5)
+    stop.set()
+    await asyncio.gather(*readers)
+
+    failed = [a for a in answers if a.status != 200]
+    assert not failed, failed[:5]
+    assert served_before_stop > 0
+    assert replica_up(await metrics(service), standby) == 0
+
+    await asyncio.to_thread(standby.start_standby)
+    assert await _rejoins(service, standby, within=10)
+    before = (await metrics(service))[REPLICA_READS]
+    answer = await service.request("read", "GET", f"{API}/customers?limit=5", headers=headers)
+    assert answer.status == 200
+    assert (await metrics(service))[REPLICA_READS] > before
+
+
+async def test_cross_tenant_reads_on_the_standby_are_refused_as_on_the_primary(
+    standby, start_service
+):
+    service = await start_service()
+    alice = await settled_login(service, standby, ALICE)
+    bob = await settled_login(service, standby, BOB)
+    created = await create_customer(service, alice)
+    assert created.status == 201
+    standby.wait_caught_up()
+    before = (await metrics(service))[REPLICA_READS]
+
+    assert (await get_customer(service, created.body["id"], alice)).status == 200
+    assert (await get_customer(service, created.body["id"], bob)).status == 404
+    listed = await service.request("read", "GET", f"{API}/customers?limit=100", headers=bob)
+    assert listed.status == 200, listed
+    assert created.body["id"] not in {c["id"] for c in listed.body["items"]}
+    # alice's token under globex: her session is not globex's
+    wrong_tenant = {**alice, "X-Tenant": "globex"}
+    assert (await get_customer(service, created.body["id"], wrong_tenant)).status == 401
+    assert (await metrics(service))[REPLICA_READS] - before >= 7  # all of it on the standby
+
+
+GARBAGE = (
+    "garbage",
+    "",
+    "1.FFFFFFFFFFFF.1700000000000.AAAAAAAAAAAAAAAAAAAAAA",  # well-formed, wrong signature
+    "x" * 5000,
+)
+
+
+async def test_a_forged_or_garbage_token_is_a_400_problem_at_once(standby, start_service):
+    service = await start_service()
+    headers = await login_as(service, *ALICE)
+    for token in GARBAGE:
+        started = time.monotonic()
+        answer = await service.request(
+            "read", "GET", f"{API}/customers?limit=5", headers={**headers, TOKEN: token}
+        )
+        assert time.monotonic() - started < 1.0
+        assert answer.status == 400, (token, answer)
+        assert answer.headers["Content-Type"].startswith("application/problem+json")
+        assert answer.body["type"].endswith("/invalid-consistency-token")
+
+
+async def test_a_token_with_its_position_changed_is_refused(standby, start_service):
+    service = await start_service()
+    headers = await login_as(service, *ALICE)
+    version, lsn, issued, mac = headers[TOKEN].split(".")
+    tampered = ".".join([version, f"{int(lsn, 16) + 1:X}", issued, mac])
+    answer = await service.request(
+        "read", "GET", f"{API}/customers?limit=5", headers={**headers, TOKEN: tampered}
+    )
+    assert answer.status == 400
+
+
+async def test_a_genuine_token_far_ahead_of_the_primary_costs_one_bounded_wait_then_expires(
+    standby, start_service
+):
+    # As a token from a restored or replaced primary would be: signed with the secret, but
+    # at a position this primary may never reach.
+    service = await start_service(REPLICA_WAIT_MS="50", REPLICA_MAX_LAG="1")
+    headers = await login_as(service, *ALICE)
+    tokens = ConsistencyTokens(SECRET, horizon=2.0)
+    far = tokens.issue(2**62)
+    started = time.monotonic()
+    answer = await service.request(
+        "read", "GET", f"{API}/customers?limit=5", headers={**headers, TOKEN: far}
+    )
+    assert answer.status == 200
+    assert time.monotonic() - started < 1.0
+    samples = await metrics(service)
+    assert fallbacks(samples, "token_ahead") >= 1
+
+    old = tokens.issue(2**62, now=time.time() - 60)  # past the horizon: moot
+    before = samples[REPLICA_READS]
+    answer = await service.request(
+        "read", "GET", f"{API}/customers?limit=5", headers={**headers, TOKEN: old}
+    )
+    assert answer.status == 200
+    assert (await metrics(service))[REPLICA_READS] > before
+
+
+async def _rejoins(service, standby, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if replica_up(await metrics(service), standby) == 1:
+            return True
+        await asyncio.sleep(0.1)
+    return False
