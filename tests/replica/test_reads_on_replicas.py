@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from infrastructure.db.consistency import ConsistencyTokens
+from infrastructure.db.consistency import ConsistencyTokens, parse_lsn
 from tests.faults.service import API
 from tests.replica.client import (
     TOKEN,
@@ -140,6 +140,35 @@ async def test_a_bearer_client_authenticates_right_after_login_with_the_logins_t
     del headers[TOKEN]  # the paused standby has never heard of this session
     me = await service.request("read", "GET", f"{API}/auth/me", headers=headers)
     assert me.status == 401
+
+
+async def test_an_idle_standby_at_a_wal_segment_boundary_stays_in_rotation(standby, start_service):
+    # After a segment switch the primary's insert position is the new segment's start plus
+    # its long page header, while the caught-up standby reports the boundary itself.
+    service = await start_service(REPLICA_MAX_LAG="0.5", REPLICA_POLL_MS="50")
+    headers = await settled_login(service, standby, ALICE)
+    assert (await create_customer(service, headers)).status == 201
+    standby.primary.query("select pg_switch_wal()")
+    await asyncio.to_thread(standby.wait_caught_up)
+    insert_lsn = standby.primary.query("select pg_current_wal_insert_lsn()::text")[0][0]
+    assert int(insert_lsn.split("/")[1], 16) % (16 * 1024 * 1024) == 40, insert_lsn
+    assert standby.replay_lsn() < parse_lsn(insert_lsn)
+    await asyncio.sleep(1.0)  # twice REPLICA_MAX_LAG without a write
+    assert replica_up(await metrics(service)) == 1
+
+
+async def test_a_token_issued_by_one_process_is_honoured_by_another(standby, start_service):
+    # Two instances (or --workers) behind one address: they share CONSISTENCY_TOKEN_SECRET.
+    writer = await start_service(REPLICA_MAX_LAG="60")
+    reader = await start_service(REPLICA_MAX_LAG="60")
+    headers = await settled_login(writer, standby, ALICE)
+    standby.pause_replay()
+    created = await create_customer(writer, headers)
+    assert created.status == 201
+    token = created.headers[TOKEN]
+    read = await get_customer(reader, created.body["id"], {**headers, TOKEN: token})
+    assert read.status == 200, read
+    assert (await get_customer(reader, created.body["id"], headers)).status == 404
 
 
 async def test_a_standby_lagging_past_the_limit_leaves_the_rotation_and_reads_see_new_writes(
