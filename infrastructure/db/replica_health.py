@@ -37,6 +37,7 @@ _GEOMETRY = (
     " (select setting::bigint from pg_settings where name = 'wal_segment_size')"
 )
 _REPLAY_POSITION = "select pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
+_NOT_POLLED = "not polled yet"
 
 
 class Replica:
@@ -46,7 +47,7 @@ class Replica:
         self.name = name
         self.db = db
         self.in_rotation = False
-        self.why_out = "not polled yet"
+        self.why_out = _NOT_POLLED  # why it is out of rotation; "" while in it
         self.replayed = 0  # its replay position at the last poll
         # Wall-clock time at which the primary was last seen at or behind `replayed`.
         self.caught_up_at = -math.inf
@@ -222,12 +223,21 @@ class ReplicaMonitor:
         if not replica.in_rotation:
             replica.in_rotation = True
             self.metrics.up.labels(replica.name).set(1)
-            log.info("replica_rejoined", replica=replica.name, after=replica.why_out)
+            if replica.why_out == _NOT_POLLED:
+                log.info("replica_in_rotation", replica=replica.name)
+            else:
+                log.info("replica_rejoined", replica=replica.name, after=replica.why_out)
+            replica.why_out = ""
 
     def _leave(self, replica: Replica, why: str) -> None:
+        if why == "unreachable" and replica.why_out != why:
+            # Reads in flight there may wait on a dead server (or in PgBouncer's queue for it)
+            # until their timeout: fail them now, and they run on the primary. Also when a
+            # failed read took the replica out first: the others may still be waiting.
+            replica.db.pool.reset()
         if replica.in_rotation:
             log.warning("replica_left", replica=replica.name, reason=why)
-        elif replica.why_out == "not polled yet":
+        elif replica.why_out == _NOT_POLLED:
             log.warning("replica_not_in_rotation", replica=replica.name, reason=why)
         replica.in_rotation = False
         replica.why_out = why

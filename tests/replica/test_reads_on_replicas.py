@@ -68,6 +68,7 @@ def service_reads_on(standby) -> list[tuple[str, str]]:
 async def test_reads_are_served_by_the_standby(standby, start_service):
     service = await start_service()
     headers = await settled_login(service, standby, ALICE)
+    assert await _rejoins(service, standby, within=5), service.log()
     before = await metrics(service)
     for _ in range(20):
         answer = await service.request("read", "GET", f"{API}/customers?limit=5", headers=headers)
@@ -75,8 +76,9 @@ async def test_reads_are_served_by_the_standby(standby, start_service):
     after = await metrics(service)
 
     assert service_reads_on(standby), "no session of the service ran a read on the standby"
-    assert after[REPLICA_READS] - before[REPLICA_READS] >= 20  # the list and each auth lookup
-    assert after[PRIMARY_READS] == before[PRIMARY_READS]
+    replica_reads = {k: v for k, v in after.items() if "read" in k and "created" not in k}
+    assert after[REPLICA_READS] - before[REPLICA_READS] >= 20, (replica_reads, service.log())
+    assert after[PRIMARY_READS] == before[PRIMARY_READS], (replica_reads, service.log())
     assert replica_up(after, standby) == 1
     assert of_the_replica(after, "db_replica_reads_total") >= 20
     assert of_the_replica(after, "db_replica_pool_size") >= 1
@@ -223,10 +225,15 @@ async def test_a_standby_stopped_under_read_load_fails_no_read_and_rejoins_after
 
     await asyncio.to_thread(standby.start_standby)
     assert await _rejoins(service, standby, within=10)
+    # Back in rotation, it serves reads again. (A pooled connection that died with the old
+    # server may cost one more fallback to the primary before that.)
     before = (await metrics(service))[REPLICA_READS]
-    answer = await service.request("read", "GET", f"{API}/customers?limit=5", headers=headers)
-    assert answer.status == 200
-    assert (await metrics(service))[REPLICA_READS] > before
+    deadline = time.monotonic() + 5
+    while (await metrics(service))[REPLICA_READS] == before:
+        assert time.monotonic() < deadline, "the standby serves no reads after it rejoined"
+        answer = await service.request("read", "GET", f"{API}/customers?limit=5", headers=headers)
+        assert answer.status == 200
+        await asyncio.sleep(0.05)
 
 
 async def test_cross_tenant_reads_on_the_standby_are_refused_as_on_the_primary(
