@@ -122,9 +122,19 @@ def _database_path(app_url: str, options: Options) -> Iterator[str]:
 
 
 def _serve(bench: Bench, workers: int, pgbench_tps: float) -> None:
-    """Start the service with this many workers, log in, run every scenario x connections."""
-    log = ROOT / ".bench" / f"service-{workers}w.log"
-    with service.running(bench.env, workers, log) as svc:
+    """Start the service with this many workers, log in, run every scenario x connections;
+    with --replica, once on the primary alone and once with the standby."""
+    primary_only = {k: v for k, v in bench.env.items() if k != "DATABASE_REPLICA_URLS"}
+    _serve_with(bench, primary_only, workers, pgbench_tps, replica=False)
+    if bench.options.replica:
+        _serve_with(bench, bench.env, workers, pgbench_tps, replica=True)
+
+
+def _serve_with(
+    bench: Bench, env: dict[str, str], workers: int, pgbench_tps: float, *, replica: bool
+) -> None:
+    log = ROOT / ".bench" / f"service-{workers}w{'-replica' if replica else ''}.log"
+    with service.running(env, workers, log) as svc:
         for tenant in bench.tenants:
             tenant.token = service.log_in(svc.base_url, tenant)
         data = bench.tmp / f"data-{workers}w.lua"
@@ -133,15 +143,23 @@ def _serve(bench: Bench, workers: int, pgbench_tps: float) -> None:
         for scenario in bench.options.scenarios:
             for connections in bench.options.connections:
                 bench.results["runs"].append(
-                    _run(bench, target, scenario, connections, pgbench_tps)
+                    _run(bench, target, scenario, connections, pgbench_tps, replica)
                 )
                 bench.save()
 
 
-def _run(bench: Bench, target: runner.Target, scenario: str, connections: int, tps: float) -> Run:
+def _run(
+    bench: Bench,
+    target: runner.Target,
+    scenario: str,
+    connections: int,
+    tps: float,
+    replica: bool = False,
+) -> Run:
     o = bench.options
     head = {"scenario": scenario, "connections": connections, "workers": target.service.workers}
     head["pgbouncer"] = o.pgbouncer
+    head["replica"] = replica
     seconds = o.warmup + o.duration * (2 if scenario == "login-storm" else 1)
     print(f"\n==> {report.title(head)} ({seconds} s)", file=sys.stderr)
     run = head | runner.run_scenario(target, scenario, connections)
