@@ -250,6 +250,7 @@ async def test_a_standby_stopped_under_read_load_fails_no_read_and_rejoins_after
     assert not failed, failed[:5]
     assert served_before_stop > 0
     assert replica_up(await metrics(service), standby) == 0
+    assert (await service.get("/readyz")).status == 200  # readiness is about the primary
 
     await asyncio.to_thread(standby.start_standby)
     assert await _rejoins(service, standby, within=10)
