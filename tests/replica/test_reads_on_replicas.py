@@ -81,7 +81,11 @@ async def test_reads_are_served_by_the_standby(standby, start_service):
         if service_reads_on(standby):
             break
         await service.request("read", "GET", f"{API}/customers?limit=5", headers=headers)
-    assert service_reads_on(standby), "no session of the service ran a read on the standby"
+    sessions = standby.query(
+        "select usename, application_name, state, left(query, 80) from pg_stat_activity"
+        " where backend_type = 'client backend'"
+    )
+    assert service_reads_on(standby), ("no read of the service on the standby", sessions, after)
     replica_reads = {k: v for k, v in after.items() if "read" in k and "created" not in k}
     assert after[REPLICA_READS] - before[REPLICA_READS] >= 20, (replica_reads, service.log())
     assert after[PRIMARY_READS] == before[PRIMARY_READS], (replica_reads, service.log())
