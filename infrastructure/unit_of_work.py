@@ -6,6 +6,9 @@ back; if the rollback itself cannot run, the connection is closed rather than re
 A command the caller marked idempotent brings its claim along (`idempotency`): the record of
 its answer is checked right after BEGIN and written right before COMMIT, in the same
 transaction as the effect (infrastructure/idempotency.py).
+
+With read replicas, `commit()` also records the commit position for the request's
+Consistency-Token (infrastructure/db/consistency.py), in the same round trip as COMMIT.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from domain.ports import (
     SessionWriter,
 )
 from infrastructure import idempotency
+from infrastructure.db.consistency import committed_at, parse_lsn
 from infrastructure.db.database import Connection, Database
 from infrastructure.db.errors import TransientConflict
 from infrastructure.db.tenancy import BEGIN_PRELUDE
@@ -45,12 +49,27 @@ from infrastructure.repositories.products import MovementWriteRepository, Produc
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
+# One simple-protocol query: COMMIT ends the transaction (the server commits, and with
+# synchronous_commit flushes, before it runs the next statement), then the SELECT runs in an
+# implicit transaction of its own. The position it reads is at or past the end of this
+# transaction's commit record, so a replica that has replayed that far shows every row the
+# command wrote. Read inside the transaction, before COMMIT, it would precede the commit
+# record: a replica at that position would not yet show the command's writes. If COMMIT
+# fails, the SELECT never runs, and the command fails exactly as with a plain COMMIT.
+_COMMIT_AND_POSITION = "commit; select pg_current_wal_insert_lsn()::text"
+
 
 class PgUnitOfWork:
     def __init__(
-        self, db: Database, tenant_id: UUID, idempotency: IdempotencyClaim | None = None
+        self,
+        db: Database,
+        tenant_id: UUID,
+        idempotency: IdempotencyClaim | None = None,
+        *,
+        capture_position: bool = False,
     ) -> None:
         self._db = db
+        self._capture_position = capture_position
         self._tenant_id = tenant_id
         self._idempotency = idempotency
         self._stack = AsyncExitStack()
@@ -91,8 +110,13 @@ class PgUnitOfWork:
         assert self._conn is not None and self._writes is not None, "commit() outside 'async with'"
         if self._idempotency is not None:
             await idempotency.store(self._writes, self._idempotency, result)
-        await self._conn.execute("commit")
-        self._committed = True
+        if self._capture_position:
+            rows = await self._conn.execute(_COMMIT_AND_POSITION)
+            self._committed = True
+            committed_at(parse_lsn(rows[0][0]))
+        else:
+            await self._conn.execute("commit")
+            self._committed = True
         self._db.metrics.commits.inc()
 
     async def __aexit__(

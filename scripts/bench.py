@@ -133,9 +133,25 @@ def _database_path(app_url: str, options: Options) -> Iterator[str]:
 
 
 def _serve(bench: Bench, workers: int, pgbench_tps: float, one_trip_tps: float) -> None:
-    """Start the service with this many workers, log in, run every scenario x connections."""
-    log = ROOT / ".bench" / f"service-{workers}w.log"
-    with service.running(bench.env, workers, log) as svc:
+    """Start the service with this many workers, log in, run every scenario x connections;
+    with --replica, once on the primary alone and once with the standby."""
+    primary_only = {k: v for k, v in bench.env.items() if k != "DATABASE_REPLICA_URLS"}
+    limits = (pgbench_tps, one_trip_tps)
+    _serve_with(bench, primary_only, workers, limits, replica=False)
+    if bench.options.replica:
+        _serve_with(bench, bench.env, workers, limits, replica=True)
+
+
+def _serve_with(
+    bench: Bench,
+    env: dict[str, str],
+    workers: int,
+    limits: tuple[float, float],
+    *,
+    replica: bool,
+) -> None:
+    log = ROOT / ".bench" / f"service-{workers}w{'-replica' if replica else ''}.log"
+    with service.running(env, workers, log) as svc:
         for tenant in bench.tenants:
             tenant.token = service.log_in(svc.base_url, tenant)
         data = bench.tmp / f"data-{workers}w.lua"
@@ -144,7 +160,7 @@ def _serve(bench: Bench, workers: int, pgbench_tps: float, one_trip_tps: float) 
         for scenario in bench.options.scenarios:
             for connections in bench.options.connections:
                 bench.results["runs"].append(
-                    _run(bench, target, scenario, connections, pgbench_tps, one_trip_tps)
+                    _run(bench, target, scenario, connections, *limits, replica)
                 )
                 bench.save()
 
@@ -156,10 +172,12 @@ def _run(
     connections: int,
     tps: float,
     one_trip_tps: float,
+    replica: bool = False,
 ) -> Run:
     o = bench.options
     head = {"scenario": scenario, "connections": connections, "workers": target.service.workers}
     head["pgbouncer"] = o.pgbouncer
+    head["replica"] = replica
     seconds = o.warmup + o.duration * (2 if scenario == "login-storm" else 1)
     print(f"\n==> {report.title(head)} ({seconds} s)", file=sys.stderr)
     run = head | runner.run_scenario(target, scenario, connections)

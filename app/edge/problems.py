@@ -16,6 +16,7 @@ from app.edge.receive import BodyTimeout
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
+from infrastructure.db.consistency import InvalidConsistencyToken
 
 
 class RequestTimeout(Exception):
@@ -51,6 +52,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
     TenantMismatch: (400, "tenant-mismatch", "API key of another tenant"),
     BodyTimeout: (408, "body-timeout", "Request body too slow"),
+    InvalidConsistencyToken: (400, "invalid-consistency-token", "Invalid Consistency-Token"),
     RateLimited: (429, "rate-limited", "Too many requests"),
     RequestTimeout: (503, "request-timeout", "Request took too long"),
     Overloaded: (503, "overloaded", "Service busy"),

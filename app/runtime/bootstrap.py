@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import structlog
@@ -23,10 +24,13 @@ from domain.services.invoices import InvoiceService
 from domain.services.orders import OrderService
 from domain.services.products import ProductService
 from infrastructure.clock import SystemClock
+from infrastructure.db.consistency import ConsistencyTokens
 from infrastructure.db.database import Database, open_pool
 from infrastructure.db.listener import Listener
-from infrastructure.db.metrics import DbMetrics
+from infrastructure.db.metrics import DbMetrics, ReplicaMetrics
 from infrastructure.db.reads import GlobalReads, TenantReads
+from infrastructure.db.replica_health import Replica, ReplicaMonitor
+from infrastructure.db.replicas import ReplicaReads
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository
 from infrastructure.repositories.dashboard_cache import CachedDashboardReader
@@ -48,6 +52,10 @@ from infrastructure.security.passwords import Argon2Hasher
 from infrastructure.unit_of_work import PgUnitOfWork
 
 log = structlog.get_logger(__name__)
+
+# How far a token issuer's clock may be off from a verifier's (another host); a token then
+# matters for REPLICA_MAX_LAG plus this (infrastructure/db/consistency.py).
+CLOCK_SKEW_ALLOWANCE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +82,39 @@ class Container:
     services: Services
     auth_cache: PrincipalCache
     listener: Listener | None  # None when the auth cache is off (AUTH_CACHE_TTL=0)
+    replicas: Replicas | None = None  # None: no DATABASE_REPLICA_URLS, every read on the primary
 
     async def start(self) -> None:
         """Open DB_POOL_MIN connections now (side by side), but start anyway when the
         database is down: requests get a retryable 503 until it is back. The listener
-        starts in the background; until it listens, tokens are looked up as without a cache."""
+        starts in the background; until it listens, tokens are looked up as without a cache.
+        With replicas, poll them once and keep polling in the background."""
         if self.listener is not None:
             self.listener.start()
         count = self.config.db_pool_min
         pings = await asyncio.gather(*(self.db.ping(within=2.0) for _ in range(count)))
         if not all(pings):
             log.warning("database_unavailable_at_start")
+        if self.replicas is not None:
+            await self.replicas.monitor.start()
 
     async def close(self) -> None:
         if self.listener is not None:
             await self.listener.close()
+        if self.replicas is not None:
+            await self.replicas.monitor.close()
+            for replica in self.replicas.monitor.replicas:
+                await replica.db.close()
         await self.db.close()
         self.hasher.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Replicas:
+    """The read replicas' side of the container: their health poller and the token codec."""
+
+    monitor: ReplicaMonitor
+    tokens: ConsistencyTokens
 
 
 def bootstrap(config: Config) -> Container:
@@ -112,8 +136,9 @@ def bootstrap(config: Config) -> Container:
     cache = PrincipalCache(config.auth_cache_ttl, config.auth_cache_size)
     listener = _listener(config, cache) if cache.enabled else None
     registry.register(AuthCacheCollector(cache, listener))
-    services = _services(config, db, hasher, cache)
-    return Container(config, registry, db, hasher, services, cache, listener)
+    replicas = _replicas(config, registry) if config.database_replica_urls else None
+    services = _services(config, db, hasher, cache, replicas)
+    return Container(config, registry, db, hasher, services, cache, listener, replicas)
 
 
 def _listener(config: Config, cache: PrincipalCache) -> Listener:
@@ -129,14 +154,57 @@ def _listener(config: Config, cache: PrincipalCache) -> Listener:
     )
 
 
+def _replicas(config: Config, registry: CollectorRegistry) -> Replicas:
+    metrics = ReplicaMetrics(registry)
+    replicas = []
+    for url in config.database_replica_urls:
+        parts = urlsplit(url)
+        name = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+        db = Database(
+            open_pool(url, config.replica_pool_max, config.db_statement_timeout_ms / 1000 + 5),
+            metrics.for_pool(name, config.replica_pool_max),
+            acquire_timeout=config.db_pool_acquire_timeout,
+            max_waiters=config.db_pool_max_waiters,
+            statement_timeout_ms=config.db_statement_timeout_ms,
+        )
+        replicas.append((Replica(name, db), url))
+    monitor = ReplicaMonitor(
+        config.database_url,
+        replicas,
+        metrics,
+        poll_s=config.replica_poll_ms / 1000,
+        max_lag=config.replica_max_lag,
+    )
+    assert config.consistency_token_secret is not None, "validated with the replica URLs"
+    tokens = ConsistencyTokens(
+        config.consistency_token_secret, horizon=config.replica_max_lag + CLOCK_SKEW_ALLOWANCE
+    )
+    return Replicas(monitor, tokens)
+
+
 def _services(
-    config: Config, db: Database, hasher: Argon2Hasher, auth_cache: PrincipalCache
+    config: Config,
+    db: Database,
+    hasher: Argon2Hasher,
+    auth_cache: PrincipalCache,
+    replicas: Replicas | None,
 ) -> Services:
-    reads = TenantReads(db)
+    primary = TenantReads(db)
+    if replicas is None:
+        reads = primary
+    else:
+        routed = ReplicaReads(db, replicas.monitor, wait_s=config.replica_wait_ms / 1000)
+        reads = TenantReads(db, routed.read)
+    # What fills the principal cache is read on the primary: an invalidation that arrived
+    # before a lookup started must not be undone by a replica that has not replayed it yet
+    # (the cache's generation check only covers invalidations during the lookup). Without
+    # the cache, tokens are looked up wherever reads go.
+    identity_reads = primary if auth_cache.enabled else reads
     clock = SystemClock()
+    capture_position = replicas is not None  # the commit position, for Consistency-Token
 
     def uow(tenant_id: UUID, idempotency: IdempotencyClaim | None = None) -> PgUnitOfWork:
-        return PgUnitOfWork(db, tenant_id, idempotency)
+        return PgUnitOfWork(db, tenant_id, idempotency, capture_position=capture_position)
 
     return Services(
         tenants=CachedTenantDirectory(
@@ -145,7 +213,7 @@ def _services(
             max_entries=config.tenant_cache_size,
         ),
         auth=AuthService(
-            CachedIdentityReader(IdentityReadRepository(reads), auth_cache),
+            CachedIdentityReader(IdentityReadRepository(identity_reads), auth_cache),
             uow,
             hasher,
             clock,

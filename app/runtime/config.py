@@ -74,10 +74,24 @@ class Config:
     # and how many principals it keeps.
     auth_cache_ttl: float = 60.0
     auth_cache_size: int = 10_000
+    # Hot standbys (app role) that serve tenant-scoped reads (docs/architecture.md, "Reads on
+    # replicas"); empty: every read goes to the primary, exactly as without this feature.
+    database_replica_urls: tuple[str, ...] = ()
+    db_replica_pool_max: int | None = None  # None: DB_POOL_MAX
+    replica_max_lag: float = 1.0  # seconds behind the primary before a replica leaves rotation
+    replica_wait_ms: int = 50  # how long a read waits for a replica to reach its token
+    replica_poll_ms: int = 100  # how often each worker polls the replicas' replay positions
+    # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
+    # every instance behind the same load balancer (a token from one must verify at another).
+    consistency_token_secret: str | None = None
 
     @property
     def auth_listen_url(self) -> str:
         return self.auth_listen_database_url or self.database_url
+
+    @property
+    def replica_pool_max(self) -> int:
+        return self.db_replica_pool_max or self.db_pool_max
 
 
 def usable_cores() -> int:
@@ -133,6 +147,14 @@ def _bool(name: str, raw: str) -> bool:
 
 def _str(name: str, raw: str) -> str:
     return raw
+
+
+def _urls(name: str, raw: str) -> tuple[str, ...]:
+    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for url in urls:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"{name} must be comma-separated postgresql:// URLs")
+    return urls
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -194,6 +216,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         login_burst=get("LOGIN_BURST", _int, defaults.login_burst),
         auth_cache_ttl=get("AUTH_CACHE_TTL", _float, defaults.auth_cache_ttl),
         auth_cache_size=get("AUTH_CACHE_SIZE", _int, defaults.auth_cache_size),
+        database_replica_urls=get("DATABASE_REPLICA_URLS", _urls, ()),
+        db_replica_pool_max=get("DB_REPLICA_POOL_MAX", _int, None),
+        replica_max_lag=get("REPLICA_MAX_LAG", _float, defaults.replica_max_lag),
+        replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
+        replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
+        consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
     )
     _validate(config)
     return config
@@ -242,6 +270,18 @@ def _validate(c: Config) -> None:
         (
             c.auth_listen_url.startswith(("postgresql://", "postgres://")),
             "AUTH_LISTEN_DATABASE_URL must be a postgresql:// URL",
+        ),
+        (
+            c.db_replica_pool_max is None or c.db_replica_pool_max >= 1,
+            "DB_REPLICA_POOL_MAX must be at least 1",
+        ),
+        (c.replica_max_lag > 0, "REPLICA_MAX_LAG must be positive"),
+        (c.replica_wait_ms >= 0, "REPLICA_WAIT_MS must not be negative"),
+        (c.replica_poll_ms >= 10, "REPLICA_POLL_MS must be at least 10 (milliseconds)"),
+        (
+            not c.database_replica_urls or len(c.consistency_token_secret or "") >= 16,
+            "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"
+            " DATABASE_REPLICA_URLS is: every worker must verify every other's tokens",
         ),
     ]
     for ok, message in checks:

@@ -17,6 +17,7 @@ from app.api.openapi import build_openapi
 from app.api.routes import ROUTES, ROUTES_BY_NAME
 from app.edge import identity, middlewares
 from app.edge.admission import Admission, AdmissionGate, admission
+from app.edge.consistency import consistency
 from app.edge.endpoint import endpoint
 from app.edge.keys import (
     ADMISSION,
@@ -54,12 +55,18 @@ async def create_app(
     if config.max_active_reads is None:
         config = for_workers(config, 1)
     container = container or bootstrap(config)
+    # Only with replicas: without them, no token is read or issued, and reads cost what
+    # they always did.
+    read_your_writes = (
+        [] if container.replicas is None else [consistency(container.replicas.tokens)]
+    )
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[
             middlewares.request_context,  # outermost: request id, route, the request event
             measure,
             middlewares.errors,
+            *read_your_writes,  # before any read: the authentication lookup is one
             identity.tenant,  # refuses token-less requests before they queue
             receive,  # commands: authenticate, then read the body, before they queue
             admission,

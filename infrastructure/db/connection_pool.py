@@ -98,6 +98,19 @@ class ConnectionPool:
                 return
         self._free.append(conn)
 
+    def reset(self) -> None:
+        """Close every connection now, checked out or not, and go on serving with new ones.
+
+        For a server that stopped answering (a replica the health poller lost): a statement
+        waiting on one of these fails at once with "connection closed" instead of waiting out
+        its timeout, and its caller can try elsewhere."""
+        lost = list(self._all)
+        self._all.clear()
+        self._free.clear()
+        for conn in lost:
+            conn.close()
+            self._pass_slot()
+
     def terminate(self) -> None:
         """Close every connection now, checked out or not; open transactions roll back."""
         self._closed = True

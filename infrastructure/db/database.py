@@ -149,7 +149,7 @@ class Database:
         """The service's error for a driver error, counted by SQLSTATE class."""
         code = getattr(exc, "pgcode", None)
         if code:
-            self.metrics.errors.labels(code[:2]).inc()
+            self.metrics.count_error(code[:2])
         translated = errors.translate(exc)
         if type(translated) is DatabaseUnavailable:  # not the timeouts: they say enough
             log.warning("db_unavailable", error=type(exc).__name__, sqlstate=code)

@@ -120,3 +120,126 @@ class DbMetrics:
         if child is None:
             child = self._trips_by_kind[kind] = self.round_trips.labels(kind)
         child.inc()
+
+    def count_error(self, sqlstate_class: str) -> None:
+        self.errors.labels(sqlstate_class).inc()
+
+
+class ReplicaMetrics:
+    """The replicas' families, registered once: health and reads per replica (`replica` label:
+    host:port), reads by target and fallbacks by reason, and each replica's pool accounting
+    under the `db_replica_*` names of the primary's `db_pool_*` ones."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        by_replica = ["replica"]
+        self.up = Gauge(
+            "db_replica_up",
+            "1 while the replica is in the read rotation",
+            by_replica,
+            registry=registry,
+        )
+        self.lag_seconds = Gauge(
+            "db_replica_lag_seconds",
+            "How long ago the primary was where the replica is now",
+            by_replica,
+            registry=registry,
+        )
+        self.lag_bytes = Gauge(
+            "db_replica_lag_bytes",
+            "WAL bytes the replica has yet to replay",
+            by_replica,
+            registry=registry,
+        )
+        self.reads = Counter(
+            "db_replica_reads", "Reads a replica served", by_replica, registry=registry
+        )
+        self.reads_by_target = Counter(
+            "db_reads", "Routed reads by where they ran", ["target"], registry=registry
+        )
+        self.fallbacks = Counter(
+            "db_read_fallbacks",
+            "Reads that ran on the primary instead of a replica, by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self.pool_max = Gauge(
+            "db_replica_pool_max", "Configured pool size", by_replica, registry=registry
+        )
+        self.pool_size = Gauge(
+            "db_replica_pool_size", "Open connections", by_replica, registry=registry
+        )
+        self.pool_in_use = Gauge(
+            "db_replica_pool_in_use", "Connections checked out", by_replica, registry=registry
+        )
+        self.pool_available = Gauge(
+            "db_replica_pool_available", "Idle connections", by_replica, registry=registry
+        )
+        self.pool_waiting = Gauge(
+            "db_replica_pool_waiting",
+            "Requests queued for a connection",
+            by_replica,
+            registry=registry,
+        )
+        self.pool_timeouts = Counter(
+            "db_replica_pool_timeouts",
+            "Acquires that hit the timeout or the waiter bound",
+            ["replica"],
+            registry=registry,
+        )
+        self.acquire_wait = Histogram(
+            "db_replica_pool_acquire_wait_seconds",
+            "Wait for a connection",
+            by_replica,
+            buckets=_FAST,
+            registry=registry,
+        )
+        self.hold = Histogram(
+            "db_replica_connection_hold_seconds",
+            "Time a connection was checked out",
+            by_replica,
+            buckets=_FAST,
+            registry=registry,
+        )
+        self.round_trips = Counter(
+            "db_replica_round_trips", "Statements sent", by_replica, registry=registry
+        )
+        self.errors = Counter(
+            "db_replica_errors",
+            "Errors by SQLSTATE class",
+            ["replica", "sqlstate_class"],
+            registry=registry,
+        )
+
+    def for_pool(self, replica: str, pool_max: int) -> ReplicaPoolMetrics:
+        return ReplicaPoolMetrics(self, replica, pool_max)
+
+
+class ReplicaPoolMetrics(DbMetrics):
+    """One replica's pool, accounted as `Database` accounts the primary's, into the shared
+    `db_replica_*` families. A replica never commits: a UnitOfWork on one would fail loudly
+    (it has no commit counters)."""
+
+    def __init__(  # not super().__init__(): the families exist once, for all replicas
+        self, families: ReplicaMetrics, replica: str, pool_max: int
+    ) -> None:
+        self._families = families
+        self._replica = replica
+        self.pool_max = families.pool_max.labels(replica)
+        self.pool_max.set(pool_max)
+        self.pool_size = families.pool_size.labels(replica)
+        self.pool_in_use = families.pool_in_use.labels(replica)
+        self.pool_available = families.pool_available.labels(replica)
+        self.pool_waiting = families.pool_waiting.labels(replica)
+        self.pool_timeouts = families.pool_timeouts.labels(replica)
+        self.acquire_wait = families.acquire_wait.labels(replica)
+        self._hold = families.hold.labels(replica)
+        self._trips = families.round_trips.labels(replica)
+
+    def observe_hold(self, kind: str, seconds: float) -> None:
+        self._hold.observe(seconds)
+
+    def count_round_trip(self, kind: str) -> None:
+        self._trips.inc()
+
+    def count_error(self, sqlstate_class: str) -> None:
+        self._families.errors.labels(self._replica, sqlstate_class).inc()

@@ -10,8 +10,8 @@ clean, right after the rows arrive.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Awaitable, Callable, Mapping
+from functools import lru_cache, partial
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +22,9 @@ from infrastructure.db.tenancy import GLOBAL_READ_PRELUDE, TENANT_READ_PRELUDE
 
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
+# Runs one whole read query: straight on the primary (`read_on`), or routed between the
+# primary and the replicas (infrastructure/db/replicas.py).
+ReadRunner = Callable[[str, Params], Awaitable[list[Row]]]
 
 # A dry pool or a slow query is not a lost connection: trying again would only double the
 # wait (the client is owed a fast 503) and the load on a database that is already behind.
@@ -41,8 +44,10 @@ class TenantReads:
     WHERE clause use the same one, so a repository never passes the tenant twice.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, routed: ReadRunner | None = None) -> None:
         self._db = db
+        # Without replicas: straight to the primary, the very call made before replicas existed.
+        self._run: ReadRunner = routed or partial(read_on, db)
 
     async def fetch_all(
         self, tenant_id: UUID, stmt: Sql, params: Params | None = None
@@ -52,7 +57,7 @@ class TenantReads:
             "tenant_id": tenant_id,
             "_statement_timeout": self._db.statement_timeout,
         }
-        return await _read(self._db, tenant_read_text(stmt), merged)
+        return await self._run(tenant_read_text(stmt), merged)
 
     async def fetch_one(
         self, tenant_id: UUID, stmt: Sql, params: Params | None = None
@@ -69,14 +74,14 @@ class GlobalReads:
 
     async def fetch_one(self, stmt: Sql, params: Params) -> Row | None:
         merged = {**params, "_statement_timeout": self._db.statement_timeout}
-        rows = await _read(self._db, GLOBAL_READ_PRELUDE + stmt.text, merged)
+        rows = await read_on(self._db, GLOBAL_READ_PRELUDE + stmt.text, merged)
         return rows[0] if rows else None
 
 
-async def _read(db: Database, text: str, params: Params) -> list[Row]:
-    """Every read runs here, tenant-scoped ones and the tenant lookup alike."""
+async def read_on(db: Database, text: str, params: Params) -> list[Row]:
+    """Every read the primary serves runs here, tenant-scoped ones and the tenant lookup alike."""
     try:
-        return await _once(db, text, params)
+        return await read_once(db, text, params)
     except _NOT_WORTH_RETRYING:
         raise
     except DatabaseUnavailable:
@@ -86,9 +91,9 @@ async def _read(db: Database, text: str, params: Params) -> list[Row]:
         # too, and one turn of the loop lets the driver mark them closed so the retry does
         # not take another dead one.
         await asyncio.sleep(0)
-        return await _once(db, text, params)
+        return await read_once(db, text, params)
 
 
-async def _once(db: Database, text: str, params: Params) -> list[Row]:
+async def read_once(db: Database, text: str, params: Params) -> list[Row]:
     async with db.connection("read") as conn:
         return await conn.execute(text, params)

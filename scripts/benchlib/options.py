@@ -28,6 +28,7 @@ class Options:
     storm_connections: int
     log_level: str
     ceiling: bool = False
+    replica: bool = False
 
 
 def _csv(parse: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
@@ -93,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure the bare stack (aiohttp, aiohttp + the read's SQL) beside pgbench",
     )
+    p.add_argument(
+        "--replica",
+        action="store_true",
+        help="each run set twice: reads on the primary only, then with a streaming standby",
+    )
     p.add_argument("--tiny", action="store_true", help="tiny dataset (the smoke test)")
     p.add_argument("--out", type=Path, help="results file (default .bench/results-<time>.json)")
     p.add_argument(
@@ -128,6 +134,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         pgbouncer_pool=args.pgbouncer_pool,
         tiny=args.tiny,
         ceiling=args.ceiling,
+        replica=args.replica,
         out=args.out,
         compare=tuple(args.compare) if args.compare else None,  # type: ignore[arg-type]
         timeout=args.timeout,

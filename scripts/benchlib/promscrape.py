@@ -93,3 +93,11 @@ def api_requests(d: Samples) -> float:
         for (sample, labels), value in d.items()
         if sample == "http_requests_total" and dict(labels).get("route", "").startswith("/api/")
     )
+
+
+def by_label(d: Samples, name: str, label: str) -> dict[str, float]:
+    """A counter's delta per value of one label (e.g. db_reads_total by target)."""
+    found: dict[str, float] = defaultdict(float)
+    for labels, value in _select(d, name):
+        found[labels.get(label, "")] += value
+    return dict(found)

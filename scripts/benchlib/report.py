@@ -15,7 +15,8 @@ def _num(value: float | None, digits: int = 1) -> str:
 def title(run: Run) -> str:
     path = "via PgBouncer" if run["pgbouncer"] else "direct"
     workers = f"{run['workers']} worker" + ("s" if run["workers"] > 1 else "")
-    return f"{run['scenario']} · {run['connections']} connections · {workers} · {path}"
+    reads = " · reads on a standby too" if run.get("replica") else ""
+    return f"{run['scenario']} · {run['connections']} connections · {workers} · {path}{reads}"
 
 
 def block(run: Run) -> str:
@@ -31,12 +32,21 @@ def block(run: Run) -> str:
         f"  errors   non-2xx {run['non_2xx']}  socket connect/read/write"
         f" {sock['connect']}/{sock['read']}/{sock['write']}  timeouts {run['timeouts']}"
         f"  pool timeouts {db['pool_timeouts']}   statuses {{{statuses}}}",
-        f"  db       hold mean {_num(db['hold_mean_ms'], 2)} ms p99 {_num(db['hold_p99_ms'], 2)} ms,"
+        f"  db       {'primary pool: ' if 'reads' in run else ''}"
+        f"hold mean {_num(db['hold_mean_ms'], 2)} ms p99 {_num(db['hold_p99_ms'], 2)} ms,"
         f" pool wait mean {_num(db['pool_wait_mean_ms'], 2)} ms p99 {_num(db['pool_wait_p99_ms'], 2)} ms,"
         f" {_num(db['round_trips_per_request'], 2)} round trips/request"
         + ("" if db["metrics_from_every_worker"] else "  (metrics: not every worker answered)"),
         "  cpu      " + cpu_line(cpu),
     ]
+    if "reads" in run:
+        r = run["reads"]
+        share = r["replica"] / (r["replica"] + r["primary"]) if r["replica"] + r["primary"] else 0
+        fallbacks = ", ".join(f"{k}: {v}" for k, v in sorted(r["fallbacks"].items())) or "none"
+        lines.append(
+            f"  reads    {r['replica']} on the standby ({share:.0%}), {r['primary']} on the"
+            f" primary; fallbacks {{{fallbacks}}}"
+        )
     if "logins" in run:
         lines += _storm_lines(run)
     if run["scenario"] == "mixed":
@@ -119,7 +129,13 @@ def table(runs: Sequence[Run]) -> str:
 
 
 def _key(run: Run) -> tuple[Any, ...]:
-    return (run["scenario"], run["connections"], run["workers"], run["pgbouncer"])
+    return (
+        run["scenario"],
+        run["connections"],
+        run["workers"],
+        run["pgbouncer"],
+        run.get("replica", False),
+    )
 
 
 def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:

@@ -69,7 +69,8 @@ def _record(
     hold_sum, hold_count, hold_buckets = prom.histogram(d, "db_connection_hold_seconds")
     wait_sum, wait_count, wait_buckets = prom.histogram(d, "db_pool_acquire_wait_seconds")
     api = prom.api_requests(d)
-    trips = prom.total(d, "db_round_trips_total")
+    # With a standby, its statements count too (its pool's hold and wait are not shown).
+    trips = prom.total(d, "db_round_trips_total") + prom.total(d, "db_replica_round_trips_total")
     return {
         "requests_per_s": round(result.per_second, 1),
         "ok_per_s": round(result.ok_per_second, 1),
@@ -90,4 +91,22 @@ def _record(
             "metrics_from_every_worker": complete,
         },
         "cpu_percent": cpu,
+        **_replica_reads(d),
+    }
+
+
+def _replica_reads(d: prom.Samples) -> dict[str, Any]:
+    """Where routed reads ran and why some fell back, when the service has replicas."""
+    targets = prom.by_label(d, "db_reads_total", "target")
+    if not targets:
+        return {}
+    return {
+        "reads": {
+            "replica": int(targets.get("replica", 0)),
+            "primary": int(targets.get("primary", 0)),
+            "fallbacks": {
+                reason: int(n)
+                for reason, n in prom.by_label(d, "db_read_fallbacks_total", "reason").items()
+            },
+        }
     }

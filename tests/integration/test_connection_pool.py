@@ -121,6 +121,26 @@ async def test_terminate_fails_waiters_and_later_acquires(pool):
     assert all(conn.closed for conn in held) and pool.size == 0
 
 
+async def test_reset_fails_a_running_statement_at_once_and_hands_its_slot_on(pool):
+    busy, other = await pool.acquire(), await pool.acquire()
+    waiter = asyncio.create_task(pool.acquire())  # no slot free: it waits
+    cur = await busy.cursor()
+    running = asyncio.create_task(cur.execute("select pg_sleep(30)"))
+    await asyncio.sleep(0.1)
+
+    pool.reset()
+
+    with pytest.raises(psycopg2.OperationalError):
+        await asyncio.wait_for(running, 2)
+    fresh = await asyncio.wait_for(waiter, 5)  # opened in a slot reset() freed
+    assert not fresh.closed and await backend_pid(fresh)
+    assert busy.closed and other.closed
+    pool.release(busy)  # what Database does on the way out: ignored, already dropped
+    pool.release(other)
+    pool.release(fresh)
+    assert pool.size == 1
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,8 +35,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_pgbouncer(database_url: str) -> Iterator[str]:
-    """Yield `database_url` rewritten to go through a fresh PgBouncer."""
+def running_pgbouncer(
+    database_url: str, settings: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """Yield `database_url` rewritten to go through a fresh PgBouncer (`settings`: more
+    [pgbouncer] settings)."""
     binary = pgbouncer_binary()
     if binary is None:
         raise RuntimeError("pgbouncer is not installed (Debian package pgbouncer)")
@@ -60,6 +63,7 @@ def running_pgbouncer(database_url: str) -> Iterator[str]:
                 "max_client_conn = 1000",
                 f"logfile = {workdir / 'pgbouncer.log'}",
                 f"pidfile = {workdir / 'pgbouncer.pid'}",
+                *(f"{name} = {value}" for name, value in (settings or {}).items()),
                 "",
             ]
         )

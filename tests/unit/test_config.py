@@ -102,3 +102,44 @@ def test_admission_defaults_match_the_documented_ones():
     pinned = load_config(BASE | {"MAX_ACTIVE_READS": "3"})
     assert for_workers(pinned, 8).max_active_reads == 3
     assert c.dashboard_cache_ttl == 2.0
+
+
+def test_without_replicas_nothing_about_them_is_required():
+    c = load_config(BASE)
+    assert c.database_replica_urls == ()
+    assert c.consistency_token_secret is None
+    assert (c.replica_max_lag, c.replica_wait_ms, c.replica_poll_ms) == (1.0, 50, 100)
+    assert c.replica_pool_max == c.db_pool_max
+
+
+def test_replicas_are_a_comma_separated_list_with_their_own_pool_size():
+    c = load_config(
+        {
+            **BASE,
+            "DATABASE_REPLICA_URLS": "postgresql://app@r1/sales, postgres://app@r2/sales",
+            "DB_REPLICA_POOL_MAX": "8",
+            "CONSISTENCY_TOKEN_SECRET": "s" * 16,
+        }
+    )
+    assert c.database_replica_urls == ("postgresql://app@r1/sales", "postgres://app@r2/sales")
+    assert c.replica_pool_max == 8
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"DATABASE_REPLICA_URLS": "postgresql://app@r1/sales"}, "CONSISTENCY_TOKEN_SECRET"),
+        (
+            {"DATABASE_REPLICA_URLS": "postgresql://r1/s", "CONSISTENCY_TOKEN_SECRET": "short"},
+            "CONSISTENCY_TOKEN_SECRET",
+        ),
+        ({"DATABASE_REPLICA_URLS": "mysql://r1/s"}, "DATABASE_REPLICA_URLS"),
+        ({"REPLICA_MAX_LAG": "0"}, "REPLICA_MAX_LAG"),
+        ({"REPLICA_WAIT_MS": "-1"}, "REPLICA_WAIT_MS"),
+        ({"REPLICA_POLL_MS": "5"}, "REPLICA_POLL_MS"),
+        ({"DB_REPLICA_POOL_MAX": "0"}, "DB_REPLICA_POOL_MAX"),
+    ],
+)
+def test_bad_replica_settings_name_their_variable(env, name):
+    with pytest.raises(ConfigError, match=name):
+        load_config({**BASE, **env})

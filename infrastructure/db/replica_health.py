@@ -1,0 +1,244 @@
+"""Replica health without per-request probes: one poller per worker.
+
+Every REPLICA_POLL_MS the poller reads the primary's WAL insert position and each replica's
+replay position, over connections of its own (a busy read pool must not make a healthy
+replica look late). A replica's lag is measured in time, from the poller's own samples of the
+primary: "the primary was at or behind where the replica is now at time t" means every
+transaction committed before t is visible on the replica. A replica is in the rotation while
+that t is at most REPLICA_MAX_LAG ago, it answers polls, and it is still in recovery; it
+leaves (and rejoins) with a log event. Reads waiting for a replica to reach a token wake the
+poller early, so one probe per replica serves all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from typing import Any
+
+import aiopg
+import psycopg2
+import structlog
+
+from infrastructure.db.consistency import WalGeometry, parse_lsn
+from infrastructure.db.database import Database
+from infrastructure.db.metrics import ReplicaMetrics
+
+log = structlog.get_logger(__name__)
+
+PROBE_APPLICATION_NAME = "sales-api-replica-probe"
+
+_PRIMARY_POSITION = "select pg_current_wal_insert_lsn()::text"
+_GEOMETRY = (
+    "select current_setting('wal_block_size')::bigint,"
+    " (select setting::bigint from pg_settings where name = 'wal_segment_size')"
+)
+_REPLAY_POSITION = "select pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
+_NOT_POLLED = "not polled yet"
+
+
+class Replica:
+    """One hot standby: its bounded read pool, and what the last poll made of it."""
+
+    def __init__(self, name: str, db: Database) -> None:
+        self.name = name
+        self.db = db
+        self.in_rotation = False
+        self.why_out = _NOT_POLLED  # why it is out of rotation; "" while in it
+        self.replayed = 0  # its replay position at the last poll
+        # Wall-clock time at which the primary was last seen at or behind `replayed`.
+        self.caught_up_at = -math.inf
+
+    def usable(self, now: float, max_lag: float) -> bool:
+        # The second test also drops a replica whose polls stall, before the poller notices.
+        return self.in_rotation and now - self.caught_up_at <= max_lag
+
+
+class PrimaryPositions:
+    """Recent samples of the primary's position, oldest first: (position, last seen at)."""
+
+    def __init__(self, keep_seconds: float) -> None:
+        self._keep = keep_seconds
+        self._samples: deque[tuple[int, float]] = deque()
+
+    def record(self, position: int, at: float) -> None:
+        if self._samples and self._samples[-1][0] == position:
+            self._samples[-1] = (position, at)  # idle: the same position, seen later
+        else:
+            self._samples.append((position, at))
+        while len(self._samples) > 1 and self._samples[0][1] < at - self._keep:
+            self._samples.popleft()
+
+    @property
+    def latest(self) -> int | None:
+        return self._samples[-1][0] if self._samples else None
+
+    def caught_up_at(self, replayed: int) -> float | None:
+        """The last time the primary was at or behind `replayed`, if still remembered."""
+        for position, at in reversed(self._samples):
+            if position <= replayed:
+                return at
+        return None
+
+
+class _Probe:
+    """The poller's own connection to one server, reopened after any failure."""
+
+    def __init__(self, dsn: str, timeout: float) -> None:
+        self._dsn = dsn
+        self._timeout = timeout
+        self._conn: aiopg.Connection | None = None
+
+    async def fetch(self, sql: str) -> tuple[Any, ...] | None:
+        """The row, or None when the server did not answer in time (or at all)."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                if self._conn is None or self._conn.closed:
+                    self._conn = await aiopg.connect(
+                        self._dsn,
+                        timeout=self._timeout,
+                        enable_json=False,
+                        enable_hstore=False,
+                        enable_uuid=False,
+                        application_name=PROBE_APPLICATION_NAME,
+                    )
+                async with self._conn.cursor() as cur:
+                    await cur.execute(sql)
+                    row: tuple[Any, ...] | None = await cur.fetchone()
+                    return row
+        except (psycopg2.Error, OSError, TimeoutError, RuntimeError):
+            self.close()
+            return None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class ReplicaMonitor:
+    def __init__(
+        self,
+        primary_dsn: str,
+        replicas: list[tuple[Replica, str]],
+        metrics: ReplicaMetrics,
+        *,
+        poll_s: float,
+        max_lag: float,
+    ) -> None:
+        self.replicas = [replica for replica, _ in replicas]
+        self.metrics = metrics
+        self.max_lag = max_lag
+        self.geometry = WalGeometry()
+        self._poll_s = poll_s
+        probe_timeout = max(poll_s, min(max_lag / 2, 1.0))
+        self._primary = _Probe(primary_dsn, probe_timeout)
+        self._probes = [_Probe(dsn, probe_timeout) for _, dsn in replicas]
+        self._positions = PrimaryPositions(keep_seconds=2 * max_lag + 1)
+        self._geometry_known = False
+        self._wake = asyncio.Event()
+        self._polled = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        for replica in self.replicas:
+            metrics.up.labels(replica.name).set(0)
+
+    async def start(self) -> None:
+        """Poll once before serving, so replicas in good shape serve the first reads."""
+        await self.poll_once()
+        self._task = asyncio.create_task(self._run(), name="replica-monitor")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for probe in (self._primary, *self._probes):
+            probe.close()
+
+    def wake(self) -> asyncio.Event:
+        """Ask for a poll now; the event returned is set when a poll after this call ends."""
+        self._wake.set()
+        return self._polled
+
+    def suspend(self, replica: Replica, why: str) -> None:
+        """Take a replica out of rotation now (a read failed there); a good poll brings it back."""
+        self._leave(replica, why)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_s):
+                    await self._wake.wait()
+            await self.poll_once()
+
+    async def poll_once(self) -> None:
+        self._wake.clear()
+        polled, self._polled = self._polled, asyncio.Event()
+        try:
+            await self._poll()
+        except Exception:  # the poller must outlive any surprise; the replicas then age out
+            log.exception("replica_poll_failed")
+        finally:
+            polled.set()
+
+    async def _poll(self) -> None:
+        if not self._geometry_known:
+            row = await self._primary.fetch(_GEOMETRY)
+            if row is not None:
+                self.geometry = WalGeometry(int(row[0]), int(row[1]))
+                self._geometry_known = True
+        # Taken before the query: every commit that finished before `started` is at or
+        # behind the position the query reads.
+        started = time.time()
+        row = await self._primary.fetch(_PRIMARY_POSITION)
+        if row is not None:
+            self._positions.record(self.geometry.record_boundary(parse_lsn(row[0])), started)
+        seen = await asyncio.gather(*(probe.fetch(_REPLAY_POSITION) for probe in self._probes))
+        now = time.time()
+        for replica, row in zip(self.replicas, seen, strict=True):
+            self._judge(replica, row, now)
+
+    def _judge(self, replica: Replica, row: tuple[Any, ...] | None, now: float) -> None:
+        if row is None:
+            return self._leave(replica, "unreachable")
+        in_recovery, replay = row
+        if not in_recovery or replay is None:  # promoted, or not replaying at all
+            return self._leave(replica, "not_replaying")
+        replica.replayed = parse_lsn(replay)
+        caught_up_at = self._positions.caught_up_at(replica.replayed)
+        if caught_up_at is not None:
+            replica.caught_up_at = max(replica.caught_up_at, caught_up_at)
+        latest = self._positions.latest
+        caught_up = latest is not None and replica.replayed >= latest
+        lag_s = 0.0 if caught_up else now - replica.caught_up_at
+        self.metrics.lag_seconds.labels(replica.name).set(lag_s)
+        self.metrics.lag_bytes.labels(replica.name).set(
+            0 if latest is None else max(0, latest - replica.replayed)
+        )
+        if now - replica.caught_up_at > self.max_lag:
+            return self._leave(replica, "lagging")
+        if not replica.in_rotation:
+            replica.in_rotation = True
+            self.metrics.up.labels(replica.name).set(1)
+            if replica.why_out == _NOT_POLLED:
+                log.info("replica_in_rotation", replica=replica.name)
+            else:
+                log.info("replica_rejoined", replica=replica.name, after=replica.why_out)
+            replica.why_out = ""
+
+    def _leave(self, replica: Replica, why: str) -> None:
+        if why == "unreachable" and replica.why_out != why:
+            # Reads in flight there may wait on a dead server (or in PgBouncer's queue for it)
+            # until their timeout: fail them now, and they run on the primary. Also when a
+            # failed read took the replica out first: the others may still be waiting.
+            replica.db.pool.reset()
+        if replica.in_rotation:
+            log.warning("replica_left", replica=replica.name, reason=why)
+        elif replica.why_out == _NOT_POLLED:
+            log.warning("replica_not_in_rotation", replica=replica.name, reason=why)
+        replica.in_rotation = False
+        replica.why_out = why
+        self.metrics.up.labels(replica.name).set(0)
