@@ -10,7 +10,9 @@ import asyncio
 import pytest
 from structlog.testing import capture_logs
 
+from app.api.routes import ROUTES
 from app.edge.keys import HTTP_METRICS
+from app.edge.rules import Access
 from tests.conftest import auth_headers
 from tests.support.sales import assert_problem, headers_for
 from tests.support.seeder import PASSWORD
@@ -119,7 +121,9 @@ async def test_a_bearer_command_without_a_body_needs_no_content_type(client, ten
 # ---- HEAD, Cache-Control, Server -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json", "/metrics"])
+@pytest.mark.parametrize(
+    "path", [r.path for r in ROUTES if r.access is Access.OPEN and r.method == "GET"]
+)
 async def test_head_on_open_routes_answers_like_get_without_a_body(client, path):
     get = await client.get(path)
     head = await client.head(path)
