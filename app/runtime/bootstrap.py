@@ -86,17 +86,19 @@ class Container:
 
     async def start(self) -> None:
         """Open DB_POOL_MIN connections now (side by side), but start anyway when the
-        database is down: requests get a retryable 503 until it is back. The listener
-        starts in the background; until it listens, tokens are looked up as without a cache.
-        With replicas, poll them once and keep polling in the background."""
-        if self.listener is not None:
-            self.listener.start()
+        database is down: requests get a retryable 503 until it is back. With replicas, poll
+        them once and keep polling in the background. Then the auth listener starts in the
+        background; until it listens, tokens are looked up as without a cache. (After the
+        first poll: the listener's probe writes WAL, and a replica behind the poller's first
+        sample of the primary would wait a poll before it joins the rotation.)"""
         count = self.config.db_pool_min
         pings = await asyncio.gather(*(self.db.ping(within=2.0) for _ in range(count)))
         if not all(pings):
             log.warning("database_unavailable_at_start")
         if self.replicas is not None:
             await self.replicas.monitor.start()
+        if self.listener is not None:
+            self.listener.start()
 
     async def close(self) -> None:
         if self.listener is not None:

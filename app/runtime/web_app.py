@@ -181,7 +181,11 @@ async def _sampling(app: web.Application) -> AsyncIterator[None]:
 
 
 def _sample(app: web.Application) -> None:
-    app[CONTAINER].db.metrics.sample()
+    container = app[CONTAINER]
+    container.db.metrics.sample()
+    if container.replicas is not None:
+        for replica in container.replicas.monitor.replicas:
+            replica.db.metrics.sample()
     app[HTTP_METRICS].sample()
 
 

@@ -235,6 +235,21 @@ class ReplicaPoolMetrics(DbMetrics):
         self._hold = families.hold.labels(replica)
         self._trips = families.round_trips.labels(replica)
 
+    def watch(
+        self,
+        size: Callable[[], float],
+        in_use: Callable[[], float],
+        available: Callable[[], float],
+        waiting: Callable[[], float],
+    ) -> None:
+        self._sources = (size, in_use, available, waiting)
+        self.sample()
+
+    def sample(self) -> None:
+        gauges = (self.pool_size, self.pool_in_use, self.pool_available, self.pool_waiting)
+        for gauge, read in zip(gauges, self._sources, strict=True):
+            gauge.set(read())
+
     def observe_hold(self, kind: str, seconds: float) -> None:
         self._hold.observe(seconds)
 

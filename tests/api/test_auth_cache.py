@@ -200,12 +200,14 @@ async def test_an_expired_api_key_is_refused_from_the_cache_without_a_round_trip
     assert resp.status == 401 and event["auth_cache"] == "miss"
 
 
-async def test_metrics_show_hits_misses_invalidations_and_the_listener(cached, tenant, seeder):
+async def test_metrics_show_hits_misses_invalidations_and_the_listener(
+    cached, admin_of, tenant, seeder
+):
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["sales"]))
     for _ in range(3):
         await cached.get(ME, headers=headers)
     await cached.post("/api/sales/auth/logout", headers=headers)
-    text = await (await cached.get("/metrics")).text()
+    text = await (await (await admin_of(cached)).get("/metrics")).text()
     assert "auth_cache_hits_total 3.0" in text  # the logout's own authentication is a hit
     assert "auth_cache_misses_total 1.0" in text
     assert 'auth_cache_invalidations_total{kind="logout"} 1.0' in text
@@ -247,7 +249,7 @@ async def test_behind_pgbouncer_a_direct_listener_url_turns_the_cache_on(
 
 
 async def test_behind_pgbouncer_without_a_direct_url_the_cache_stays_off(
-    make_client, bouncer_url, tenant, seeder
+    make_client, admin_of, bouncer_url, tenant, seeder
 ):
     client = await make_client(database_url=bouncer_url)
     listener = client.app[CONTAINER].listener
@@ -258,4 +260,5 @@ async def test_behind_pgbouncer_without_a_direct_url_the_cache_stays_off(
     resp, event = await logged(client, "GET", ME, headers=headers)
     assert resp.status == 200
     assert (event["auth_cache"], event["db_round_trips"]) == ("bypass", 1)
-    assert "auth_listener_up 0.0" in await (await client.get("/metrics")).text()
+    admin = await admin_of(client)
+    assert "auth_listener_up 0.0" in await (await admin.get("/metrics")).text()

@@ -49,6 +49,7 @@ class Answer:
 class Service:
     def __init__(self, cluster: PgCluster, log_path: Path, **settings: Any) -> None:
         self.port = free_port()
+        self.admin_port = free_port()  # /metrics lives on the admin port
         self.log_path = log_path
         self.request_timeout = float(settings.get("REQUEST_TIMEOUT", 5))
         self.env = {
@@ -57,7 +58,7 @@ class Service:
             "MIGRATION_DATABASE_URL": cluster.url("sales_owner"),
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
-            "ADMIN_PORT": "0",
+            "ADMIN_PORT": str(self.admin_port),
             "DB_POOL_MIN": "1",
             "DB_POOL_MAX": "5",
             "DB_POOL_ACQUIRE_TIMEOUT": "2",
@@ -128,6 +129,13 @@ class Service:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     # ---- HTTP -----------------------------------------------------------------------------
+
+    async def metrics_text(self) -> str:
+        """The admin port's /metrics, as text."""
+        url = f"http://127.0.0.1:{self.admin_port}/metrics"
+        async with aiohttp.ClientSession() as admin, admin.get(url) as resp:
+            assert resp.status == 200, f"/metrics answered {resp.status}"
+            return await resp.text()
 
     async def request(self, kind: str, method: str, path: str, **kw: Any) -> Answer:
         assert self.session is not None

@@ -20,7 +20,7 @@ LISTENER = "sales-api-listener"  # the listener's application_name
 
 
 async def metric(service: Service, name: str) -> float:
-    text = (await service.get("/metrics")).body
+    text = await service.metrics_text()
     for line in text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])

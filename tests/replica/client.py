@@ -72,11 +72,9 @@ _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$")
 
 
 async def metrics(service: Service) -> dict[str, float]:
-    """`name{labels}` -> value of every sample on /metrics."""
-    answer = await service.request("metrics", "GET", "/metrics")
-    assert answer.status == 200
+    """`name{labels}` -> value of every sample on the admin port's /metrics."""
     samples = {}
-    for line in str(answer.body).splitlines():
+    for line in (await service.metrics_text()).splitlines():
         match = _SAMPLE.match(line)
         if match:
             samples[match.group(1) + (match.group(2) or "")] = float(match.group(3))
