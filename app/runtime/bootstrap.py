@@ -29,7 +29,8 @@ from infrastructure.db.database import Database, open_pool
 from infrastructure.db.listener import Listener
 from infrastructure.db.metrics import DbMetrics, ReplicaMetrics
 from infrastructure.db.reads import GlobalReads, TenantReads
-from infrastructure.db.replica_health import Replica, ReplicaMonitor
+from infrastructure.db.replica_health import ReplicaMonitor
+from infrastructure.db.replica_state import Replica
 from infrastructure.db.replicas import ReplicaReads
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository

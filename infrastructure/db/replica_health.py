@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
-from collections import deque
 from typing import Any
 
-import aiopg
-import psycopg2
 import structlog
 
 from infrastructure.db.consistency import WalGeometry, parse_lsn
-from infrastructure.db.database import Database
 from infrastructure.db.metrics import ReplicaMetrics
+from infrastructure.db.probe import Probe
+from infrastructure.db.replica_state import NOT_POLLED, PrimaryPositions, Replica
 
 log = structlog.get_logger(__name__)
-
-PROBE_APPLICATION_NAME = "sales-api-replica-probe"
 
 _PRIMARY_POSITION = "select pg_current_wal_insert_lsn()::text"
 _GEOMETRY = (
@@ -37,89 +32,11 @@ _GEOMETRY = (
     " (select setting::bigint from pg_settings where name = 'wal_segment_size')"
 )
 _REPLAY_POSITION = "select pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
-_NOT_POLLED = "not polled yet"
-
-
-class Replica:
-    """One hot standby: its bounded read pool, and what the last poll made of it."""
-
-    def __init__(self, name: str, db: Database) -> None:
-        self.name = name
-        self.db = db
-        self.in_rotation = False
-        self.why_out = _NOT_POLLED  # why it is out of rotation; "" while in it
-        self.replayed = 0  # its replay position at the last poll
-        # Wall-clock time at which the primary was last seen at or behind `replayed`.
-        self.caught_up_at = -math.inf
-
-    def usable(self, now: float, max_lag: float) -> bool:
-        # The second test also drops a replica whose polls stall, before the poller notices.
-        return self.in_rotation and now - self.caught_up_at <= max_lag
-
-
-class PrimaryPositions:
-    """Recent samples of the primary's position, oldest first: (position, last seen at)."""
-
-    def __init__(self, keep_seconds: float) -> None:
-        self._keep = keep_seconds
-        self._samples: deque[tuple[int, float]] = deque()
-
-    def record(self, position: int, at: float) -> None:
-        if self._samples and self._samples[-1][0] == position:
-            self._samples[-1] = (position, at)  # idle: the same position, seen later
-        else:
-            self._samples.append((position, at))
-        while len(self._samples) > 1 and self._samples[0][1] < at - self._keep:
-            self._samples.popleft()
-
-    @property
-    def latest(self) -> int | None:
-        return self._samples[-1][0] if self._samples else None
-
-    def caught_up_at(self, replayed: int) -> float | None:
-        """The last time the primary was at or behind `replayed`, if still remembered."""
-        for position, at in reversed(self._samples):
-            if position <= replayed:
-                return at
-        return None
-
-
-class _Probe:
-    """The poller's own connection to one server, reopened after any failure."""
-
-    def __init__(self, dsn: str, timeout: float) -> None:
-        self._dsn = dsn
-        self._timeout = timeout
-        self._conn: aiopg.Connection | None = None
-
-    async def fetch(self, sql: str) -> tuple[Any, ...] | None:
-        """The row, or None when the server did not answer in time (or at all)."""
-        try:
-            async with asyncio.timeout(self._timeout):
-                if self._conn is None or self._conn.closed:
-                    self._conn = await aiopg.connect(
-                        self._dsn,
-                        timeout=self._timeout,
-                        enable_json=False,
-                        enable_hstore=False,
-                        enable_uuid=False,
-                        application_name=PROBE_APPLICATION_NAME,
-                    )
-                async with self._conn.cursor() as cur:
-                    await cur.execute(sql)
-                    row: tuple[Any, ...] | None = await cur.fetchone()
-                    return row
-        except (psycopg2.Error, OSError, TimeoutError, RuntimeError):
-            self.close()
-            return None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
 
 class ReplicaMonitor:
+    """The poller of one worker: keeps each `Replica` in or out of the rotation."""
+
     def __init__(
         self,
         primary_dsn: str,
@@ -135,8 +52,8 @@ class ReplicaMonitor:
         self.geometry = WalGeometry()
         self._poll_s = poll_s
         probe_timeout = max(poll_s, min(max_lag / 2, 1.0))
-        self._primary = _Probe(primary_dsn, probe_timeout)
-        self._probes = [_Probe(dsn, probe_timeout) for _, dsn in replicas]
+        self._primary = Probe(primary_dsn, probe_timeout)
+        self._probes = [Probe(dsn, probe_timeout) for _, dsn in replicas]
         self._positions = PrimaryPositions(keep_seconds=2 * max_lag + 1)
         self._geometry_known = False
         self._wake = asyncio.Event()
@@ -223,7 +140,7 @@ class ReplicaMonitor:
         if not replica.in_rotation:
             replica.in_rotation = True
             self.metrics.up.labels(replica.name).set(1)
-            if replica.why_out == _NOT_POLLED:
+            if replica.why_out == NOT_POLLED:
                 log.info("replica_in_rotation", replica=replica.name)
             else:
                 log.info("replica_rejoined", replica=replica.name, after=replica.why_out)
@@ -237,7 +154,7 @@ class ReplicaMonitor:
             replica.db.pool.reset()
         if replica.in_rotation:
             log.warning("replica_left", replica=replica.name, reason=why)
-        elif replica.why_out == _NOT_POLLED:
+        elif replica.why_out == NOT_POLLED:
             log.warning("replica_not_in_rotation", replica=replica.name, reason=why)
         replica.in_rotation = False
         replica.why_out = why

@@ -18,7 +18,8 @@ from infrastructure.db.consistency import current_consistency
 from infrastructure.db.database import Database
 from infrastructure.db.errors import DatabaseUnavailable, TransientConflict
 from infrastructure.db.reads import Params, Row, read_on, read_once
-from infrastructure.db.replica_health import Replica, ReplicaMonitor
+from infrastructure.db.replica_health import ReplicaMonitor
+from infrastructure.db.replica_state import Replica
 
 
 class ReplicaReads:

@@ -8,7 +8,8 @@ import time
 from prometheus_client import CollectorRegistry
 
 from infrastructure.db.metrics import ReplicaMetrics
-from infrastructure.db.replica_health import PrimaryPositions, Replica, ReplicaMonitor
+from infrastructure.db.replica_health import ReplicaMonitor
+from infrastructure.db.replica_state import PrimaryPositions, Replica
 from infrastructure.db.replicas import ReplicaReads
 
 
