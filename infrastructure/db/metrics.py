@@ -16,6 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 # gauge when the process runs alone).
 _MINE = "livemostrecent"
 _TOTAL = "livesum"
+# One series per live worker, told apart by a `pid` label (gauges without a `worker` one).
+_EACH = "liveall"
 _FAST = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -128,27 +130,34 @@ class DbMetrics:
 class ReplicaMetrics:
     """The replicas' families, registered once: health and reads per replica (`replica` label:
     host:port), reads by target and fallbacks by reason, and each replica's pool accounting
-    under the `db_replica_*` names of the primary's `db_pool_*` ones."""
+    under the `db_replica_*` names of the primary's `db_pool_*` ones.
+
+    Every worker watches the replicas and keeps its own pools, so under gunicorn each gauge is
+    one series per live worker (multiprocess mode `liveall`: a `pid` label, dropped when the
+    worker dies, so a dead worker's last lag or up does not linger). Readers aggregate the pid
+    away: max for up and lag (the alerts, the Grafana panels; min for up is the worst
+    worker's view), sum for the pool gauges (the live dashboard)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         by_replica = ["replica"]
+        per_worker: dict[str, Any] = {"registry": registry, "multiprocess_mode": _EACH}
         self.up = Gauge(
             "db_replica_up",
             "1 while the replica is in the read rotation",
             by_replica,
-            registry=registry,
+            **per_worker,
         )
         self.lag_seconds = Gauge(
             "db_replica_lag_seconds",
             "How long ago the primary was where the replica is now",
             by_replica,
-            registry=registry,
+            **per_worker,
         )
         self.lag_bytes = Gauge(
             "db_replica_lag_bytes",
             "WAL bytes the replica has yet to replay",
             by_replica,
-            registry=registry,
+            **per_worker,
         )
         self.reads = Counter(
             "db_replica_reads", "Reads a replica served", by_replica, registry=registry
@@ -163,22 +172,20 @@ class ReplicaMetrics:
             registry=registry,
         )
         self.pool_max = Gauge(
-            "db_replica_pool_max", "Configured pool size", by_replica, registry=registry
+            "db_replica_pool_max", "Configured pool size", by_replica, **per_worker
         )
-        self.pool_size = Gauge(
-            "db_replica_pool_size", "Open connections", by_replica, registry=registry
-        )
+        self.pool_size = Gauge("db_replica_pool_size", "Open connections", by_replica, **per_worker)
         self.pool_in_use = Gauge(
-            "db_replica_pool_in_use", "Connections checked out", by_replica, registry=registry
+            "db_replica_pool_in_use", "Connections checked out", by_replica, **per_worker
         )
         self.pool_available = Gauge(
-            "db_replica_pool_available", "Idle connections", by_replica, registry=registry
+            "db_replica_pool_available", "Idle connections", by_replica, **per_worker
         )
         self.pool_waiting = Gauge(
             "db_replica_pool_waiting",
             "Requests queued for a connection",
             by_replica,
-            registry=registry,
+            **per_worker,
         )
         self.pool_timeouts = Counter(
             "db_replica_pool_timeouts",

@@ -4,6 +4,7 @@ its numbers move under load, and the run leaves a screenshot in test-artifacts/.
 from __future__ import annotations
 
 import asyncio
+import os
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,7 @@ from tests.support.server import ROOT, serving
 pytestmark = pytest.mark.slow
 
 SCREENSHOT = ROOT / "test-artifacts" / "dashboard.png"
+REPLICAS_SCREENSHOT = ROOT / "test-artifacts" / "dashboard-replicas.png"
 TOTAL = "#rates tr[data-worker='all']"
 
 
@@ -51,6 +53,8 @@ async def test_the_dashboard_renders_workers_and_totals_and_moves_under_load(tmp
             )
             assert rows == ["1", "2", "all"]
             assert await page.evaluate(field("#pool tr[data-worker='all']", "max")) == "8"
+            # No DATABASE_REPLICA_URLS: no replica series, so no Replicas section.
+            assert await page.evaluate("document.getElementById('replicas').hidden") is True
             before = int(await page.evaluate(field(TOTAL, "requests")))
 
             await asyncio.to_thread(load, service.base, headers, 300)
@@ -63,3 +67,42 @@ async def test_the_dashboard_renders_workers_and_totals_and_moves_under_load(tmp
             assert float(trips) >= 1  # a customer list: auth, then the read
             await page.screenshot(SCREENSHOT)
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+async def test_a_replica_that_is_no_standby_shows_out_of_rotation_and_the_fallbacks(
+    tmp_path, seeder
+):
+    """The Replicas section from two workers' files (the replica gauges' `pid` label), without
+    a standby: the "replica" is the primary itself, which every worker keeps out of rotation,
+    so every read runs on the primary as a `no_replica` fallback."""
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("chromium not on PATH (apt-get install chromium; .ci/run installs it)")
+    tenant = seeder.tenant("dash-replicas")
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    env = {
+        "DB_POOL_MIN": "1",
+        "DB_POOL_MAX": "4",
+        "DATABASE_REPLICA_URLS": os.environ["DATABASE_URL"],
+        "DB_REPLICA_POOL_MAX": "2",
+        "CONSISTENCY_TOKEN_SECRET": "dashboard-test-consistency-secret",
+    }
+    replica = "#replica-pool tbody tr"
+    with serving(env, tmp_path / "service.log", workers=2) as service:
+        async with browser_page(binary, tmp_path / "profile", tmp_path / "chromium.log") as page:
+            await page.send("Page.enable")
+            await page.send("Page.navigate", url=service.admin + "/dashboard")
+            await wait_for(page, "!document.getElementById('replicas').hidden")
+            await wait_for(page, f"{field(replica, 'up-workers')} === '0 / 2'")
+            assert await page.evaluate(field(replica, "up")) == "no"
+            assert await page.evaluate(field(replica, "max")) == "4"
+
+            await asyncio.to_thread(load, service.base, headers, 50)
+            primary = "#replica-rates tr[data-replica='primary']"
+            await wait_for(page, f"Number({field(primary, 'reads')}) >= 50")
+            assert await page.evaluate(field(primary, "share")) == "100 %"
+            fallback = "#fallbacks tr[data-reason='no_replica']"
+            assert int(await page.evaluate(field(fallback, "all"))) >= 50
+            await page.evaluate("document.getElementById('replicas').scrollIntoView()")
+            await page.screenshot(REPLICAS_SCREENSHOT)
+    assert REPLICAS_SCREENSHOT.stat().st_size > 10_000

@@ -79,3 +79,12 @@ async def metrics(service: Service) -> dict[str, float]:
         if match:
             samples[match.group(1) + (match.group(2) or "")] = float(match.group(3))
     return samples
+
+
+async def dashboard(service: Service) -> dict[str, Any]:
+    """The admin port's /dashboard.json (what the live dashboard polls)."""
+    url = f"http://127.0.0.1:{service.admin_port}/dashboard.json"
+    async with aiohttp.ClientSession() as admin, admin.get(url) as resp:
+        assert resp.status == 200, f"/dashboard.json answered {resp.status}"
+        body: dict[str, Any] = await resp.json()
+        return body

@@ -15,6 +15,7 @@ from tests.replica.client import (
     TOKEN,
     CookieClient,
     create_customer,
+    dashboard,
     get_customer,
     login_as,
     metrics,
@@ -93,6 +94,16 @@ async def test_reads_are_served_by_the_standby(standby, start_service):
     assert replica_up(after, standby) == 1
     assert of_the_replica(after, "db_replica_reads_total") >= 20
     assert of_the_replica(after, "db_replica_pool_size") >= 1
+
+    # The live dashboard's Replicas section has the same numbers.
+    doc = await dashboard(service)
+    [(name, replica)] = doc["total"]["replicas"].items()
+    assert (replica["up"], replica["up_workers"], replica["workers"]) == (1, 1, 1), replica
+    assert replica["reads"] == of_the_replica(after, "db_replica_reads_total")
+    assert replica["pool"]["max"] >= replica["pool"]["size"] >= 1
+    assert replica["round_trips"] >= replica["reads"] and replica["buckets"]["hold"]
+    assert doc["total"]["reads"]["replica"] == after[REPLICA_READS]
+    assert [w["replicas"][name]["up"] for w in doc["workers"]] == [1]
 
 
 async def test_with_replay_paused_a_client_reads_its_new_customers_with_its_token(
