@@ -232,7 +232,8 @@ class ReplicaPoolMetrics(DbMetrics):
         self._families = families
         self._replica = replica
         self.pool_max = families.pool_max.labels(replica)
-        self.pool_max.set(pool_max)
+        self._pool_max_value = float(pool_max)  # what the inherited `watch` reports as max
+        self._sources = ()
         self.pool_size = families.pool_size.labels(replica)
         self.pool_in_use = families.pool_in_use.labels(replica)
         self.pool_available = families.pool_available.labels(replica)
@@ -242,18 +243,15 @@ class ReplicaPoolMetrics(DbMetrics):
         self._hold = families.hold.labels(replica)
         self._trips = families.round_trips.labels(replica)
 
-    def watch(
-        self,
-        size: Callable[[], float],
-        in_use: Callable[[], float],
-        available: Callable[[], float],
-        waiting: Callable[[], float],
-    ) -> None:
-        self._sources = (size, in_use, available, waiting)
-        self.sample()
-
     def sample(self) -> None:
-        gauges = (self.pool_size, self.pool_in_use, self.pool_available, self.pool_waiting)
+        """The inherited `watch` gave the sources, the pool max first, as for the primary."""
+        gauges = (
+            self.pool_max,
+            self.pool_size,
+            self.pool_in_use,
+            self.pool_available,
+            self.pool_waiting,
+        )
         for gauge, read in zip(gauges, self._sources, strict=True):
             gauge.set(read())
 
