@@ -49,10 +49,13 @@ async def test_many_clients_share_at_most_maxsize_connections_in_arrival_order(p
     await asyncio.gather(*tasks)
 
     assert max(sizes) == 2 and len(pids) == 2
-    # The first two connect side by side and may finish in either order; the ten that had
-    # to wait are served first come, first served.
-    assert sorted(served[:2]) == [0, 1]
-    assert served[2:] == list(range(2, 12)), "waiters must be served in arrival order"
+    # Clients 0 and 1 open the two connections side by side; on a busy machine client 0 can
+    # finish and hand its connection to client 2 before client 1's connect completes, so
+    # where 1 lands among the others says nothing about fairness. The ten that had to wait
+    # are served first come, first served, and everyone exactly once.
+    assert sorted(served) == list(range(12))
+    waited = [n for n in served if n >= 2]
+    assert waited == list(range(2, 12)), "waiters must be served in arrival order"
     assert pool.size == pool.freesize == 2
 
 
