@@ -138,8 +138,8 @@ class ApiKeyWriter(Protocol):
         """False when the tenant has no such key; revoking a revoked key keeps its time."""
         ...
 
-    async def touch(self, key_id: UUID, at: datetime) -> None:
-        """Record that the key was used at `at`."""
+    async def record_uses(self, uses: Sequence[tuple[UUID, datetime]]) -> None:
+        """Set each key's last use, in one statement; a later time already stored stays."""
         ...
 
 
@@ -257,3 +257,11 @@ class PasswordHasher(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class KeyUseLog(Protocol):
+    """Where authentication notes an API key's use: stored later, off the request's path."""
+
+    def note(self, tenant_id: UUID, key_id: UUID, at: datetime) -> None:
+        """Never awaits and never fails: a read must not wait on, or fail for, this write."""
+        ...

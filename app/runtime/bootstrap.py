@@ -16,7 +16,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from app.runtime.config import Config
-from domain.ports import IdempotencyClaim, TenantDirectory
+from domain.ports import IdempotencyClaim, TenantDirectory, UnitOfWorkFactory
 from domain.services.auth import AuthService
 from domain.services.customers import CustomerService
 from domain.services.dashboard import DashboardService
@@ -32,6 +32,7 @@ from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.replica_health import ReplicaMonitor
 from infrastructure.db.replica_state import Replica
 from infrastructure.db.replicas import ReplicaReads
+from infrastructure.key_uses import KeyUses
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository
 from infrastructure.repositories.dashboard_cache import CachedDashboardReader
@@ -83,6 +84,7 @@ class Container:
     services: Services
     auth_cache: PrincipalCache
     listener: Listener | None  # None when the auth cache is off (AUTH_CACHE_TTL=0)
+    key_uses: KeyUses  # API keys' last use, written in the background
     replicas: Replicas | None = None  # None: no DATABASE_REPLICA_URLS, every read on the primary
 
     async def start(self) -> None:
@@ -100,8 +102,10 @@ class Container:
             await self.replicas.monitor.start()
         if self.listener is not None:
             self.listener.start()
+        self.key_uses.start()
 
     async def close(self) -> None:
+        await self.key_uses.close()  # while the pool is still open
         if self.listener is not None:
             await self.listener.close()
         if self.replicas is not None:
@@ -140,8 +144,9 @@ def bootstrap(config: Config) -> Container:
     listener = _listener(config, cache) if cache.enabled else None
     registry.register(AuthCacheCollector(cache, listener))
     replicas = _replicas(config, registry) if config.database_replica_urls else None
-    services = _services(config, db, hasher, cache, replicas)
-    return Container(config, registry, db, hasher, services, cache, listener, replicas)
+    key_uses = KeyUses(_unit_of_work(db, replicas), config.api_key_use_flush)
+    services = _services(config, db, hasher, cache, replicas, key_uses)
+    return Container(config, registry, db, hasher, services, cache, listener, key_uses, replicas)
 
 
 def _listener(config: Config, cache: PrincipalCache) -> Listener:
@@ -191,6 +196,7 @@ def _services(
     hasher: Argon2Hasher,
     auth_cache: PrincipalCache,
     replicas: Replicas | None,
+    key_uses: KeyUses,
 ) -> Services:
     primary = TenantReads(db)
     if replicas is None:
@@ -204,10 +210,7 @@ def _services(
     # the cache, tokens are looked up wherever reads go.
     identity_reads = primary if auth_cache.enabled else reads
     clock = SystemClock()
-    capture_position = replicas is not None  # the commit position, for Consistency-Token
-
-    def uow(tenant_id: UUID, idempotency: IdempotencyClaim | None = None) -> PgUnitOfWork:
-        return PgUnitOfWork(db, tenant_id, idempotency, capture_position=capture_position)
+    uow = _unit_of_work(db, replicas)
 
     return Services(
         tenants=CachedTenantDirectory(
@@ -221,6 +224,7 @@ def _services(
             hasher,
             clock,
             timedelta(seconds=config.session_ttl_seconds),
+            key_uses,
         ),
         customers=CustomerService(CustomerReadRepository(reads), uow),
         products=ProductService(ProductReadRepository(reads), uow),
@@ -231,3 +235,12 @@ def _services(
             config.low_stock_threshold,
         ),
     )
+
+
+def _unit_of_work(db: Database, replicas: Replicas | None) -> UnitOfWorkFactory:
+    capture_position = replicas is not None  # the commit position, for Consistency-Token
+
+    def uow(tenant_id: UUID, idempotency: IdempotencyClaim | None = None) -> PgUnitOfWork:
+        return PgUnitOfWork(db, tenant_id, idempotency, capture_position=capture_position)
+
+    return uow

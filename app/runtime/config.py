@@ -84,6 +84,8 @@ class Config:
     # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
     # every instance behind the same load balancer (a token from one must verify at another).
     consistency_token_secret: str | None = None
+    # Seconds between a worker's batched writes of API keys' last use (infrastructure/key_uses.py).
+    api_key_use_flush: float = 10.0
 
     @property
     def auth_listen_url(self) -> str:
@@ -222,6 +224,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
         replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
         consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
+        api_key_use_flush=get("API_KEY_USE_FLUSH", _float, defaults.api_key_use_flush),
     )
     _validate(config)
     return config
@@ -277,6 +280,7 @@ def _validate(c: Config) -> None:
         ),
         (c.replica_max_lag > 0, "REPLICA_MAX_LAG must be positive"),
         (c.replica_wait_ms >= 0, "REPLICA_WAIT_MS must not be negative"),
+        (c.api_key_use_flush > 0, "API_KEY_USE_FLUSH must be positive"),
         (c.replica_poll_ms >= 10, "REPLICA_POLL_MS must be at least 10 (milliseconds)"),
         (
             not c.database_replica_urls or len(c.consistency_token_secret or "") >= 16,

@@ -18,11 +18,7 @@ from domain.model.identity import (
     Role,
 )
 from domain.model.paging import Page, PageRequest
-from domain.ports import Clock, IdentityReader, PasswordHasher, UnitOfWorkFactory
-
-# How stale an API key's last_used_at may be: recording every use would add a write to every
-# request; once a minute per key and worker costs nothing noticeable.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
+from domain.ports import Clock, IdentityReader, KeyUseLog, PasswordHasher, UnitOfWorkFactory
 
 # Verified against when the email is unknown, so both failures cost the same argon2 work.
 _DUMMY_HASH = (
@@ -39,13 +35,14 @@ class AuthService:
         hasher: PasswordHasher,
         clock: Clock,
         session_ttl: timedelta,
+        key_uses: KeyUseLog,
     ) -> None:
         self._identities = identities
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
         self._ttl = session_ttl
-        self._recorded_use: dict[UUID, datetime] = {}
+        self._key_uses = key_uses
 
     async def login(self, tenant_id: UUID, email: str, password: str) -> LoginResult:
         # Read, release the connection, verify in a thread, then write: no connection is held
@@ -78,24 +75,14 @@ class AuthService:
         if tokens.is_api_key(token):
             principal = await self._identities.principal_for_api_key(tenant_id, digest)
             if principal is not None and principal.api_key_id is not None:
-                await self._record_use(tenant_id, principal.api_key_id)
+                # Noted in memory, written later in a batch (infrastructure/key_uses.py): a
+                # read neither waits on this write nor fails with it.
+                self._key_uses.note(tenant_id, principal.api_key_id, self._clock.now())
         else:
             principal = await self._identities.principal_for_session(tenant_id, digest)
         if principal is None:
             raise AuthenticationFailed()
         return principal
-
-    async def _record_use(self, tenant_id: UUID, key_id: UUID) -> None:
-        now = self._clock.now()
-        last = self._recorded_use.get(key_id)
-        if last is not None and now - last < LAST_USED_RESOLUTION:
-            return
-        if len(self._recorded_use) > 10_000:
-            self._recorded_use.clear()  # at worst one extra write per key
-        self._recorded_use[key_id] = now
-        async with self._uow(tenant_id) as uow:
-            await uow.api_keys.touch(key_id, now)
-            await uow.commit()
 
     async def create_api_key(
         self, principal: Principal, name: str, role: Role, expires_at: datetime | None = None

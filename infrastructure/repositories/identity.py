@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -21,7 +21,7 @@ from domain.model.identity import (
 )
 from domain.model.paging import Page, PageRequest
 from infrastructure.db.reads import GlobalReads, TenantReads
-from infrastructure.db.sql import Sql, sql
+from infrastructure.db.sql import Sql, raw, sql
 from infrastructure.db.tables import api_keys, sessions, tenants, users
 from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.paging import after, page_params, to_page
@@ -246,8 +246,12 @@ _revoke_api_key = sql(
     .values(revoked_at=sa.func.coalesce(api_keys.c.revoked_at, sa.bindparam("at")))
     .returning(api_keys.c.id),
 )
-_touch_api_key = sql(
-    sa.update(api_keys).where(*_of_key).values(last_used_at=sa.bindparam("at")),
+# Only last_used_at changes, which migration 0006's trigger ignores: no cache is told. The
+# writer (infrastructure/key_uses.py) keeps a batch under the trigger's 1,000-row "all" bound.
+_record_uses = raw(
+    "update api_keys k set last_used_at = greatest(k.last_used_at, u.at)"
+    " from unnest(%(ids)s::uuid[], %(ats)s::timestamptz[]) as u(id, at)"
+    " where k.tenant_id = %(tenant_id)s and k.id = u.id",
 )
 
 
@@ -289,5 +293,6 @@ class ApiKeyWriteRepository:
     async def revoke(self, key_id: UUID, at: datetime) -> bool:
         return bool(await self._writes.execute(_revoke_api_key, {"id": key_id, "at": at}))
 
-    async def touch(self, key_id: UUID, at: datetime) -> None:
-        await self._writes.execute(_touch_api_key, {"id": key_id, "at": at})
+    async def record_uses(self, uses: Sequence[tuple[UUID, datetime]]) -> None:
+        ids, ats = [u[0] for u in uses], [u[1] for u in uses]
+        await self._writes.execute(_record_uses, {"ids": ids, "ats": ats})

@@ -3,6 +3,8 @@ revoked; a key names its tenant, and expired or revoked keys are refused."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -33,14 +35,27 @@ async def test_an_admin_creates_a_key_whose_secret_is_shown_once(client, tenant,
     assert item["expires_at"] is not None and item["revoked_at"] is None
 
 
-async def test_a_key_alone_is_served_in_its_tenant_and_its_use_is_recorded(client, tenant, seeder):
+async def test_a_key_alone_is_served_in_its_tenant_and_its_use_is_recorded_soon_after(
+    make_client, tenant, seeder
+):
+    client = await make_client(api_key_use_flush=0.05)
     _, created = await create(client, headers_for(seeder, tenant))
     me = await client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {created['key']}"})
     assert me.status == 200, await me.text()
     assert (await me.json())["tenant"] == tenant.slug
-    listed = await (await client.get(KEYS, headers=headers_for(seeder, tenant))).json()
-    (item,) = [k for k in listed["items"] if k["id"] == created["id"]]
-    assert item["last_used_at"] is not None
+    # Written by the worker's background task, not by the read: poll with a generous deadline.
+    deadline = time.monotonic() + 10
+    while (await listed_key(client, headers_for(seeder, tenant), created["id"]))[
+        "last_used_at"
+    ] is None:
+        assert time.monotonic() < deadline, "the key's use was not recorded within 10 s"
+        await asyncio.sleep(0.05)
+
+
+async def listed_key(client, headers, key_id):
+    listed = await (await client.get(KEYS, headers=headers)).json()
+    (item,) = [k for k in listed["items"] if k["id"] == key_id]
+    return item
 
 
 async def test_a_key_with_an_x_tenant_of_another_tenant_is_refused_saying_so(

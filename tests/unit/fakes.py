@@ -342,6 +342,16 @@ class FakeDashboardReader:
         )
 
 
+class FakeKeyUseLog:
+    """The KeyUseLog port: every use noted, in order."""
+
+    def __init__(self) -> None:
+        self.noted: list[tuple[UUID, UUID, datetime]] = []
+
+    def note(self, tenant_id: UUID, key_id: UUID, at: datetime) -> None:
+        self.noted.append((tenant_id, key_id, at))
+
+
 # ---- writes ----------------------------------------------------------------------------------
 
 
@@ -371,8 +381,9 @@ class FakeApiKeyWriter:
         self._staged.api_key_revoked.setdefault(key_id, at)
         return True
 
-    async def touch(self, key_id: UUID, at: datetime) -> None:
-        self._staged.api_key_used[key_id] = at
+    async def record_uses(self, uses: Sequence[tuple[UUID, datetime]]) -> None:
+        for key_id, at in uses:
+            self._staged.api_key_used[key_id] = at
 
 
 class FakeCustomerWriter:

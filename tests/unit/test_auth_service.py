@@ -15,6 +15,7 @@ from domain.model.paging import PageRequest
 from domain.services.auth import AuthService
 from tests.unit.fakes import (
     FakeIdentityReader,
+    FakeKeyUseLog,
     FakePasswordHasher,
     FakeUnitOfWorkFactory,
     FixedClock,
@@ -43,6 +44,7 @@ class Auth:
     hasher: FakePasswordHasher
     uows: FakeUnitOfWorkFactory
     service: AuthService
+    key_uses: FakeKeyUseLog
 
     def add_user(self, email: str = EMAIL, role: str = "admin") -> UserCredentials:
         user = UserCredentials(uuid4(), email, "Ada", role, fake_hash(PASSWORD))
@@ -62,8 +64,9 @@ def auth() -> Auth:
     store, clock = Store(), FixedClock()
     identities, hasher = FakeIdentityReader(store, clock), FakePasswordHasher()
     uows = FakeUnitOfWorkFactory(store, clock)
-    service = AuthService(identities, uows, hasher, clock, TTL)
-    return Auth(uuid4(), store, clock, identities, hasher, uows, service)
+    key_uses = FakeKeyUseLog()
+    service = AuthService(identities, uows, hasher, clock, TTL, key_uses)
+    return Auth(uuid4(), store, clock, identities, hasher, uows, service, key_uses)
 
 
 # ---- login -----------------------------------------------------------------------------------
@@ -298,13 +301,17 @@ async def test_revoking_an_unknown_key_is_not_found(auth):
         await auth.service.revoke_api_key(Principal.operator(auth.tenant_id), uuid4())
 
 
-async def test_a_keys_use_is_recorded_at_most_once_a_minute(auth):
+async def test_a_keys_use_is_noted_for_later_and_opens_no_unit_of_work(auth):
     issued = await auth.service.create_api_key(Principal.operator(auth.tenant_id), "ci", "sales")
-    writes_before = auth.uows.commits
-    for _ in range(5):
+    opened_before = len(auth.uows.opened)
+    for _ in range(3):
         await auth.service.authenticate(auth.tenant_id, issued.key)
-    assert auth.uows.commits == writes_before + 1
-    assert auth.store.api_key_used[issued.api_key.id] == auth.clock.now()
-    auth.clock.advance(timedelta(minutes=1))
-    await auth.service.authenticate(auth.tenant_id, issued.key)
-    assert auth.uows.commits == writes_before + 2
+    assert len(auth.uows.opened) == opened_before, "a read must not write"
+    used = (auth.tenant_id, issued.api_key.id, auth.clock.now())
+    assert auth.key_uses.noted == [used] * 3
+
+
+async def test_a_sessions_use_is_not_noted(auth):
+    auth.add_session(auth.add_user())
+    await auth.service.authenticate(auth.tenant_id, SESSION_TOKEN)
+    assert auth.key_uses.noted == []
