@@ -1,91 +1,413 @@
-"""Configuration: one frozen dataclass, read from the environment once and validated at start."""
+"""Configuration: one frozen dataclass, read from the environment once and validated at start.
+
+Each setting is declared once, as a field of `Config`: its type, its default and, in the
+field's metadata (`env(...)`, app/runtime/settings.py), the environment variable, the
+one-line description, the parser and the check. Reading, validation, `python -m app --help`
+and `--check`, and the README's settings table (`scripts/settings-table`) all come from these
+fields; `tests/unit/test_house_plan.py` fails when the README's table drifts from them.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
 
-T = TypeVar("T")
+from app.runtime.settings import (
+    NOT_NEGATIVE,
+    POSITIVE,
+    Check,
+    ConfigError,
+    at_least,
+    between,
+    env,
+    is_postgres_url,
+    lower,
+    one_of,
+    postgres_urls,
+    read,
+    upper,
+)
+
+__all__ = ["Config", "ConfigError", "for_workers", "load_config", "read_places", "usable_cores"]
 
 
-class ConfigError(Exception):
-    """One clear line naming the variable; the process exits with it."""
+def _domain(name: str, raw: str) -> str | None:
+    return raw.lower().strip(".") or None
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    database_url: str  # the app role: DML only, row-level security enforced
-    migration_database_url: str  # the owner role, for migrations and operator jobs
-    # Where the auth cache's listener connects (LISTEN needs a session of its own, which
-    # PgBouncer in transaction mode does not give); None: DATABASE_URL.
-    auth_listen_database_url: str | None = None
-    app_db_role: str = "sales_app"  # the role migrations grant DML to
-    host: str = "127.0.0.1"
-    port: int = 8080
+    # the app role: DML only, row-level security enforced
+    database_url: str = field(
+        metadata=env(
+            "DATABASE_URL",
+            "`postgresql://` or `postgres://` URL of the **app role** (`sales_app`).",
+            check=Check(is_postgres_url, "be set to a postgresql:// URL for the app role"),
+        )
+    )
+    # the owner role, for migrations and operator jobs
+    migration_database_url: str = field(
+        metadata=env(
+            "MIGRATION_DATABASE_URL",
+            "URL of the **owner role**. The server itself never connects with it. `app.cli migrate`, `seed-demo` and `purge-idempotency-keys` use it.",
+            shown="`DATABASE_URL`",
+            fallback="database_url",
+        )
+    )
+    app_db_role: str = field(
+        default="sales_app",
+        metadata=env(
+            "APP_DB_ROLE",
+            "The role `app.cli migrate` grants DML to (`--app-role` overrides it). The first migration revokes writes on `tenants` from that role.",
+        ),
+    )
+    host: str = field(default="127.0.0.1", metadata=env("HOST", "Address to listen on."))
+    port: int = field(
+        default=8080, metadata=env("PORT", "Port to listen on (1-65535).", check=between(1, 65535))
+    )
     # The admin port: /metrics, /livez, /readyz, /dashboard. Loopback by default so only the
     # host (or a sidecar scraper) reaches it; 0 disables it.
-    admin_host: str = "127.0.0.1"
-    admin_port: int = 9090
+    admin_host: str = field(
+        default="127.0.0.1",
+        metadata=env(
+            "ADMIN_HOST",
+            "Address of the admin port: `/metrics`, `/livez`, `/readyz`, `/dashboard`.",
+        ),
+    )
+    admin_port: int = field(
+        default=9090,
+        metadata=env(
+            "ADMIN_PORT",
+            "The admin port; `0` turns it off. Must differ from `PORT`.",
+            check=between(0, 65535, "off"),
+        ),
+    )
     # Set by a process manager running several workers (prometheus-client multiprocess mode,
     # app/runtime/gunicorn_conf.py): where every worker writes its metrics for one scrape.
-    metrics_dir: str | None = None
-    db_pool_min: int = 1
-    db_pool_max: int = 17
-    db_pool_acquire_timeout: float = 5.0
-    db_pool_max_waiters: int = 500
-    db_statement_timeout_ms: int = 5000
-    request_timeout: float = 15.0
+    metrics_dir: str | None = field(
+        default=None,
+        metadata=env(
+            "PROMETHEUS_MULTIPROC_DIR",
+            "Under gunicorn, where the workers write their metrics; emptied at start if you set it.",
+            shown="a new temporary directory per run",
+        ),
+    )
+    db_pool_min: int = field(
+        default=1,
+        metadata=env(
+            "DB_POOL_MIN", "Connections opened at start (0 to `DB_POOL_MAX`).", check=NOT_NEGATIVE
+        ),
+    )
+    db_pool_max: int = field(
+        default=17,
+        metadata=env(
+            "DB_POOL_MAX",
+            "Pool size **per process**. With `--workers N`, the service can open N x this many.",
+            check=at_least(1),
+        ),
+    )
+    db_pool_acquire_timeout: float = field(
+        default=5.0,
+        metadata=env(
+            "DB_POOL_ACQUIRE_TIMEOUT",
+            "Seconds to wait for a free connection before answering 503 `pool-timeout`.",
+            check=POSITIVE,
+        ),
+    )
+    db_pool_max_waiters: int = field(
+        default=500,
+        metadata=env(
+            "DB_POOL_MAX_WAITERS",
+            "Once this many requests are waiting and no connection is free, new ones get 503 `pool-saturated` at once.",
+            check=at_least(1),
+        ),
+    )
     # Database-backed reads / commands one worker works on at once; the rest queue
     # (app/edge/admission.py; the defaults are measured in docs/performance.md). None: derived
     # from how many workers share the cores (`read_places`), once the worker count is known.
-    max_active_reads: int | None = None
-    max_active_commands: int = 4
-    max_queued_requests: int = 4000
-    default_tenant: str | None = None
-    base_domain: str | None = None
-    tenant_cache_ttl: float = 60.0
-    tenant_cache_size: int = 10_000
+    max_active_reads: int | None = field(
+        default=None,
+        metadata=env(
+            "MAX_ACTIVE_READS",
+            "Database-backed GET requests one worker works on at once; the rest wait their turn in a queue, holding nothing. With as many workers as cores, the others keep the CPU busy while one waits on PostgreSQL, so one place is enough (measured in docs/performance.md).",
+            check=at_least(1),
+            shown="`2`, or `1` when `--workers` ≥ cores",
+        ),
+    )
+    max_active_commands: int = field(
+        default=4,
+        metadata=env(
+            "MAX_ACTIVE_COMMANDS",
+            "The same for commands (POST/PUT/PATCH/DELETE), in a queue of their own: they wait on row locks while they hold their place.",
+            check=at_least(1),
+        ),
+    )
+    max_queued_requests: int = field(
+        default=4000,
+        metadata=env(
+            "MAX_QUEUED_REQUESTS",
+            "Once this many requests queue at a gate, new ones get 503 `overloaded` at once.",
+            check=NOT_NEGATIVE,
+        ),
+    )
+    db_statement_timeout_ms: int = field(
+        default=5000,
+        metadata=env(
+            "DB_STATEMENT_TIMEOUT",
+            "Milliseconds. Set as `statement_timeout` in every tenant-scoped read and every command (not the tenant lookup); a statement that runs longer gets 503 `query-timeout`. The driver's own per-operation timeout is this plus 5 s.",
+            check=at_least(1, "milliseconds"),
+        ),
+    )
+    request_timeout: float = field(
+        default=15.0,
+        metadata=env(
+            "REQUEST_TIMEOUT",
+            "Seconds allowed for tenant lookup, authentication and the handler together. Past it: 503 `request-timeout`, and any open transaction is rolled back.",
+            check=POSITIVE,
+        ),
+    )
+    default_tenant: str | None = field(
+        default=None,
+        metadata=env(
+            "DEFAULT_TENANT", "Tenant slug used when neither `X-Tenant` nor the host names one."
+        ),
+    )
+    base_domain: str | None = field(
+        default=None,
+        metadata=env(
+            "BASE_DOMAIN",
+            "When set, `acme.<BASE_DOMAIN>` in `Host` selects the tenant `acme`.",
+            parse=_domain,
+        ),
+    )
+    tenant_cache_ttl: float = field(
+        default=60.0,
+        metadata=env(
+            "TENANT_CACHE_TTL",
+            "Seconds a slug → tenant lookup is cached in the process. Unknown slugs are cached for 5 s.",
+        ),
+    )
+    tenant_cache_size: int = field(
+        default=10_000,
+        metadata=env(
+            "TENANT_CACHE_SIZE",
+            "Slugs the cache holds; past it the least recently used one is evicted.",
+            check=at_least(1),
+        ),
+    )
     # New unknown tenant slugs one client address may try (each costs a round trip).
-    unknown_tenants_per_minute: float = 30.0
-    unknown_tenants_burst: int = 20
-    session_ttl_seconds: int = 8 * 3600
-    max_body_bytes: int = 1024 * 1024
-    log_format: str = "auto"  # json, console, or auto: console on a terminal, else json
-    log_schema: str = "plain"  # plain (our field names) or ecs (Elastic Common Schema)
-    log_level: str = "INFO"
-    cookie_secure: bool = False
+    unknown_tenants_per_minute: float = field(
+        default=30.0,
+        metadata=env(
+            "UNKNOWN_TENANT_RATE",
+            "Per minute: lookups of slugs that turn out unknown, per client address; past the burst, 429 with `Retry-After`. Cached answers never count.",
+            check=POSITIVE,
+        ),
+    )
+    unknown_tenants_burst: int = field(
+        default=20,
+        metadata=env("UNKNOWN_TENANT_BURST", "Bucket size of the above.", check=at_least(1)),
+    )
+    session_ttl_seconds: int = field(
+        default=8 * 3600,
+        metadata=env(
+            "SESSION_TTL",
+            "Session lifetime in seconds (8 h), also the cookie's `Max-Age`. At least 60.",
+            check=at_least(60, "seconds"),
+        ),
+    )
+    max_body_bytes: int = field(
+        default=1024 * 1024,
+        metadata=env(
+            "MAX_BODY_BYTES", "Larger request bodies get 413. At least 1024.", check=at_least(1024)
+        ),
+    )
+    log_format: str = field(
+        default="auto",
+        metadata=env(
+            "LOG_FORMAT",
+            "`json`, `console`, or `auto`: console on a terminal, JSON otherwise.",
+            parse=lower,
+            check=one_of("json", "console", "auto"),
+        ),
+    )
+    log_level: str = field(
+        default="INFO",
+        metadata=env(
+            "LOG_LEVEL",
+            "`DEBUG`, `INFO`, `WARNING` or `ERROR`. The per-request log line is `INFO`.",
+            parse=upper,
+            check=one_of("DEBUG", "INFO", "WARNING", "ERROR"),
+        ),
+    )
+    log_schema: str = field(
+        default="plain",
+        metadata=env(
+            "LOG_SCHEMA",
+            "`plain`, or `ecs` for Elastic Common Schema field names (with JSON; docs/logging.md).",
+            parse=lower,
+            check=one_of("plain", "ecs"),
+        ),
+    )
+    cookie_secure: bool = field(
+        default=False,
+        metadata=env(
+            "COOKIE_SECURE", "Adds `Secure` to the session cookie. Turn it on behind HTTPS."
+        ),
+    )
     # One argon2 thread: a login storm then takes at most one core of two, not the machine.
-    password_workers: int = 1
-    shutdown_timeout: float = 10.0
-    low_stock_threshold: int = 5
-    # Seconds a worker reuses a tenant's dashboard (0: compute it on every request).
-    dashboard_cache_ttl: float = 2.0
-    login_per_email_per_minute: float = 10.0
-    login_per_address_per_minute: float = 60.0
-    login_burst: int = 10
+    password_workers: int = field(
+        default=1,
+        metadata=env(
+            "PASSWORD_WORKERS",
+            "Threads that run argon2 password checks; one keeps a login storm to one core of two (see docs/performance.md).",
+            check=at_least(1),
+        ),
+    )
+    shutdown_timeout: float = field(
+        default=10.0,
+        metadata=env(
+            "SHUTDOWN_TIMEOUT",
+            "Seconds that in-flight requests get to finish after SIGTERM (gunicorn's graceful timeout, rounded up to whole seconds).",
+            check=NOT_NEGATIVE,
+        ),
+    )
+    low_stock_threshold: int = field(
+        default=5,
+        metadata=env(
+            "LOW_STOCK_THRESHOLD",
+            "The dashboard lists active products with stock at or below this.",
+            check=NOT_NEGATIVE,
+        ),
+    )
+    dashboard_cache_ttl: float = field(
+        default=2.0,
+        metadata=env(
+            "DASHBOARD_CACHE_TTL",
+            "Seconds each worker reuses a tenant's dashboard; callers that miss at the same moment share one query. `0` computes it on every request.",
+            check=NOT_NEGATIVE,
+        ),
+    )
+    login_per_email_per_minute: float = field(
+        default=10.0,
+        metadata=env(
+            "LOGIN_RATE_PER_EMAIL",
+            "Login attempts per minute per tenant and email (token bucket refill).",
+            check=POSITIVE,
+        ),
+    )
+    login_per_address_per_minute: float = field(
+        default=60.0,
+        metadata=env(
+            "LOGIN_RATE_PER_ADDRESS",
+            "Login attempts per minute per client address.",
+            check=POSITIVE,
+        ),
+    )
+    login_burst: int = field(
+        default=10,
+        metadata=env(
+            "LOGIN_BURST",
+            "Bucket size per email. The per-address bucket holds 3 x this.",
+            check=at_least(1),
+        ),
+    )
+    auth_cache_ttl: float = field(
+        default=60.0,
+        metadata=env(
+            "AUTH_CACHE_TTL",
+            "Seconds a worker may answer a token from its principal cache before it looks it up again. Revocations reach every worker at once through PostgreSQL notifications; this is only a cap. `0` turns the cache off: every request looks its token up.",
+            check=NOT_NEGATIVE,
+        ),
+    )
+    auth_cache_size: int = field(
+        default=10_000,
+        metadata=env(
+            "AUTH_CACHE_SIZE",
+            "Principals each worker keeps (least recently used go first).",
+            check=at_least(1),
+        ),
+    )
+    # Where the auth cache's listener connects (LISTEN needs a session of its own, which
+    # PgBouncer in transaction mode does not give); None: DATABASE_URL.
+    auth_listen_database_url: str | None = field(
+        default=None,
+        metadata=env(
+            "AUTH_LISTEN_DATABASE_URL",
+            "Where each worker's listener connects to hear revocations (one connection per worker, outside the pool). **Behind PgBouncer in transaction mode, point it at PostgreSQL itself**: LISTEN needs a session of its own. Without a way to listen the cache stays off (the `listener_deaf` event says so).",
+            check=Check(is_postgres_url, "be a postgresql:// URL"),
+            shown="`DATABASE_URL`",
+        ),
+    )
+    api_key_use_flush: float = field(
+        default=10.0,
+        metadata=env(
+            "API_KEY_USE_FLUSH",
+            "Seconds between a worker's batched writes of API keys' `last_used_at` (one background task, one UPDATE per tenant); the listed last use lags by up to this.",
+            check=POSITIVE,
+        ),
+    )
+    # Hot standbys (app role) that serve tenant-scoped reads (docs/architecture.md, "Reads on
+    # replicas"); empty: every read goes to the primary, exactly as without this feature.
+    database_replica_urls: tuple[str, ...] = field(
+        default=(),
+        metadata=env(
+            "DATABASE_REPLICA_URLS",
+            'Comma-separated `postgresql://` URLs of hot standbys (**app role**). Tenant-scoped reads of `GET` requests go to one in rotation; commands and the tenant lookup stay on the primary. Unset: every read on the primary, no token issued or read. See docs/architecture.md, "Reads on replicas".',
+            parse=postgres_urls,
+        ),
+    )
+    db_replica_pool_max: int | None = field(
+        default=None,
+        metadata=env(
+            "DB_REPLICA_POOL_MAX",
+            "Pool size **per process** for each replica.",
+            check=at_least(1),
+            shown="`DB_POOL_MAX`",
+        ),
+    )
+    replica_max_lag: float = field(
+        default=1.0,
+        metadata=env(
+            "REPLICA_MAX_LAG",
+            "Seconds. A replica further behind the primary than this leaves the read rotation until it catches up; a read without a token sees every write committed longer ago than this.",
+            check=POSITIVE,
+        ),
+    )
+    replica_wait_ms: int = field(
+        default=50,
+        metadata=env(
+            "REPLICA_WAIT_MS",
+            "Milliseconds a read with a `Consistency-Token` waits for a replica to replay that far before it runs on the primary.",
+            check=NOT_NEGATIVE,
+        ),
+    )
+    replica_poll_ms: int = field(
+        default=100,
+        metadata=env(
+            "REPLICA_POLL_MS",
+            "Milliseconds between polls of the replicas' replay positions (one poller per process, at least 10).",
+            check=at_least(10, "milliseconds"),
+        ),
+    )
+    # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
+    # every instance behind the same load balancer (a token from one must verify at another).
+    consistency_token_secret: str | None = field(
+        default=None,
+        metadata=env(
+            "CONSISTENCY_TOKEN_SECRET",
+            "HMAC key of `Consistency-Token`, at least 16 characters. Give every process and instance of a deployment the same one: a token issued by one worker must verify at every other. `scripts/run --replica` generates one per run.",
+            shown="none; **required** with replicas",
+            secret=True,
+        ),
+    )
+
     # Which of the process manager's workers this process is (1-based, reused when a worker is
     # replaced), and how many there are: derived at start (`for_workers`), never read from the
     # environment.
     worker: int = 1
     workers: int = 1
-    # Seconds a worker may answer a token from its cache (0: look it up on every request),
-    # and how many principals it keeps.
-    auth_cache_ttl: float = 60.0
-    auth_cache_size: int = 10_000
-    # Hot standbys (app role) that serve tenant-scoped reads (docs/architecture.md, "Reads on
-    # replicas"); empty: every read goes to the primary, exactly as without this feature.
-    database_replica_urls: tuple[str, ...] = ()
-    db_replica_pool_max: int | None = None  # None: DB_POOL_MAX
-    replica_max_lag: float = 1.0  # seconds behind the primary before a replica leaves rotation
-    replica_wait_ms: int = 50  # how long a read waits for a replica to reach its token
-    replica_poll_ms: int = 100  # how often each worker polls the replicas' replay positions
-    # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
-    # every instance behind the same load balancer (a token from one must verify at another).
-    consistency_token_secret: str | None = None
-    # Seconds between a worker's batched writes of API keys' last use (infrastructure/key_uses.py).
-    api_key_use_flush: float = 10.0
 
     @property
     def auth_listen_url(self) -> str:
@@ -94,6 +416,38 @@ class Config:
     @property
     def replica_pool_max(self) -> int:
         return self.db_replica_pool_max or self.db_pool_max
+
+
+# Rules between settings, checked once every value is read.
+RELATIONS: tuple[tuple[Callable[[Config], bool], str], ...] = (
+    (
+        lambda c: c.admin_port == 0 or (c.admin_port, c.admin_host) != (c.port, c.host),
+        "ADMIN_PORT must differ from PORT",
+    ),
+    (lambda c: c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
+    (
+        lambda c: not c.database_replica_urls or len(c.consistency_token_secret or "") >= 16,
+        "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"
+        " DATABASE_REPLICA_URLS is: every worker must verify every other's tokens",
+    ),
+)
+
+# Read by others than `Config`, documented in the same README table.
+OTHER_SETTINGS: tuple[tuple[str, str, str], ...] = (
+    (
+        "WEB_CONCURRENCY",
+        "`1`",
+        "Workers under gunicorn when `--workers` is not given (gunicorn's own setting).",
+    ),
+)
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    config = read(Config, os.environ if environ is None else environ)
+    for holds, message in RELATIONS:
+        if not holds(config):
+            raise ConfigError(message)
+    return config
 
 
 def usable_cores() -> int:
@@ -108,9 +462,8 @@ def read_places(workers: int, cores: int) -> int:
     """The default MAX_ACTIVE_READS for one of `workers` processes on `cores` cores.
 
     While a read waits on PostgreSQL, its worker needs a second read to keep the CPU busy,
-    unless other workers fill the cores meanwhile. Measured on 2 cores (docs/performance.md):
-    1 worker: 1 place ~800 reads/s, 2 places ~1,400; 2 workers: 1 place ~1,860 reads/s with
-    hold p99 1.0 ms, 2 places ~1,740 with hold p99 4.6 ms.
+    unless other workers fill the cores meanwhile (one place is enough then; measured in
+    docs/performance.md).
     """
     return 1 if workers >= cores else 2
 
@@ -122,172 +475,3 @@ def for_workers(config: Config, workers: int, worker: int = 1) -> Config:
     if reads is None:
         reads = read_places(workers, usable_cores())
     return replace(config, max_active_reads=reads, workers=workers, worker=worker)
-
-
-def _int(name: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _float(name: str, raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-
-
-def _bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _str(name: str, raw: str) -> str:
-    return raw
-
-
-def _urls(name: str, raw: str) -> tuple[str, ...]:
-    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
-    for url in urls:
-        if not url.startswith(("postgresql://", "postgres://")):
-            raise ConfigError(f"{name} must be comma-separated postgresql:// URLs")
-    return urls
-
-
-def load_config(env: Mapping[str, str] | None = None) -> Config:
-    env = os.environ if env is None else env
-    defaults = Config(database_url="", migration_database_url="")
-
-    def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
-        raw = env.get(name)
-        return default if raw is None or raw == "" else parse(name, raw)
-
-    database_url = env.get("DATABASE_URL", "")
-    if not database_url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("DATABASE_URL must be set to a postgresql:// URL for the app role")
-    config = Config(
-        database_url=database_url,
-        migration_database_url=env.get("MIGRATION_DATABASE_URL") or database_url,
-        auth_listen_database_url=env.get("AUTH_LISTEN_DATABASE_URL") or None,
-        app_db_role=get("APP_DB_ROLE", _str, defaults.app_db_role),
-        host=get("HOST", _str, defaults.host),
-        port=get("PORT", _int, defaults.port),
-        admin_host=get("ADMIN_HOST", _str, defaults.admin_host),
-        admin_port=get("ADMIN_PORT", _int, defaults.admin_port),
-        metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
-        db_pool_min=get("DB_POOL_MIN", _int, defaults.db_pool_min),
-        db_pool_max=get("DB_POOL_MAX", _int, defaults.db_pool_max),
-        db_pool_acquire_timeout=get(
-            "DB_POOL_ACQUIRE_TIMEOUT", _float, defaults.db_pool_acquire_timeout
-        ),
-        db_pool_max_waiters=get("DB_POOL_MAX_WAITERS", _int, defaults.db_pool_max_waiters),
-        max_active_reads=get("MAX_ACTIVE_READS", _int, None),
-        max_active_commands=get("MAX_ACTIVE_COMMANDS", _int, defaults.max_active_commands),
-        max_queued_requests=get("MAX_QUEUED_REQUESTS", _int, defaults.max_queued_requests),
-        db_statement_timeout_ms=get("DB_STATEMENT_TIMEOUT", _int, defaults.db_statement_timeout_ms),
-        request_timeout=get("REQUEST_TIMEOUT", _float, defaults.request_timeout),
-        default_tenant=env.get("DEFAULT_TENANT") or None,
-        base_domain=(env.get("BASE_DOMAIN") or "").lower().strip(".") or None,
-        tenant_cache_ttl=get("TENANT_CACHE_TTL", _float, defaults.tenant_cache_ttl),
-        tenant_cache_size=get("TENANT_CACHE_SIZE", _int, defaults.tenant_cache_size),
-        unknown_tenants_per_minute=get(
-            "UNKNOWN_TENANT_RATE", _float, defaults.unknown_tenants_per_minute
-        ),
-        unknown_tenants_burst=get("UNKNOWN_TENANT_BURST", _int, defaults.unknown_tenants_burst),
-        session_ttl_seconds=get("SESSION_TTL", _int, defaults.session_ttl_seconds),
-        max_body_bytes=get("MAX_BODY_BYTES", _int, defaults.max_body_bytes),
-        log_format=get("LOG_FORMAT", _str, defaults.log_format).lower(),
-        log_level=get("LOG_LEVEL", _str, defaults.log_level).upper(),
-        log_schema=get("LOG_SCHEMA", _str, defaults.log_schema).lower(),
-        cookie_secure=get("COOKIE_SECURE", _bool, defaults.cookie_secure),
-        password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
-        shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
-        low_stock_threshold=get("LOW_STOCK_THRESHOLD", _int, defaults.low_stock_threshold),
-        dashboard_cache_ttl=get("DASHBOARD_CACHE_TTL", _float, defaults.dashboard_cache_ttl),
-        login_per_email_per_minute=get(
-            "LOGIN_RATE_PER_EMAIL", _float, defaults.login_per_email_per_minute
-        ),
-        login_per_address_per_minute=get(
-            "LOGIN_RATE_PER_ADDRESS", _float, defaults.login_per_address_per_minute
-        ),
-        login_burst=get("LOGIN_BURST", _int, defaults.login_burst),
-        auth_cache_ttl=get("AUTH_CACHE_TTL", _float, defaults.auth_cache_ttl),
-        auth_cache_size=get("AUTH_CACHE_SIZE", _int, defaults.auth_cache_size),
-        database_replica_urls=get("DATABASE_REPLICA_URLS", _urls, ()),
-        db_replica_pool_max=get("DB_REPLICA_POOL_MAX", _int, None),
-        replica_max_lag=get("REPLICA_MAX_LAG", _float, defaults.replica_max_lag),
-        replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
-        replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
-        consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
-        api_key_use_flush=get("API_KEY_USE_FLUSH", _float, defaults.api_key_use_flush),
-    )
-    _validate(config)
-    return config
-
-
-def _validate(c: Config) -> None:
-    checks = [
-        (1 <= c.port <= 65535, "PORT must be between 1 and 65535"),
-        (0 <= c.admin_port <= 65535, "ADMIN_PORT must be between 0 (off) and 65535"),
-        (
-            c.admin_port == 0 or (c.admin_port, c.admin_host) != (c.port, c.host),
-            "ADMIN_PORT must differ from PORT",
-        ),
-        (c.db_pool_max >= 1, "DB_POOL_MAX must be at least 1"),
-        (0 <= c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
-        (c.db_pool_acquire_timeout > 0, "DB_POOL_ACQUIRE_TIMEOUT must be positive"),
-        (c.db_pool_max_waiters >= 1, "DB_POOL_MAX_WAITERS must be at least 1"),
-        (c.dashboard_cache_ttl >= 0, "DASHBOARD_CACHE_TTL must not be negative"),
-        (
-            c.max_active_reads is None or c.max_active_reads >= 1,
-            "MAX_ACTIVE_READS must be at least 1",
-        ),
-        (c.max_active_commands >= 1, "MAX_ACTIVE_COMMANDS must be at least 1"),
-        (c.max_queued_requests >= 0, "MAX_QUEUED_REQUESTS must not be negative"),
-        (c.db_statement_timeout_ms >= 1, "DB_STATEMENT_TIMEOUT must be at least 1 (milliseconds)"),
-        (c.request_timeout > 0, "REQUEST_TIMEOUT must be positive"),
-        (c.session_ttl_seconds >= 60, "SESSION_TTL must be at least 60 (seconds)"),
-        (c.max_body_bytes >= 1024, "MAX_BODY_BYTES must be at least 1024"),
-        (c.log_format in ("json", "console", "auto"), "LOG_FORMAT must be json, console or auto"),
-        (c.log_schema in ("plain", "ecs"), "LOG_SCHEMA must be plain or ecs"),
-        (
-            c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"),
-            "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
-        ),
-        (c.password_workers >= 1, "PASSWORD_WORKERS must be at least 1"),
-        (c.shutdown_timeout >= 0, "SHUTDOWN_TIMEOUT must not be negative"),
-        (c.low_stock_threshold >= 0, "LOW_STOCK_THRESHOLD must not be negative"),
-        (c.login_per_email_per_minute > 0, "LOGIN_RATE_PER_EMAIL must be positive"),
-        (c.login_per_address_per_minute > 0, "LOGIN_RATE_PER_ADDRESS must be positive"),
-        (c.login_burst >= 1, "LOGIN_BURST must be at least 1"),
-        (c.tenant_cache_size >= 1, "TENANT_CACHE_SIZE must be at least 1"),
-        (c.unknown_tenants_per_minute > 0, "UNKNOWN_TENANT_RATE must be positive"),
-        (c.unknown_tenants_burst >= 1, "UNKNOWN_TENANT_BURST must be at least 1"),
-        (c.auth_cache_ttl >= 0, "AUTH_CACHE_TTL must not be negative"),
-        (c.auth_cache_size >= 1, "AUTH_CACHE_SIZE must be at least 1"),
-        (
-            c.auth_listen_url.startswith(("postgresql://", "postgres://")),
-            "AUTH_LISTEN_DATABASE_URL must be a postgresql:// URL",
-        ),
-        (
-            c.db_replica_pool_max is None or c.db_replica_pool_max >= 1,
-            "DB_REPLICA_POOL_MAX must be at least 1",
-        ),
-        (c.replica_max_lag > 0, "REPLICA_MAX_LAG must be positive"),
-        (c.replica_wait_ms >= 0, "REPLICA_WAIT_MS must not be negative"),
-        (c.api_key_use_flush > 0, "API_KEY_USE_FLUSH must be positive"),
-        (c.replica_poll_ms >= 10, "REPLICA_POLL_MS must be at least 10 (milliseconds)"),
-        (
-            not c.database_replica_urls or len(c.consistency_token_secret or "") >= 16,
-            "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"
-            " DATABASE_REPLICA_URLS is: every worker must verify every other's tokens",
-        ),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)

@@ -3,7 +3,8 @@
 Alone, this process opens the API and admin sockets, serves until SIGINT/SIGTERM and drains
 within SHUTDOWN_TIMEOUT. With `--workers N` it becomes gunicorn's manager
 (app/runtime/gunicorn_conf.py), which replaces dead workers and reloads them on SIGHUP.
-`--check` only validates the configuration and that both ports are free (scripts/run calls it
+`--check` only validates the configuration and that both ports are free, and prints the
+settings that differ from their defaults (passwords and secrets masked; scripts/run calls it
 before migrating, so a port in use stops the start before anything is changed).
 """
 
@@ -21,13 +22,19 @@ from aiohttp import web
 
 from app.runtime.config import Config, ConfigError, for_workers, load_config
 from app.runtime.logging import configure_logging
+from app.runtime.settings import effective, help_text
 from app.runtime.sockets import StartupError, check_free, listen
 
 log = structlog.get_logger("app.runtime")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app", description="Serve the sales API.")
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Serve the sales API.",
+        epilog=help_text(Config),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -61,6 +68,10 @@ def _check(config: Config) -> int:
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    changed = effective(config)
+    print("configuration ok" + ("; not the defaults:" if changed else ": every default"))
+    for line in changed:
+        print(f"  {line}")
     return 0
 
 

@@ -7,7 +7,15 @@ import sys
 
 import pytest
 
-from app.runtime.config import ConfigError, for_workers, load_config, read_places, usable_cores
+from app.runtime.config import (
+    Config,
+    ConfigError,
+    for_workers,
+    load_config,
+    read_places,
+    usable_cores,
+)
+from app.runtime.settings import effective, help_text, settings_of
 
 BASE = {"DATABASE_URL": "postgresql://app@localhost/sales"}
 
@@ -143,3 +151,26 @@ def test_replicas_are_a_comma_separated_list_with_their_own_pool_size():
 def test_bad_replica_settings_name_their_variable(env, name):
     with pytest.raises(ConfigError, match=name):
         load_config({**BASE, **env})
+
+
+def test_help_names_every_setting_with_its_default():
+    text = help_text(Config)
+    for f, setting in settings_of(Config):
+        assert setting.env in text, f"{f.name} is missing from --help"
+    assert "PORT                         8080" in text
+
+
+def test_check_shows_what_differs_from_the_defaults_without_passwords_or_secrets():
+    c = load_config(
+        {
+            "DATABASE_URL": "postgresql://app:hunter2@db/sales",
+            "PORT": "9000",
+            "DATABASE_REPLICA_URLS": "postgresql://app:hunter2@r1/sales",
+            "CONSISTENCY_TOKEN_SECRET": "s3cret-s3cret-s3cret",
+        }
+    )
+    shown = effective(c)
+    assert "PORT=9000" in shown and "HOST=127.0.0.1" not in shown
+    assert "DATABASE_URL=postgresql://app:***@db/sales" in shown
+    assert "CONSISTENCY_TOKEN_SECRET=(set)" in shown
+    assert not any("hunter2" in line or "s3cret" in line for line in shown)

@@ -105,3 +105,10 @@ def test_only_the_tenancy_module_names_the_tenant_setting():
         if rel(p) != "infrastructure/db/tenancy.py" and "app.tenant_id" in p.read_text()
     ]
     assert offenders == []
+
+
+def test_the_readmes_settings_table_is_the_one_config_declares():
+    from app.runtime.settings_doc import settings_table, table_in
+
+    readme = (ROOT / "README.md").read_text()
+    assert table_in(readme) == settings_table(), "run scripts/settings-table --write"
