@@ -4,8 +4,9 @@ The HTTP edge hands the command an `IdempotencyClaim`; the service passes it to 
 UnitOfWork it opens, which then, right after BEGIN:
   - takes a transaction-scoped advisory lock on (tenant, key) WITHOUT waiting: if another
     request holds it, that request is still running -> `InFlight` (409), nothing is blocked;
-  - looks the key up: a completed record with the same fingerprint -> `Replay` (the stored
-    status and body), with another fingerprint -> `KeyReused` (422);
+  - looks the key up: a completed record with the same fingerprint -> the command stops
+    there (`ReplayFound`), and the command runner returns the stored status and body as its
+    `Replayed` result; with another fingerprint -> `KeyReused` (422);
 and right before COMMIT writes the record with the response body the command's result
 encodes to (the service's one JSON encoding).
 Effect and record commit together or not at all. Advisory locks are transaction-scoped, so
@@ -13,6 +14,8 @@ this works unchanged behind PgBouncer in transaction mode.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from domain.ports import IdempotencyClaim
 from infrastructure.db.owner import in_each_tenant
@@ -23,13 +26,22 @@ from infrastructure.encoding import json_bytes
 RETENTION = "24 hours"
 
 
-class Replay(Exception):
-    """The key's first answer, to be sent again as it was."""
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """The key's first answer, to be sent again as it was: a result, not an error."""
 
-    def __init__(self, status: int, body: bytes) -> None:
+    status: int
+    body: bytes
+
+
+class ReplayFound(Exception):
+    """Raised right after BEGIN to leave the command unrun; the command runner
+    (infrastructure/unit_of_work.py) turns it into its `Replayed` result, so the edge gets a
+    result and never sees this."""
+
+    def __init__(self, answer: Replayed) -> None:
         super().__init__("replay")
-        self.status = status
-        self.body = body
+        self.answer = answer
 
 
 class InFlight(Exception):
@@ -72,7 +84,8 @@ def purge_expired(owner_url: str) -> int:
 
 
 async def check(writes: TenantWrites, claim: IdempotencyClaim) -> None:
-    """Right after BEGIN: raise InFlight, Replay or KeyReused, or return to run the command."""
+    """Right after BEGIN: raise InFlight, ReplayFound or KeyReused, or return to run the
+    command."""
     params = {"key": claim.key}
     ((locked,),) = await writes.execute(_lock, params)
     if not locked:
@@ -82,7 +95,7 @@ async def check(writes: TenantWrites, claim: IdempotencyClaim) -> None:
         fingerprint, status, body = rows[0]
         if bytes(fingerprint) != claim.fingerprint:
             raise KeyReused()
-        raise Replay(status, bytes(body))
+        raise ReplayFound(Replayed(status, bytes(body)))
 
 
 async def store(writes: TenantWrites, claim: IdempotencyClaim, result: object) -> None:

@@ -147,11 +147,17 @@ class PgUnitOfWork:
             raise
 
 
-async def run_command(action: Callable[[], Awaitable[T]], db: Database, attempts: int = 4) -> T:
-    """Retry a whole command on serialization failure or deadlock, never on anything else."""
+async def run_command(
+    action: Callable[[], Awaitable[T]], db: Database, attempts: int = 4
+) -> T | idempotency.Replayed:
+    """The command's result, or the stored first answer of its Idempotency-Key (`Replayed`:
+    the command stopped right after BEGIN and changed nothing). Retries the whole command on
+    serialization failure or deadlock, never on anything else."""
     for attempt in range(1, attempts + 1):
         try:
             return await action()
+        except idempotency.ReplayFound as found:
+            return found.answer
         except TransientConflict as exc:
             if attempt == attempts:
                 raise

@@ -1,5 +1,7 @@
 """Admission control: how many database-backed requests one worker works on at once.
 
+The pipeline's admission stage (app/edge/pipeline.py) queues each request at its route's gate.
+
 One event loop runs every request of a worker. When it is saturated, each turn of the loop
 runs the steps of every request in flight, and a connection whose rows have arrived waits for
 all of them before its request can take the rows and give the connection back: under 100
@@ -20,10 +22,7 @@ import asyncio
 import contextlib
 from collections import deque
 
-from aiohttp import web
-
-from app.edge.keys import ADMISSION, ROUTE
-from app.edge.types import Handler
+from app.edge.rules import Gate
 
 
 class Overloaded(Exception):
@@ -80,18 +79,5 @@ class Admission:
         self.reads = reads
         self.commands = commands
 
-
-@web.middleware
-async def admission(request: web.Request, handler: Handler) -> web.StreamResponse:
-    route = request[ROUTE]
-    if route is None or route.gate is None:
-        return await handler(request)  # health, metrics, docs, login: never queued
-    admission = request.app[ADMISSION]
-    gate = admission.reads if route.gate == "reads" else admission.commands
-    # A command's body was read before it got here (app/edge/receive.py): a slow client never
-    # sits on a place.
-    await gate.enter()
-    try:
-        return await handler(request)
-    finally:
-        gate.leave()
+    def gate(self, name: Gate) -> AdmissionGate:
+        return self.reads if name == "reads" else self.commands

@@ -1,17 +1,17 @@
-"""Turns a row of the route table into an aiohttp handler: parse, call, answer.
+"""The last stages of the pipeline (app/edge/pipeline.py) for one row: parse, handler, answer.
 
-Every route goes through here. The wrapper parses the query and the body with the row's
-schemas, builds the handler's `Call`, and answers the handler's result with the row's status
-and `Location`. A route that changes state also gets the command runner (the whole command is
-retried on a serialization failure or deadlock) and, when the row says so and the client
-sends one, the Idempotency-Key: its claim goes to the service and from there to the
-UnitOfWork explicitly, and a repeat is answered with the first answer's bytes.
+The row's schemas parse the query and the body into the handler's `Call`; the handler's
+result is answered with the row's status and `Location`. A route that changes state also gets
+the command runner (the whole command is retried on a serialization failure or deadlock) and,
+when the row says so and the client sends one, the Idempotency-Key: its claim goes to the
+service and from there to the UnitOfWork explicitly, and a repeat comes back from the command
+runner as a `Replayed` result, answered with the first answer's bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
@@ -20,33 +20,51 @@ from app.edge.call import Call
 from app.edge.json_io import check_query, json_response, load, read_json
 from app.edge.keys import CONTAINER, CREATED_ID, PRINCIPAL, REPLAYED, TENANT
 from app.edge.rules import Route
-from app.edge.types import Handler
 from domain.errors import InvalidInput
 from domain.ports import IdempotencyClaim
-from infrastructure.idempotency import Replay
+from infrastructure.idempotency import Replayed
 from infrastructure.unit_of_work import run_command
+
+if TYPE_CHECKING:
+    from app.edge.pipeline import Stopwatch
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
-def endpoint(route: Route) -> Handler:
-    query_schema = route.query() if route.query is not None else None
-    body_schema = route.body() if route.body is not None else None
+class Endpoint:
+    """Parse -> handler -> answer, for one row of the route table."""
 
-    def _private(response: web.StreamResponse) -> web.StreamResponse:
-        if route.no_store:
-            response.headers["Cache-Control"] = "no-store"
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self._query = route.query() if route.query is not None else None
+        self._body = route.body() if route.body is not None else None
+
+    async def serve(self, request: web.Request, watch: Stopwatch) -> web.StreamResponse:
+        call = await self.parse(request)
+        watch.mark("parse")
+        if self.route.changes_state:
+            result = await self.command(request, call)
+        else:
+            result = await self.route.handler(call)
+        response = self.answer(request, result)
+        watch.mark("handler")
         return response
 
-    async def call_of(request: web.Request) -> Call:
-        check_query(query_schema, request.query)
-        query = load(query_schema, dict(request.query)) if query_schema is not None else {}
+    async def parse(self, request: web.Request) -> Call:
+        """The handler's `Call`: the row's schemas over the query and the body; the claim of a
+        command's Idempotency-Key."""
+        route = self.route
+        key = request.headers.get(IDEMPOTENCY_KEY) if route.idempotent else None
+        if key is not None:
+            _check_key(key)
+        check_query(self._query, request.query)
+        query = load(self._query, dict(request.query)) if self._query is not None else {}
         body = (
-            await read_json(request, body_schema, route.body_required)
-            if body_schema is not None
+            await read_json(request, self._body, route.body_required)
+            if self._body is not None
             else None
         )
-        return Call(
+        call = Call(
             request,
             request.app[CONTAINER].services,
             request.get(TENANT),
@@ -54,34 +72,31 @@ def endpoint(route: Route) -> Handler:
             query,
             body,
         )
-
-    async def read(request: web.Request) -> web.StreamResponse:
-        call = await call_of(request)
-        return _private(answer(request, route, await route.handler(call)))
-
-    async def command(request: web.Request) -> web.StreamResponse:
-        key = request.headers.get(IDEMPOTENCY_KEY) if route.idempotent else None
-        if key is not None:
-            _check_key(key)
-        call = await call_of(request)
         if key is not None:
             call.idempotency = await _claim(request, route, key)
-        db = request.app[CONTAINER].db
-        try:
-            result = await run_command(lambda: route.handler(call), db)
-        except Replay as replay:
-            return _private(_replayed(request, route, replay))
-        return _private(answer(request, route, result))
+        return call
 
-    return command if route.changes_state else read
+    async def command(self, request: web.Request, call: Call) -> Any:
+        """The handler under the command runner: its result, or the key's first answer."""
+        return await run_command(lambda: self.route.handler(call), request.app[CONTAINER].db)
+
+    def answer(self, request: web.Request, result: Any) -> web.StreamResponse:
+        """The row's answer for a handler's result (a handler may also build its own)."""
+        route = self.route
+        if isinstance(result, Replayed):
+            response: web.StreamResponse = _replayed(request, route, result)
+        elif isinstance(result, web.StreamResponse):
+            response = result
+        elif route.status == 204:
+            response = web.Response(status=204)
+        else:
+            response = _created(request, route, result)
+        if route.no_store:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
-def answer(request: web.Request, route: Route, result: Any) -> web.StreamResponse:
-    """The row's answer for a handler's result (a handler may also build its own response)."""
-    if isinstance(result, web.StreamResponse):
-        return result
-    if route.status == 204:
-        return web.Response(status=204)
+def _created(request: web.Request, route: Route, result: Any) -> web.Response:
     created = getattr(result, "id", None)
     location = location_of(request, route, created)
     headers = {"Location": location} if location else None
@@ -106,14 +121,14 @@ def _check_key(key: str) -> None:
 
 
 async def _claim(request: web.Request, route: Route, key: str) -> IdempotencyClaim:
-    body = await request.read()  # cached: already read for the handler, if it has a body
+    body = await request.read()  # cached: already read by the pipeline's receive stage
     fingerprint = hashlib.sha256(
         b"\0".join([request.method.encode(), request.path.encode(), body])
     ).digest()
     return IdempotencyClaim(key, fingerprint, route.path, route.status)
 
 
-def _replayed(request: web.Request, route: Route, replay: Replay) -> web.Response:
+def _replayed(request: web.Request, route: Route, replay: Replayed) -> web.Response:
     headers = {"Idempotent-Replayed": "true"}
     created = orjson.loads(replay.body).get("id") if replay.status == 201 else None
     if route.location is not None:

@@ -1,8 +1,9 @@
-"""Who is asking: the tenant (from X-Tenant, the host name or the default) and the principal.
+"""Who is asking: the tenant (its API key's, else from X-Tenant, the host name or the default).
 
-Both are short direct queries outside any transaction (the tenant usually from a cache); the
-route's `access` rule says which of them a route needs, so a request that needs neither
-(health, metrics, unknown route, a malformed token) costs no round trip at all.
+The helpers of the pipeline's tenant stage (app/edge/pipeline.py). The tenant is a short
+direct query outside any transaction, usually answered from a cache; the route's `access` rule
+says whether a route needs it, so a request that needs none (health, the API document, an
+unknown route, a malformed token) costs no round trip at all.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ import re
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-import structlog
 from aiohttp import web
 
-from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT, UNKNOWN_TENANT_LIMITER
-from app.edge.rules import Access
-from app.edge.types import Handler
+from app.edge.keys import CONFIG, CONTAINER, UNKNOWN_TENANT_LIMITER
 from domain.errors import AuthenticationFailed, UnknownTenant
 from domain.model.identity import Tenant
 from domain.model.tokens import looks_like_token, tenant_of_api_key
@@ -51,35 +49,27 @@ def tenant_slug(request: web.Request) -> str | None:
     return named_tenant(request) or request.app[CONFIG].default_tenant
 
 
-def _access(request: web.Request) -> Access:
-    route = request[ROUTE]
-    return route.access if route is not None else Access.OPEN
-
-
-@web.middleware
-async def tenant(request: web.Request, handler: Handler) -> web.StreamResponse:
-    access = _access(request)
-    if access is Access.OPEN:
-        return await handler(request)
-    token = bearer_token(request) or ""
-    if access is Access.PRINCIPAL and not looks_like_token(token):
-        # A request without a plausible token is refused before it costs any round trip,
-        # even the tenant lookup of a cold cache.
+def plausible_token(token: str) -> None:
+    """Refuse a token that cannot be one (401) before it costs any round trip."""
+    if not looks_like_token(token):
         raise AuthenticationFailed()
-    key_tenant = tenant_of_api_key(token) if access is Access.PRINCIPAL else None
-    found: Tenant | None
-    if key_tenant is not None:
-        found = await _key_tenant(request, key_tenant)
-    else:
-        slug = tenant_slug(request)
-        if not slug or not _SLUG.match(slug):
-            raise UnknownTenant("no tenant given: send X-Tenant or use a tenant host name")
-        found = await _lookup(request, lambda t: t.cached(slug), lambda t: t.by_slug(slug))
-        if found is None:
-            raise UnknownTenant(f"unknown tenant {slug!r}")
-    request[TENANT] = found
-    structlog.contextvars.bind_contextvars(tenant=found.slug)
-    return await handler(request)
+
+
+async def key_tenant(request: web.Request, token: str) -> Tenant | None:
+    """The tenant an API key names, None for a token that is no API key."""
+    tenant_id = tenant_of_api_key(token)
+    return None if tenant_id is None else await _key_tenant(request, tenant_id)
+
+
+async def named_tenant_of(request: web.Request) -> Tenant:
+    """The tenant the request names (X-Tenant, host, DEFAULT_TENANT); 404 for an unknown one."""
+    slug = tenant_slug(request)
+    if not slug or not _SLUG.match(slug):
+        raise UnknownTenant("no tenant given: send X-Tenant or use a tenant host name")
+    found = await _lookup(request, lambda t: t.cached(slug), lambda t: t.by_slug(slug))
+    if found is None:
+        raise UnknownTenant(f"unknown tenant {slug!r}")
+    return found
 
 
 async def _key_tenant(request: web.Request, tenant_id: UUID) -> Tenant:
@@ -125,20 +115,3 @@ def bearer_token(request: web.Request) -> str | None:
 def from_cookie(request: web.Request) -> bool:
     """The credentials are the session cookie, which a browser sends on its own (CSRF)."""
     return "Authorization" not in request.headers and SESSION_COOKIE in request.cookies
-
-
-async def authenticate_request(request: web.Request) -> None:
-    """Turn the request's token into its principal (one round trip), or raise 401."""
-    token = bearer_token(request) or ""
-    principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
-    request[PRINCIPAL] = principal
-    structlog.contextvars.bind_contextvars(principal=principal.subject)
-
-
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Reads are authenticated here, inside their admission place; commands already were,
-    before their body was read (app/edge/receive.py)."""
-    if _access(request) is Access.PRINCIPAL and PRINCIPAL not in request:
-        await authenticate_request(request)
-    return await handler(request)

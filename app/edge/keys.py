@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from app.edge.admission import Admission
     from app.edge.metrics import HttpMetrics
     from app.edge.middlewares import InFlight
+    from app.edge.pipeline import Stopwatch
     from app.edge.ratelimit import LoginLimiter, TokenBuckets
     from app.edge.rules import Route
     from app.runtime.bootstrap import Container
@@ -30,6 +31,7 @@ ROUTE: web.RequestKey[Route | None] = web.RequestKey("route")  # None: unmatched
 TENANT: web.RequestKey[Tenant] = web.RequestKey("tenant")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+STOPWATCH: web.RequestKey[Stopwatch] = web.RequestKey("stopwatch")  # the pipeline's stages
 
 # What a response tells the request event (app/edge/middlewares.py).
 PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")

@@ -1,7 +1,7 @@
-"""The outer middlewares: request context and the request event, then errors as problems.
+"""The cross-cutting middlewares: request context and the request event, errors as problems.
 
-The order of all middlewares is set in app/runtime/web_app.py; the tenant and authentication
-ones are in app/edge/identity.py, admission in app/edge/admission.py.
+Their order is set in app/runtime/web_app.py; inside them, each route's stages run in the
+pipeline (app/edge/pipeline.py).
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from app.edge.keys import (
     RECEIVING,
     REPLAYED,
     REQUEST_ID,
+    STOPWATCH,
 )
+from app.edge.pipeline import BodyTimeout
 from app.edge.problems import RequestTimeout
-from app.edge.receive import BodyTimeout
 from app.edge.routing import resolve_route, route_template
 from app.edge.types import Handler
-from infrastructure.db.stats import begin_request
+from infrastructure.db.stats import DbStats, begin_request
 
 log = structlog.get_logger("app.request")
 
@@ -81,10 +82,7 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
     response = await handler(request)  # `errors` below turns every failure into a response
     duration = time.perf_counter() - started
     response.headers["X-Request-ID"] = request_id
-    response.headers["Server-Timing"] = (
-        f"db;dur={stats.hold_s * 1000:.2f}, pool;dur={stats.wait_s * 1000:.2f}, "
-        f"app;dur={duration * 1000:.2f}"
-    )
+    response.headers["Server-Timing"] = _server_timing(request, stats, duration)
     log.info(
         "request",
         method=request.method,
@@ -100,6 +98,16 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
         **_outcome(response),
     )
     return response
+
+
+def _server_timing(request: web.Request, stats: DbStats, duration: float) -> str:
+    """Database hold and pool wait, each pipeline stage that ran, and the whole request."""
+    watch = request.get(STOPWATCH)
+    stages = "".join(f"{name};dur={s * 1000:.2f}, " for name, s in watch.stages) if watch else ""
+    return (
+        f"db;dur={stats.hold_s * 1000:.2f}, pool;dur={stats.wait_s * 1000:.2f}, "
+        f"{stages}app;dur={duration * 1000:.2f}"
+    )
 
 
 def _outcome(response: web.StreamResponse) -> dict[str, object]:

@@ -11,8 +11,8 @@ from app.edge.admission import Overloaded
 from app.edge.identity import TenantMismatch
 from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.keys import PROBLEM_TYPE
+from app.edge.pipeline import BodyTimeout
 from app.edge.ratelimit import RateLimited
-from app.edge.receive import BodyTimeout
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra

@@ -15,10 +15,9 @@ from aiohttp import web
 
 from app.api.openapi import build_openapi
 from app.api.routes import ROUTES, ROUTES_BY_NAME
-from app.edge import identity, middlewares
-from app.edge.admission import Admission, AdmissionGate, admission
+from app.edge import middlewares
+from app.edge.admission import Admission, AdmissionGate
 from app.edge.consistency import consistency
-from app.edge.endpoint import endpoint
 from app.edge.keys import (
     ADMISSION,
     CONFIG,
@@ -32,8 +31,8 @@ from app.edge.keys import (
 )
 from app.edge.metrics import HttpMetrics, measure
 from app.edge.middlewares import InFlight
+from app.edge.pipeline import pipeline
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
-from app.edge.receive import receive
 from app.ops.admin import create_admin_app
 from app.ops.telemetry import ServiceCollector
 from app.runtime.bootstrap import Container, bootstrap
@@ -67,11 +66,7 @@ async def create_app(
             measure,
             middlewares.errors,
             *read_your_writes,  # before any read: the authentication lookup is one
-            identity.tenant,  # refuses token-less requests before they queue
-            receive,  # commands: authenticate, then read the body, before they queue
-            admission,
-            identity.authenticate,  # reads: inside their place
-        ],
+        ],  # then each route's stages, in its pipeline (app/edge/pipeline.py)
     )
     app[CONFIG] = config
     app[CONTAINER] = container
@@ -96,7 +91,7 @@ async def create_app(
     app[OPENAPI_DOC] = build_openapi(ROUTES)
     for route in ROUTES:
         resource = app.router.add_resource(route.router_path, name=route.name)
-        handler = endpoint(route)
+        handler = pipeline(route)
         resource.add_route(route.method, handler)
         if route.method == "GET":
             resource.add_route("HEAD", handler)  # uptime checkers; aiohttp sends no body

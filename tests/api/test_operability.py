@@ -79,6 +79,36 @@ async def test_every_response_has_server_timing_and_request_id(client, tenant, s
     assert "db;dur=0.00" in health.headers["Server-Timing"]
 
 
+def timed_stages(response) -> list[str]:
+    return re.findall(r"(\w+);dur=\d+\.\d+", response.headers["Server-Timing"])
+
+
+async def test_server_timing_names_each_stage_of_the_pipeline_in_the_order_they_ran(
+    client, tenant, seeder
+):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    read = await client.get("/api/sales/customers", headers=headers)
+    command = await client.post(
+        "/api/sales/customers", json={"name": "T", "email": "t@timing.test"}, headers=headers
+    )
+    health = await client.get("/healthz")
+
+    assert read.status == 200 and command.status == 201
+    db = ["db", "pool"]
+    assert timed_stages(read) == [*db, "tenant", "queue", "auth", "parse", "handler", "app"]
+    assert timed_stages(command) == [
+        *db,
+        "tenant",
+        "auth",
+        "body",
+        "queue",
+        "parse",
+        "handler",
+        "app",
+    ]
+    assert timed_stages(health) == [*db, "parse", "handler", "app"]
+
+
 async def test_requests_that_need_no_database_answer_while_every_connection_is_held(
     make_client, admin_of, tenant
 ):

@@ -112,3 +112,98 @@ def test_the_readmes_settings_table_is_the_one_config_declares():
 
     readme = (ROOT / "README.md").read_text()
     assert table_in(readme) == settings_table(), "run scripts/settings-table --write"
+
+
+def _calls_in_order(function: ast.AST) -> list[str]:
+    """The dotted names of the calls in `function`, in source order."""
+    calls = [node for node in ast.walk(function) if isinstance(node, ast.Call)]
+    calls.sort(key=lambda node: (node.lineno, node.col_offset))
+    return [ast.unparse(node.func) for node in calls]
+
+
+def _function(path: Path, name: str) -> ast.AST:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return node
+    raise AssertionError(f"no function {name} in {rel(path)}")
+
+
+PIPELINE = ROOT / "app" / "edge" / "pipeline.py"
+STAGES = ("resolve_tenant", "authenticate", "receive", "gate.enter", "endpoint.serve")
+
+
+def test_the_pipeline_runs_its_stages_in_the_documented_order():
+    stages = [c for c in _calls_in_order(_function(PIPELINE, "serve")) if c in STAGES]
+    assert stages == [
+        "resolve_tenant",
+        "authenticate",  # a command's caller, before its body
+        "receive",  # a command's body, before it queues
+        "endpoint.serve",  # a route with no gate: parse, handler, answer
+        "gate.enter",  # admission
+        "authenticate",  # a read's caller, inside its place
+        "endpoint.serve",
+    ]
+
+
+def test_the_stages_run_nowhere_but_in_the_pipeline():
+    stage_names = {"resolve_tenant", "authenticate", "receive"}
+    offenders = [
+        (rel(p), name)
+        for p in sources("app")
+        if p != PIPELINE
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.Call)
+        and (name := ast.unparse(node.func)) in stage_names | {"gate.enter", "pipeline"}
+        and not (rel(p) == "app/runtime/web_app.py" and name == "pipeline")
+    ]
+    assert offenders == []
+
+
+def test_around_the_pipeline_only_cross_cutting_middlewares_remain():
+    web_app = ast.parse((ROOT / "app" / "runtime" / "web_app.py").read_text())
+    (listed,) = [
+        kw.value
+        for node in ast.walk(web_app)
+        if isinstance(node, ast.Call)
+        for kw in node.keywords
+        if kw.arg == "middlewares"
+    ]
+    assert isinstance(listed, ast.List)
+    assert [ast.unparse(e) for e in listed.elts] == [
+        "middlewares.request_context",
+        "measure",
+        "middlewares.errors",
+        "*read_your_writes",
+    ]
+
+
+def _unit_of_work_blocks(tree: ast.AST) -> list[tuple[ast.AsyncWith, str]]:
+    """`async with <...uow...>(...) as <name>:` blocks, with the name the unit of work has."""
+    blocks = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncWith):
+            for item in node.items:
+                opened = ast.unparse(item.context_expr)
+                if "uow" in opened.split("(")[0].lower() and isinstance(
+                    item.optional_vars, ast.Name
+                ):
+                    blocks.append((node, item.optional_vars.id))
+    return blocks
+
+
+def test_inside_a_unit_of_work_only_the_database_is_awaited():
+    # A connection is never held across an await that is not a database call: inside
+    # `async with uow`, every await is a call on the unit of work or its repositories.
+    offenders = []
+    checked = 0
+    for p in sources(*PACKAGES):
+        for block, name in _unit_of_work_blocks(ast.parse(p.read_text())):
+            checked += 1
+            for node in (n for stmt in block.body for n in ast.walk(stmt)):
+                if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
+                    awaited = node.value if isinstance(node, ast.Await) else node
+                    text = ast.unparse(awaited)
+                    if not (isinstance(awaited, ast.Call) and text.startswith(f"{name}.")):
+                        offenders.append((rel(p), block.lineno, text))
+    assert checked >= 10, "the check found no units of work: it no longer sees them"
+    assert offenders == []

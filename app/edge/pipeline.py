@@ -1,0 +1,141 @@
+"""Every route's request, stage by stage: the one place their order is written down.
+
+    resolve tenant -> (commands: authenticate -> receive the body) -> admission
+        -> (reads: authenticate) -> parse -> handler -> answer
+
+`pipeline(route)` is the aiohttp handler of one row of the route table; the row's rules decide
+which stages run. Around it only cross-cutting middlewares remain (app/edge/middlewares.py:
+request id and the request event, metrics, errors as problems; with replicas, the
+Consistency-Token). Each stage that ran is timed into Server-Timing (`Stopwatch`).
+
+Why this order:
+- the tenant first: a request without a plausible token, or naming no tenant, is refused
+  before it costs anything;
+- a command's caller is authenticated before a byte of its body is read (a bad token with a
+  2 MiB body is a 401, not a 413), and the body is read before the command queues for a
+  place, so a client that stalls mid-body holds nothing;
+- a read is authenticated inside its place: with a cold principal cache that is a database
+  read, and the reads gate is what keeps database-backed reads from piling up.
+"""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from aiohttp import web
+
+from app.edge.endpoint import Endpoint
+from app.edge.identity import (
+    bearer_token,
+    from_cookie,
+    key_tenant,
+    named_tenant_of,
+    plausible_token,
+)
+from app.edge.json_io import UnsupportedMediaType
+from app.edge.keys import (
+    ADMISSION,
+    CONTAINER,
+    LOGIN_LIMITER,
+    PRINCIPAL,
+    RECEIVING,
+    STOPWATCH,
+    TENANT,
+)
+from app.edge.rules import Access, Route
+from app.edge.types import Handler
+
+
+class BodyTimeout(Exception):
+    """The client did not finish sending its body within the request deadline (408)."""
+
+    detail = "the request body did not arrive within the deadline"
+
+
+class Stopwatch:
+    """When each stage of a request ended, for Server-Timing (`name;dur=<ms>` per stage)."""
+
+    __slots__ = ("last", "stages")
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.stages: list[tuple[str, float]] = []
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages.append((stage, now - self.last))
+        self.last = now
+
+
+def pipeline(route: Route) -> Handler:
+    """The handler of `route`: its stages, top to bottom."""
+    endpoint = Endpoint(route)
+    needs_tenant = route.access is not Access.OPEN
+    needs_principal = route.access is Access.PRINCIPAL
+    is_command = route.changes_state
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        watch = request[STOPWATCH] = Stopwatch()
+        if needs_tenant:
+            await resolve_tenant(request, needs_principal)
+            watch.mark("tenant")
+        if is_command:
+            if needs_principal:
+                await authenticate(request)
+                watch.mark("auth")
+            await receive(request, route)
+            watch.mark("body")
+        if route.gate is None:
+            return await endpoint.serve(request, watch)
+        gate = request.app[ADMISSION].gate(route.gate)
+        await gate.enter()
+        try:
+            watch.mark("queue")
+            if needs_principal and not is_command:
+                await authenticate(request)
+                watch.mark("auth")
+            return await endpoint.serve(request, watch)
+        finally:
+            gate.leave()
+
+    return serve
+
+
+async def resolve_tenant(request: web.Request, needs_principal: bool) -> None:
+    """The tenant the request is for: the one its API key names, else the slug it names."""
+    token = bearer_token(request) or ""
+    if needs_principal:
+        plausible_token(token)  # refused before it costs any round trip, even a tenant lookup
+    if needs_principal and (found := await key_tenant(request, token)) is not None:
+        tenant = found
+    else:
+        tenant = await named_tenant_of(request)
+    request[TENANT] = tenant
+    structlog.contextvars.bind_contextvars(tenant=tenant.slug)
+
+
+async def authenticate(request: web.Request) -> None:
+    """The request's token as its principal: from the worker's cache, else one read; or 401."""
+    token = bearer_token(request) or ""
+    principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
+    request[PRINCIPAL] = principal
+    structlog.contextvars.bind_contextvars(principal=principal.subject)
+
+
+async def receive(request: web.Request, route: Route) -> None:
+    """A command's body, read whole before it queues; the cookie rule and the login count
+    apply before a byte of it is read."""
+    if route.access is Access.PRINCIPAL and from_cookie(request):
+        if request.content_type != "application/json":
+            # A browser sends a cross-site form as form or text content, never as JSON
+            # without a CORS preflight: requiring JSON is what makes the cookie safe here.
+            raise UnsupportedMediaType(
+                "a command authenticated by the session cookie must be sent as application/json"
+            )
+    if route.throttled:
+        request.app[LOGIN_LIMITER].attempt(request.remote)
+    if request.can_read_body:
+        request[RECEIVING] = True
+        await request.read()  # aiohttp keeps it for parsing; MAX_BODY_BYTES still applies
+        request[RECEIVING] = False
