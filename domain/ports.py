@@ -66,24 +66,32 @@ class IdentityReader(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    q: str | None = None  # name or email contains, ignoring case
+    email: str | None = None  # exactly this email (stored lower case)
+
+
 class CustomerReader(Protocol):
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None: ...
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+        self, tenant_id: UUID, page: PageRequest, where: CustomerFilter
     ) -> Page[Customer]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    q: str | None = None  # SKU or name contains, ignoring case
+    low_stock: int | None = None  # at most this much stock
+    active: bool | None = None
 
 
 class ProductReader(Protocol):
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None: ...
 
     async def list(
-        self,
-        tenant_id: UUID,
-        page: PageRequest,
-        q: str | None,
-        low_stock: int | None,
-        active: bool | None = None,
+        self, tenant_id: UUID, page: PageRequest, where: ProductFilter
     ) -> Page[Product]: ...
 
 

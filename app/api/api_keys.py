@@ -5,22 +5,22 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from app.edge.call import Call
-from domain.model.identity import ApiKey
-from domain.model.paging import Page
+from app.edge.call import Call, Plain
+from domain.model.identity import ApiKey, ApiKeyRequest
+from domain.model.paging import Listing, Page
 
 
-async def create_api_key(call: Call) -> dict[str, Any]:
+async def create_api_key(call: Call[ApiKeyRequest, None]) -> dict[str, Any]:
     body = call.body
     issued = await call.services.auth.create_api_key(
-        call.caller, body["name"], body["role"], body["expires_at"]
+        call.caller, body.name, body.role, body.expires_at
     )
     return {**dataclasses.asdict(issued.api_key), "key": issued.key}
 
 
-async def list_api_keys(call: Call) -> Page[ApiKey]:
-    return await call.services.auth.list_api_keys(call.caller, call.page)
+async def list_api_keys(call: Call[None, Listing[None]]) -> Page[ApiKey]:
+    return await call.services.auth.list_api_keys(call.caller, call.query.page)
 
 
-async def revoke_api_key(call: Call) -> None:
+async def revoke_api_key(call: Plain) -> None:
     await call.services.auth.revoke_api_key(call.caller, call.path_id)

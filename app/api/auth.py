@@ -6,17 +6,18 @@ from typing import Any
 
 from aiohttp import web
 
-from app.edge.call import Call
+from app.edge.call import Call, Plain
 from app.edge.identity import SESSION_COOKIE
 from app.edge.json_io import json_response
 from app.edge.keys import CONFIG, LOGIN_LIMITER
+from domain.model.identity import Credentials
 
 
-async def login(call: Call) -> web.Response:
+async def login(call: Call[Credentials, None]) -> web.Response:
     request, body, tenant = call.request, call.body, call.tenant
     assert tenant is not None
-    request.app[LOGIN_LIMITER].check(tenant.slug, body["email"])
-    result = await call.services.auth.login(tenant.id, body["email"], body["password"])
+    request.app[LOGIN_LIMITER].check(tenant.slug, body.email)
+    result = await call.services.auth.login(tenant.id, body.email, body.password)
     user = result.user
     response = json_response(
         {
@@ -38,14 +39,14 @@ async def login(call: Call) -> web.Response:
     return response
 
 
-async def logout(call: Call) -> web.Response:
+async def logout(call: Plain) -> web.Response:
     await call.services.auth.logout(call.caller)
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 
 
-async def me(call: Call) -> dict[str, Any]:
+async def me(call: Plain) -> dict[str, Any]:
     p, tenant = call.caller, call.tenant
     assert tenant is not None
     return {

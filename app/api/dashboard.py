@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.edge.call import Call
+from app.edge.call import Plain
 from domain.model.dashboard import Dashboard
 
 
-async def summary(call: Call) -> Dashboard:
+async def summary(call: Plain) -> Dashboard:
     return await call.services.dashboard.summary(call.tenant_id)

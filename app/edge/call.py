@@ -1,31 +1,35 @@
 """What a handler is given: the request's tenant, principal, parsed query and body, and services.
 
-The endpoint wrapper (app/edge/endpoint.py) builds one per request from the route's rules, so
-a handler is only: call a service with plain values, return its result.
+The pipeline's parse stage (app/edge/endpoint.py) builds one per request from the route's
+rules: the body and the query come already loaded into frozen domain objects by the row's
+schemas (`Call[PlaceOrder, None]`, `Call[None, Listing[OrderFilter]]`), so a handler is only:
+call a service with them, return its result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from aiohttp import web
 
 from app.runtime.bootstrap import Services
 from domain.model.identity import Principal, Tenant
-from domain.model.paging import Keyset, PageRequest
 from domain.ports import IdempotencyClaim
+
+B = TypeVar("B")  # the body, as the row's body schema loads it (None: no body)
+Q = TypeVar("Q")  # the query, as the row's query schema loads it (None: no query)
 
 
 @dataclass(slots=True)
-class Call:
+class Call(Generic[B, Q]):
     request: web.Request
     services: Services
     tenant: Tenant | None
     principal: Principal | None
-    query: dict[str, Any]
-    body: Any
+    query: Q
+    body: B
     idempotency: IdempotencyClaim | None = None
 
     @property
@@ -43,8 +47,6 @@ class Call:
         """The `{id}` of the route; the router's pattern already guarantees a UUID."""
         return UUID(self.request.match_info["id"])
 
-    @property
-    def page(self) -> PageRequest:
-        """`limit` and the opaque `cursor` of a list query."""
-        cursor = self.query["cursor"]
-        return PageRequest(self.query["limit"], Keyset.decode(cursor) if cursor else None)
+
+# What a route without a body or query gets.
+Plain = Call[None, None]

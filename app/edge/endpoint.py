@@ -50,7 +50,7 @@ class Endpoint:
         watch.mark("handler")
         return response
 
-    async def parse(self, request: web.Request) -> Call:
+    async def parse(self, request: web.Request) -> Call[Any, Any]:
         """The handler's `Call`: the row's schemas over the query and the body; the claim of a
         command's Idempotency-Key."""
         route = self.route
@@ -58,7 +58,7 @@ class Endpoint:
         if key is not None:
             _check_key(key)
         check_query(self._query, request.query)
-        query = load(self._query, dict(request.query)) if self._query is not None else {}
+        query = load(self._query, dict(request.query)) if self._query is not None else None
         body = (
             await read_json(request, self._body, route.body_required)
             if self._body is not None
@@ -76,7 +76,7 @@ class Endpoint:
             call.idempotency = await _claim(request, route, key)
         return call
 
-    async def command(self, request: web.Request, call: Call) -> Any:
+    async def command(self, request: web.Request, call: Call[Any, Any]) -> Any:
         """The handler under the command runner: its result, or the key's first answer."""
         return await run_command(lambda: self.route.handler(call), request.app[CONTAINER].db)
 

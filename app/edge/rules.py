@@ -12,7 +12,7 @@ from marshmallow import Schema
 if TYPE_CHECKING:
     from app.edge.call import Call
 
-ApiHandler = Callable[["Call"], Awaitable[Any]]
+ApiHandler = Callable[["Call[Any, Any]"], Awaitable[Any]]
 Gate = Literal["reads", "commands"]
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

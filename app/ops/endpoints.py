@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from app.edge.call import Call
+from app.edge.call import Plain
 from app.edge.json_io import json_response
 from app.edge.keys import CONTAINER, OPENAPI_DOC
 
 
-async def healthz(call: Call) -> web.Response:
+async def healthz(call: Plain) -> web.Response:
     return json_response({"status": "ok"})
 
 
-async def readyz(call: Call) -> web.Response:
+async def readyz(call: Plain) -> web.Response:
     if await call.request.app[CONTAINER].db.ping(within=1.0):
         return json_response({"status": "ready"})
     return web.Response(
@@ -26,5 +26,5 @@ async def readyz(call: Call) -> web.Response:
     )
 
 
-async def openapi(call: Call) -> web.Response:
+async def openapi(call: Plain) -> web.Response:
     return web.Response(body=call.request.app[OPENAPI_DOC], content_type="application/json")

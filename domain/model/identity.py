@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -74,6 +74,21 @@ class LoginResult:
     token: str
     expires_at: datetime
     user: UserCredentials
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    email: str
+    password: str = field(repr=False)  # never in a log line or a traceback
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRequest:
+    """What an admin asks for when creating a key; the service makes the secret."""
+
+    name: str
+    role: Role
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,13 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class Cancellation:
+    """Why an order is cancelled, as the caller says it (optional)."""
+
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Payment:
     """What the payer says about a payment; both optional, stored with the invoice."""
 

@@ -13,12 +13,26 @@ from uuid import UUID
 from domain.errors import InvalidInput
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
     limit: int = 20
     after: Keyset | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[F]):
+    """A list request: which page (`limit`, the opaque `cursor`) and which items (`where`)."""
+
+    where: F
+    limit: int = 20
+    cursor: str | None = None
+
+    @property
+    def page(self) -> PageRequest:
+        return PageRequest(self.limit, Keyset.decode(self.cursor) if self.cursor else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,14 @@ class Movement:
 
 
 @dataclass(frozen=True, slots=True)
+class StockChange:
+    """A manual stock correction: by how much (signed), and why."""
+
+    delta: int
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StockAdjustment:
     product_id: UUID
     delta: int

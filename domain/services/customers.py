@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 from domain.errors import InvalidInput, NotFound, found
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.paging import Page, PageRequest
-from domain.ports import CustomerReader, IdempotencyClaim, UnitOfWorkFactory
+from domain.ports import CustomerFilter, CustomerReader, IdempotencyClaim, UnitOfWorkFactory
 
 
 class CustomerService:
@@ -16,10 +17,11 @@ class CustomerService:
         self._uow = uow
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+        self, tenant_id: UUID, page: PageRequest, where: CustomerFilter
     ) -> Page[Customer]:
-        email = email.strip().lower() if email is not None else None  # stored normalised
-        return await self._reader.list(tenant_id, page, q, email)
+        if where.email is not None:
+            where = replace(where, email=where.email.strip().lower())  # stored normalised
+        return await self._reader.list(tenant_id, page, where)
 
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer:
         return found(await self._reader.get(tenant_id, customer_id), "customer")

@@ -8,7 +8,7 @@ from domain.errors import InsufficientStock, InvalidInput, found
 from domain.model.identity import Principal
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges, StockAdjustment
-from domain.ports import IdempotencyClaim, ProductReader, UnitOfWorkFactory
+from domain.ports import IdempotencyClaim, ProductFilter, ProductReader, UnitOfWorkFactory
 from domain.services.auth import require_admin
 
 
@@ -17,15 +17,8 @@ class ProductService:
         self._reader = reader
         self._uow = uow
 
-    async def list(
-        self,
-        tenant_id: UUID,
-        page: PageRequest,
-        q: str | None,
-        low_stock: int | None,
-        active: bool | None = None,
-    ) -> Page[Product]:
-        return await self._reader.list(tenant_id, page, q, low_stock, active)
+    async def list(self, tenant_id: UUID, page: PageRequest, where: ProductFilter) -> Page[Product]:
+        return await self._reader.list(tenant_id, page, where)
 
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product:
         return found(await self._reader.get(tenant_id, product_id), "product")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.paging import Page, PageRequest
+from domain.ports import CustomerFilter
 from infrastructure.db.errors import ForeignKeyViolation, UniqueViolation
 from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import sql
@@ -68,8 +69,9 @@ class CustomerReadRepository:
         return Customer(*row) if row else None
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+        self, tenant_id: UUID, page: PageRequest, where: CustomerFilter
     ) -> Page[Customer]:
+        q, email = where.q, where.email
         params = page_params(page)
         if q:
             params["q"] = like_pattern(q)

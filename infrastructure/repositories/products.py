@@ -14,6 +14,7 @@ from domain.errors import Conflict
 from domain.model.orders import PricedProduct
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
+from domain.ports import ProductFilter
 from infrastructure.db.errors import UniqueViolation
 from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import Sql, raw, sql
@@ -77,14 +78,8 @@ class ProductReadRepository:
         row = await self._reads.fetch_one(tenant_id, _get, {"id": product_id})
         return _product(row) if row else None
 
-    async def list(
-        self,
-        tenant_id: UUID,
-        page: PageRequest,
-        q: str | None,
-        low_stock: int | None,
-        active: bool | None = None,
-    ) -> Page[Product]:
+    async def list(self, tenant_id: UUID, page: PageRequest, where: ProductFilter) -> Page[Product]:
+        q, low_stock, active = where.q, where.low_stock, where.active
         params = page_params(page)
         if q:
             params["q"] = like_pattern(q)

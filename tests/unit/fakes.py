@@ -41,7 +41,13 @@ from domain.model.orders import (
 )
 from domain.model.paging import Keyset, Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
-from domain.ports import IdempotencyClaim, InvoiceFilter, OrderFilter
+from domain.ports import (
+    CustomerFilter,
+    IdempotencyClaim,
+    InvoiceFilter,
+    OrderFilter,
+    ProductFilter,
+)
 
 T = TypeVar("T")
 CURRENCY = "EUR"  # what a tenant bills in unless Store.currencies says otherwise
@@ -219,8 +225,9 @@ class FakeCustomerReader:
         return self._store.customers.get((tenant_id, customer_id))
 
     async def list(
-        self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
+        self, tenant_id: UUID, page: PageRequest, where: CustomerFilter
     ) -> Page[Customer]:
+        q, email = where.q, where.email
         mine = self._store.of_tenant(self._store.customers, tenant_id)
         if email is not None:
             mine = [c for c in mine if c.email == email]
@@ -237,14 +244,8 @@ class FakeProductReader:
     async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None:
         return self._store.products.get((tenant_id, product_id))
 
-    async def list(
-        self,
-        tenant_id: UUID,
-        page: PageRequest,
-        q: str | None,
-        low_stock: int | None,
-        active: bool | None = None,
-    ) -> Page[Product]:
+    async def list(self, tenant_id: UUID, page: PageRequest, where: ProductFilter) -> Page[Product]:
+        q, low_stock, active = where.q, where.low_stock, where.active
         mine = self._store.of_tenant(self._store.products, tenant_id)
         if active is not None:
             mine = [p for p in mine if p.active == active]

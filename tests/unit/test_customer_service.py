@@ -10,6 +10,7 @@ import pytest
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.paging import PageRequest
+from domain.ports import CustomerFilter
 from domain.services.customers import CustomerService
 from tests.unit.fakes import FakeCustomerReader, FakeUnitOfWorkFactory, FixedClock, Store
 
@@ -188,6 +189,6 @@ async def test_the_email_filter_matches_the_stored_normalised_email_across_pages
     for i in range(3):
         customers.add(email=f"other-{i}@example.test")
     page = await customers.service.list(
-        customers.tenant_id, PageRequest(limit=1), None, "  ADA@example.TEST "
+        customers.tenant_id, PageRequest(limit=1), CustomerFilter(email="  ADA@example.TEST ")
     )
     assert (page.items, page.next_cursor) == ([wanted], None)

@@ -18,7 +18,7 @@ from domain.errors import (
 )
 from domain.model.paging import PageRequest
 from domain.model.products import Movement, NewProduct, ProductChanges, StockAdjustment
-from domain.ports import IdempotencyClaim
+from domain.ports import IdempotencyClaim, ProductFilter
 from tests.unit.shop import Shop
 
 
@@ -222,8 +222,10 @@ async def test_list_passes_the_search_and_the_low_stock_filter_to_the_reader(sho
     shop.clock.advance(timedelta(seconds=1))
     other = shop.product(stock=1)
 
-    low_stock = await shop.products.list(shop.tenant_id, PageRequest(), None, 2)
-    by_sku = await shop.products.list(shop.tenant_id, PageRequest(), plenty.sku.lower(), None)
+    low_stock = await shop.products.list(shop.tenant_id, PageRequest(), ProductFilter(low_stock=2))
+    by_sku = await shop.products.list(
+        shop.tenant_id, PageRequest(), ProductFilter(q=plenty.sku.lower())
+    )
 
     assert low_stock.items == [other, low]
     assert by_sku.items == [plenty]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas.common import page_of
+from app.api.schemas.common import Into, page_of
 from app.api.schemas.fields import Text, UtcDateTime
-from domain.model.identity import ROLES
+from domain.model.identity import ROLES, ApiKeyRequest
 
 
-class ApiKeyCreate(Schema):
+class ApiKeyCreate(Into):
+    into = ApiKeyRequest
     name = Text(required=True, validate=validate.Length(1, 100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     expires_at = UtcDateTime(load_default=None, allow_none=True)

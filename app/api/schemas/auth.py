@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from domain.model.identity import ROLES
+from app.api.schemas.common import Into
+from domain.model.identity import ROLES, Credentials
 
 
-class LoginRequest(Schema):
+class LoginRequest(Into):
+    into = Credentials
     email = fields.String(required=True, validate=validate.Length(1, 320))
     password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
 

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from marshmallow import INCLUDE, Schema, fields, post_load, validate
+
+from domain.model.paging import Listing
 
 
-class PageQuery(Schema):
+class Into(Schema):
+    """A request schema whose load gives a frozen domain object (`into`), not a dict: the
+    handler's `Call` is typed from the wire on, and mypy checks what the handler does with it."""
+
+    into: ClassVar[Callable[..., Any]]
+
+    @post_load
+    def _into(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        return self.make(data)
+
+    def make(self, data: dict[str, Any]) -> Any:
+        return type(self).into(**data)
+
+
+class PageQuery(Into):
+    """`limit` and `cursor`, and in a subclass the filter fields: a `Listing` of `into`."""
+
+    into: ClassVar[Callable[..., Any]] = lambda: None  # no filter: every item
     limit = fields.Integer(
         load_default=20,
         validate=validate.Range(1, 100),
@@ -18,6 +40,10 @@ class PageQuery(Schema):
             "description": "The next_cursor of the previous page; send the same filters with it"
         },
     )
+
+    def make(self, data: dict[str, Any]) -> Listing[Any]:
+        limit, cursor = data.pop("limit"), data.pop("cursor")
+        return Listing(type(self).into(**data), limit, cursor)
 
 
 def page_of(item: type[Schema]) -> type[Schema]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas.common import PageQuery, page_of
+from app.api.schemas.common import Into, PageQuery, page_of
 from app.api.schemas.fields import Money, Text, UtcDateTime
+from domain.model.orders import Payment
+from domain.ports import InvoiceFilter
 
 INVOICE_STATUSES = ("open", "paid", "void")
 
 
 class InvoiceListQuery(PageQuery):
+    into = InvoiceFilter
     status = fields.String(
         load_default=None,
         validate=validate.OneOf(INVOICE_STATUSES),
@@ -34,7 +37,8 @@ class InvoiceListQuery(PageQuery):
     )
 
 
-class PaymentRequest(Schema):
+class PaymentRequest(Into):
+    into = Payment
     method = Text(load_default=None, validate=validate.Length(1, 50))
     reference = Text(load_default=None, validate=validate.Length(1, 200))
 

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas.common import PageQuery, page_of
+from app.api.schemas.common import Into, PageQuery, page_of
 from app.api.schemas.fields import Money, StrictInteger, Text, UtcDateTime
 from app.api.schemas.invoices import InvoiceOut
-from domain.model.orders import MAX_LINES
+from domain.model.orders import MAX_LINES, Cancellation, LineRequest, PlaceOrder
+from domain.ports import OrderFilter
 
 ORDER_STATUSES = ("placed", "cancelled")
 
 
-class LineIn(Schema):
+class LineIn(Into):
+    into = LineRequest
     product_id = fields.UUID(required=True)
     quantity = StrictInteger(required=True, validate=validate.Range(1, 1_000_000))
 
 
-class OrderCreate(Schema):
+class OrderCreate(Into):
     customer_id = fields.UUID(required=True)
     lines = fields.List(
         fields.Nested(LineIn), required=True, validate=validate.Length(1, MAX_LINES)
     )
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
+    def make(self, data: dict[str, Any]) -> PlaceOrder:
+        return PlaceOrder(data["customer_id"], tuple(data["lines"]), data["note"])
+
 
 class OrderListQuery(PageQuery):
+    into = OrderFilter
     status = fields.String(
         load_default=None,
         validate=validate.OneOf(ORDER_STATUSES),
@@ -44,7 +52,8 @@ class OrderListQuery(PageQuery):
     )
 
 
-class CancelRequest(Schema):
+class CancelRequest(Into):
+    into = Cancellation
     reason = Text(load_default=None, validate=validate.Length(1, 500))
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas.common import PageQuery, page_of
+from app.api.schemas.common import Into, PageQuery, page_of
 from app.api.schemas.fields import Money, QueryBoolean, StrictBoolean, StrictInteger, Text
+from domain.model.products import NewProduct, ProductChanges, StockChange
+from domain.ports import ProductFilter
 
 _sku = validate.Length(1, 64)
 _name = validate.Length(1, 200)
 
 
-class ProductCreate(Schema):
+class ProductCreate(Into):
+    into = NewProduct
     sku = Text(required=True, validate=_sku)
     name = Text(required=True, validate=_name)
     unit_price = Money(required=True)
@@ -19,18 +22,21 @@ class ProductCreate(Schema):
     active = StrictBoolean(load_default=True)
 
 
-class ProductPatch(Schema):
+class ProductPatch(Into):
+    into = ProductChanges
     name = Text(validate=_name)
     unit_price = Money()
     active = StrictBoolean()
 
 
-class StockAdjustmentRequest(Schema):
+class StockAdjustmentRequest(Into):
+    into = StockChange
     delta = StrictInteger(required=True, validate=validate.Range(-1_000_000_000, 1_000_000_000))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class ProductListQuery(PageQuery):
+    into = ProductFilter
     q = fields.String(
         load_default=None,
         validate=validate.Length(1, 100),
