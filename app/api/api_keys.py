@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
+from app.api.outputs import CreatedApiKey
 from app.edge.call import Call, Plain
 from domain.model.identity import ApiKey, ApiKeyRequest
 from domain.model.paging import Listing, Page
 
 
-async def create_api_key(call: Call[ApiKeyRequest, None]) -> dict[str, Any]:
+async def create_api_key(call: Call[ApiKeyRequest, None]) -> CreatedApiKey:
     body = call.body
     issued = await call.services.auth.create_api_key(
         call.caller, body.name, body.role, body.expires_at
     )
-    return {**dataclasses.asdict(issued.api_key), "key": issued.key}
+    return CreatedApiKey.of(issued)
 
 
 async def list_api_keys(call: Call[None, Listing[None]]) -> Page[ApiKey]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
+from app.api.outputs import LoginAnswer, Me
 from app.edge.call import Call, Plain
 from app.edge.identity import SESSION_COOKIE
 from app.edge.json_io import json_response
@@ -18,14 +17,7 @@ async def login(call: Call[Credentials, None]) -> web.Response:
     assert tenant is not None
     request.app[LOGIN_LIMITER].check(tenant.slug, body.email)
     result = await call.services.auth.login(tenant.id, body.email, body.password)
-    user = result.user
-    response = json_response(
-        {
-            "token": result.token,
-            "expires_at": result.expires_at,
-            "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
-        }
-    )
+    response = json_response(LoginAnswer.of(result))
     config = request.app[CONFIG]
     response.set_cookie(
         SESSION_COOKIE,
@@ -46,15 +38,6 @@ async def logout(call: Plain) -> web.Response:
     return response
 
 
-async def me(call: Plain) -> dict[str, Any]:
-    p, tenant = call.caller, call.tenant
-    assert tenant is not None
-    return {
-        "tenant_id": p.tenant_id,
-        "tenant": tenant.slug,
-        "role": p.role,
-        "user_id": p.user_id,
-        "api_key_id": p.api_key_id,
-        "email": p.email,
-        "name": p.name,
-    }
+async def me(call: Plain) -> Me:
+    assert call.tenant is not None
+    return Me.of(call.caller, call.tenant)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from app.api.outputs import CreatedApiKey
+from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, page_of
 from app.api.schemas.fields import Text, UtcDateTime
-from domain.model.identity import ROLES, ApiKeyRequest
+from domain.model.identity import ROLES, ApiKey, ApiKeyRequest
 
 
 class ApiKeyCreate(Into):
@@ -16,20 +18,6 @@ class ApiKeyCreate(Into):
     expires_at = UtcDateTime(load_default=None, allow_none=True)
 
 
-class ApiKeyOut(Schema):
-    id = fields.UUID(required=True)
-    name = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    created_at = fields.DateTime(required=True)
-    expires_at = fields.DateTime(required=True, allow_none=True)
-    last_used_at = fields.DateTime(required=True, allow_none=True)
-    revoked_at = fields.DateTime(required=True, allow_none=True)
-
-
-class ApiKeyCreated(ApiKeyOut):
-    key = fields.String(
-        required=True, metadata={"description": "The secret: shown in this answer only"}
-    )
-
-
+ApiKeyOut = answer_schema(ApiKey)
+ApiKeyCreated = answer_schema(CreatedApiKey)
 ApiKeyPage = page_of(ApiKeyOut)

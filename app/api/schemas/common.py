@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -46,6 +47,7 @@ class PageQuery(Into):
         return Listing(type(self).into(**data), limit, cursor)
 
 
+@functools.cache
 def page_of(item: type[Schema]) -> type[Schema]:
     """The one page shape: a keyset page of `item`s and the cursor of the next page."""
     name = item.__name__.removesuffix("Out") + "Page"

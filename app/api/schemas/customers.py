@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
 from app.api.schemas.fields import Text, TrimmedEmail
-from domain.model.customers import CustomerChanges, NewCustomer
+from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.ports import CustomerFilter
 
 _name = validate.Length(1, 200)
@@ -49,13 +50,7 @@ class CustomerListQuery(PageQuery):
     )
 
 
-class CustomerOut(Schema):
-    id = fields.UUID()
-    name = fields.String()
-    email = fields.String()
-    phone = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+CustomerOut = answer_schema(Customer)
 
 
 CustomerPage = page_of(CustomerOut)

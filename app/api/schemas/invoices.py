@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
-from app.api.schemas.fields import Money, Text, UtcDateTime
-from domain.model.orders import Payment
+from app.api.schemas.fields import Text, UtcDateTime
+from domain.model.orders import Invoice, Payment
 from domain.ports import InvoiceFilter
 
 INVOICE_STATUSES = ("open", "paid", "void")
@@ -43,18 +44,7 @@ class PaymentRequest(Into):
     reference = Text(load_default=None, validate=validate.Length(1, 200))
 
 
-class InvoiceOut(Schema):
-    id = fields.UUID()
-    order_id = fields.UUID()
-    number = fields.String()
-    amount = Money()
-    currency = fields.String()
-    status = fields.String(validate=validate.OneOf(INVOICE_STATUSES))
-    issued_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
-    voided_at = fields.DateTime(allow_none=True)
-    payment_method = fields.String(allow_none=True)
-    payment_reference = fields.String(allow_none=True)
+InvoiceOut = answer_schema(Invoice)
 
 
 InvoicePage = page_of(InvoiceOut)

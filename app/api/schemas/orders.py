@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
-from app.api.schemas.fields import Money, StrictInteger, Text, UtcDateTime
-from app.api.schemas.invoices import InvoiceOut
-from domain.model.orders import MAX_LINES, Cancellation, LineRequest, PlaceOrder
+from app.api.schemas.fields import StrictInteger, Text, UtcDateTime
+from domain.model.orders import MAX_LINES, Cancellation, LineRequest, Order, PlaceOrder
 from domain.ports import OrderFilter
 
 ORDER_STATUSES = ("placed", "cancelled")
@@ -57,25 +57,7 @@ class CancelRequest(Into):
     reason = Text(load_default=None, validate=validate.Length(1, 500))
 
 
-class LineOut(Schema):
-    product_id = fields.UUID()
-    quantity = fields.Integer()
-    unit_price = Money()
-    line_total = Money()
-
-
-class OrderOut(Schema):
-    id = fields.UUID()
-    customer_id = fields.UUID()
-    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
-    total = Money()
-    currency = fields.String()
-    note = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    cancelled_at = fields.DateTime(allow_none=True)
-    cancel_reason = fields.String(allow_none=True)
-    lines = fields.List(fields.Nested(LineOut))
-    invoice = fields.Nested(InvoiceOut, allow_none=True)
+OrderOut = answer_schema(Order)
 
 
 OrderPage = page_of(OrderOut)

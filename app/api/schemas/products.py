@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
 from app.api.schemas.fields import Money, QueryBoolean, StrictBoolean, StrictInteger, Text
-from domain.model.products import NewProduct, ProductChanges, StockChange
+from domain.model.products import (
+    NewProduct,
+    Product,
+    ProductChanges,
+    StockAdjustment,
+    StockChange,
+)
 from domain.ports import ProductFilter
 
 _sku = validate.Length(1, 64)
@@ -53,22 +60,10 @@ class ProductListQuery(PageQuery):
     )
 
 
-class ProductOut(Schema):
-    id = fields.UUID()
-    sku = fields.String()
-    name = fields.String()
-    unit_price = Money()
-    stock = fields.Integer()
-    active = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+ProductOut = answer_schema(Product)
 
 
 ProductPage = page_of(ProductOut)
 
 
-class StockAdjustmentOut(Schema):
-    product_id = fields.UUID()
-    delta = fields.Integer()
-    stock = fields.Integer()
-    note = fields.String(allow_none=True)
+StockAdjustmentOut = answer_schema(StockAdjustment)
