@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+from domain import ports
 from domain.errors import Conflict
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.dashboard import Dashboard, LowStockItem
@@ -58,7 +59,7 @@ def fake_hash(password: str) -> str:
     return "fake-hash:" + password
 
 
-class FixedClock:
+class FixedClock(ports.Clock):
     def __init__(self, at: datetime = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) -> None:
         self.at = at
 
@@ -69,7 +70,7 @@ class FixedClock:
         self.at += by
 
 
-class FakePasswordHasher:
+class FakePasswordHasher(ports.PasswordHasher):
     """Not a hash at all: verify() is a string comparison, and every call is recorded."""
 
     def __init__(self) -> None:
@@ -144,15 +145,7 @@ def newest_first(
     return Page(items, Keyset(*key(items[-1])).encode() if more and items else None)
 
 
-class FakeTenantDirectory:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    async def by_slug(self, slug: str) -> Tenant | None:
-        return self._store.tenants.get(slug)
-
-
-class FakeIdentityReader:
+class FakeIdentityReader(ports.IdentityReader):
     def __init__(self, store: Store, clock: FixedClock) -> None:
         self._store = store
         self._clock = clock
@@ -217,7 +210,7 @@ def _api_key(store: Store, new: NewApiKey) -> ApiKey:
     )
 
 
-class FakeCustomerReader:
+class FakeCustomerReader(ports.CustomerReader):
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -237,7 +230,7 @@ class FakeCustomerReader:
         return newest_first(mine, page, lambda c: (c.created_at, c.id))
 
 
-class FakeProductReader:
+class FakeProductReader(ports.ProductReader):
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -257,7 +250,7 @@ class FakeProductReader:
         return newest_first(mine, page, lambda p: (p.created_at, p.id))
 
 
-class FakeOrderReader:
+class FakeOrderReader(ports.OrderReader):
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -277,7 +270,7 @@ class FakeOrderReader:
         return newest_first(mine, page, lambda o: (o.created_at, o.id))
 
 
-class FakeInvoiceReader:
+class FakeInvoiceReader(ports.InvoiceReader):
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -301,7 +294,7 @@ class FakeInvoiceReader:
         return order.customer_id if order else None
 
 
-class FakeDashboardReader:
+class FakeDashboardReader(ports.DashboardReader):
     """The figures of infrastructure/repositories/dashboard.py, counted from the store."""
 
     def __init__(self, store: Store, clock: FixedClock) -> None:
@@ -343,7 +336,7 @@ class FakeDashboardReader:
         )
 
 
-class FakeKeyUseLog:
+class FakeKeyUseLog(ports.KeyUseLog):
     """The KeyUseLog port: every use noted, in order."""
 
     def __init__(self) -> None:
@@ -356,7 +349,7 @@ class FakeKeyUseLog:
 # ---- writes ----------------------------------------------------------------------------------
 
 
-class FakeSessionWriter:
+class FakeSessionWriter(ports.SessionWriter):
     def __init__(self, staged: Store) -> None:
         self._staged = staged
 
@@ -368,7 +361,7 @@ class FakeSessionWriter:
             self._staged.revoked_sessions.setdefault(session_id, at)
 
 
-class FakeApiKeyWriter:
+class FakeApiKeyWriter(ports.ApiKeyWriter):
     def __init__(self, staged: Store) -> None:
         self._staged = staged
 
@@ -387,7 +380,7 @@ class FakeApiKeyWriter:
             self._staged.api_key_used[key_id] = at
 
 
-class FakeCustomerWriter:
+class FakeCustomerWriter(ports.CustomerWriter):
     def __init__(self, staged: Store, tenant_id: UUID, clock: FixedClock) -> None:
         self._staged = staged
         self._tenant_id = tenant_id
@@ -436,7 +429,7 @@ class FakeCustomerWriter:
                 raise Conflict("a customer with this email already exists")
 
 
-class FakeProductWriter:
+class FakeProductWriter(ports.ProductWriter):
     """Stock changes only for products this unit of work has locked, and never below zero
     (the database's CHECK): a service that skips either fails its test loudly."""
 
@@ -489,7 +482,7 @@ class FakeProductWriter:
             )
 
 
-class FakeMovementWriter:
+class FakeMovementWriter(ports.MovementWriter):
     def __init__(self, staged: Store, tenant_id: UUID) -> None:
         self._staged = staged
         self._tenant_id = tenant_id
@@ -498,7 +491,7 @@ class FakeMovementWriter:
         self._staged.movements.extend((self._tenant_id, m) for m in movements)
 
 
-class FakeOrderWriter:
+class FakeOrderWriter(ports.OrderWriter):
     def __init__(self, staged: Store, tenant_id: UUID, clock: FixedClock) -> None:
         self._staged = staged
         self._tenant_id = tenant_id
@@ -535,7 +528,7 @@ class FakeOrderWriter:
         )
 
 
-class FakeInvoiceWriter:
+class FakeInvoiceWriter(ports.InvoiceWriter):
     """Numbers come from a per-tenant counter in the staged store, so a rolled-back unit of
     work gives its number back: INV-000001, INV-000002, ... with no gaps."""
 
@@ -587,7 +580,7 @@ class FakeInvoiceWriter:
 # ---- the unit of work ------------------------------------------------------------------------
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(ports.UnitOfWork):
     def __init__(
         self,
         store: Store,
@@ -609,13 +602,14 @@ class FakeUnitOfWork:
     async def __aenter__(self) -> FakeUnitOfWork:
         staged = self._staged = self._store.copy()
         tenant_id, clock = self.tenant_id, self._clock
-        self.sessions = FakeSessionWriter(staged)
-        self.api_keys = FakeApiKeyWriter(staged)
-        self.customers = FakeCustomerWriter(staged, tenant_id, clock)
-        self.products = FakeProductWriter(staged, tenant_id, clock)
-        self.movements = FakeMovementWriter(staged, tenant_id)
-        self.orders = FakeOrderWriter(staged, tenant_id, clock)
-        self.invoices = FakeInvoiceWriter(staged, tenant_id, clock)
+        # Typed as the ports, as the real unit of work does: a test may stand one in.
+        self.sessions: ports.SessionWriter = FakeSessionWriter(staged)
+        self.api_keys: ports.ApiKeyWriter = FakeApiKeyWriter(staged)
+        self.customers: ports.CustomerWriter = FakeCustomerWriter(staged, tenant_id, clock)
+        self.products: ports.ProductWriter = FakeProductWriter(staged, tenant_id, clock)
+        self.movements: ports.MovementWriter = FakeMovementWriter(staged, tenant_id)
+        self.orders: ports.OrderWriter = FakeOrderWriter(staged, tenant_id, clock)
+        self.invoices: ports.InvoiceWriter = FakeInvoiceWriter(staged, tenant_id, clock)
         return self
 
     async def __aexit__(
@@ -634,7 +628,7 @@ class FakeUnitOfWork:
         self.results.append(result)
 
 
-class FakeUnitOfWorkFactory:
+class FakeUnitOfWorkFactory(ports.UnitOfWorkFactory):
     """The UnitOfWorkFactory port: remembers every unit of work it handed out. The idempotency
     claim and any keyword the port may gain are kept on the unit of work it hands out."""
 

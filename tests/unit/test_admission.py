@@ -9,7 +9,7 @@ import pytest
 from app.edge.admission import AdmissionGate, Overloaded
 
 
-async def test_at_most_limit_requests_are_inside_and_the_rest_enter_in_arrival_order():
+async def test_at_most_limit_requests_are_inside_and_the_rest_enter_in_arrival_order() -> None:
     gate = AdmissionGate(limit=2, max_queued=100)
     inside = 0
     most = 0
@@ -38,7 +38,7 @@ async def test_at_most_limit_requests_are_inside_and_the_rest_enter_in_arrival_o
     assert gate.active == 0 and gate.queued == 0
 
 
-async def test_a_full_queue_refuses_at_once():
+async def test_a_full_queue_refuses_at_once() -> None:
     gate = AdmissionGate(limit=1, max_queued=1)
     await gate.enter()
     queued = asyncio.create_task(gate.enter())
@@ -54,7 +54,7 @@ async def test_a_full_queue_refuses_at_once():
     assert gate.active == 0
 
 
-async def test_a_request_that_gives_up_in_the_queue_takes_no_place():
+async def test_a_request_that_gives_up_in_the_queue_takes_no_place() -> None:
     gate = AdmissionGate(limit=1, max_queued=10)
     await gate.enter()
     with pytest.raises(TimeoutError):
@@ -65,7 +65,7 @@ async def test_a_request_that_gives_up_in_the_queue_takes_no_place():
     assert gate.active == 0
 
 
-async def test_a_request_cancelled_as_it_is_admitted_passes_its_place_on():
+async def test_a_request_cancelled_as_it_is_admitted_passes_its_place_on() -> None:
     gate = AdmissionGate(limit=1, max_queued=10)
     await gate.enter()
     first = asyncio.create_task(gate.enter())
@@ -82,7 +82,7 @@ async def test_a_request_cancelled_as_it_is_admitted_passes_its_place_on():
     assert gate.active == 0
 
 
-async def test_a_queued_request_cancelled_while_another_leaves_is_still_just_cancelled():
+async def test_a_queued_request_cancelled_while_another_leaves_is_still_just_cancelled() -> None:
     gate = AdmissionGate(limit=1, max_queued=10)
     await gate.enter()
     doomed = asyncio.create_task(gate.enter())

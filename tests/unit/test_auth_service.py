@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
-from domain.model.identity import NewApiKey, NewSession, Principal, UserCredentials
+from domain.model.identity import NewApiKey, NewSession, Principal, Role, UserCredentials
 from domain.model.paging import PageRequest
 from domain.services.auth import AuthService
 from tests.unit.fakes import (
@@ -46,7 +46,7 @@ class Auth:
     service: AuthService
     key_uses: FakeKeyUseLog
 
-    def add_user(self, email: str = EMAIL, role: str = "admin") -> UserCredentials:
+    def add_user(self, email: str = EMAIL, role: Role = "admin") -> UserCredentials:
         user = UserCredentials(uuid4(), email, "Ada", role, fake_hash(PASSWORD))
         self.store.users[(self.tenant_id, email)] = user
         return user
@@ -72,7 +72,9 @@ def auth() -> Auth:
 # ---- login -----------------------------------------------------------------------------------
 
 
-async def test_login_commits_exactly_one_session_keyed_by_the_sha256_of_the_token(auth):
+async def test_login_commits_exactly_one_session_keyed_by_the_sha256_of_the_token(
+    auth: Auth,
+) -> None:
     user = auth.add_user()
     result = await auth.service.login(auth.tenant_id, EMAIL, PASSWORD)
 
@@ -83,7 +85,7 @@ async def test_login_commits_exactly_one_session_keyed_by_the_sha256_of_the_toke
     assert (session.tenant_id, session.user_id) == (auth.tenant_id, user.id)
 
 
-async def test_login_never_stores_the_token_itself(auth):
+async def test_login_never_stores_the_token_itself(auth: Auth) -> None:
     auth.add_user()
     result = await auth.service.login(auth.tenant_id, EMAIL, PASSWORD)
 
@@ -92,7 +94,7 @@ async def test_login_never_stores_the_token_itself(auth):
     assert result.token not in repr(auth.store)
 
 
-async def test_login_session_expires_after_the_configured_ttl(auth):
+async def test_login_session_expires_after_the_configured_ttl(auth: Auth) -> None:
     auth.add_user()
     result = await auth.service.login(auth.tenant_id, EMAIL, PASSWORD)
 
@@ -100,39 +102,41 @@ async def test_login_session_expires_after_the_configured_ttl(auth):
     assert session.expires_at == result.expires_at == auth.clock.now() + TTL
 
 
-async def test_login_returns_the_user_it_found(auth):
+async def test_login_returns_the_user_it_found(auth: Auth) -> None:
     user = auth.add_user()
     result = await auth.service.login(auth.tenant_id, EMAIL, PASSWORD)
     assert result.user == user
 
 
-async def test_login_trims_and_lowercases_the_email_before_looking_it_up(auth):
+async def test_login_trims_and_lowercases_the_email_before_looking_it_up(auth: Auth) -> None:
     auth.add_user()
     await auth.service.login(auth.tenant_id, "  Ada@Example.TEST ", PASSWORD)
     assert auth.identities.calls == [("credentials", auth.tenant_id, EMAIL)]
 
 
-async def test_wrong_password_raises_authentication_failed_and_commits_nothing(auth):
+async def test_wrong_password_raises_authentication_failed_and_commits_nothing(auth: Auth) -> None:
     auth.add_user()
     with pytest.raises(AuthenticationFailed):
         await auth.service.login(auth.tenant_id, EMAIL, "not the password")
     assert auth.uows.opened == [] and auth.store.sessions == {}
 
 
-async def test_unknown_email_raises_authentication_failed_and_commits_nothing(auth):
+async def test_unknown_email_raises_authentication_failed_and_commits_nothing(auth: Auth) -> None:
     auth.add_user()
     with pytest.raises(AuthenticationFailed):
         await auth.service.login(auth.tenant_id, "ghost@example.test", PASSWORD)
     assert auth.uows.opened == [] and auth.store.sessions == {}
 
 
-async def test_unknown_email_still_verifies_a_password_so_both_failures_cost_the_same(auth):
+async def test_unknown_email_still_verifies_a_password_so_both_failures_cost_the_same(
+    auth: Auth,
+) -> None:
     with pytest.raises(AuthenticationFailed):
         await auth.service.login(auth.tenant_id, "ghost@example.test", PASSWORD)
     assert len(auth.hasher.verified) == 1
 
 
-async def test_wrong_password_and_unknown_email_give_the_same_message(auth):
+async def test_wrong_password_and_unknown_email_give_the_same_message(auth: Auth) -> None:
     auth.add_user()
     with pytest.raises(AuthenticationFailed) as wrong_password:
         await auth.service.login(auth.tenant_id, EMAIL, "not the password")
@@ -141,7 +145,7 @@ async def test_wrong_password_and_unknown_email_give_the_same_message(auth):
     assert wrong_password.value.detail == unknown_email.value.detail
 
 
-async def test_a_user_of_another_tenant_cannot_log_in(auth):
+async def test_a_user_of_another_tenant_cannot_log_in(auth: Auth) -> None:
     auth.add_user()
     with pytest.raises(AuthenticationFailed):
         await auth.service.login(uuid4(), EMAIL, PASSWORD)
@@ -151,7 +155,7 @@ async def test_a_user_of_another_tenant_cannot_log_in(auth):
 # ---- logout ----------------------------------------------------------------------------------
 
 
-async def test_logout_revokes_the_session_through_a_committed_unit_of_work(auth):
+async def test_logout_revokes_the_session_through_a_committed_unit_of_work(auth: Auth) -> None:
     user = auth.add_user()
     session_id = auth.add_session(user)
     principal = Principal(auth.tenant_id, "admin", user_id=user.id, session_id=session_id)
@@ -165,7 +169,7 @@ async def test_logout_revokes_the_session_through_a_committed_unit_of_work(auth)
     assert auth.identities.forgotten == [(auth.tenant_id, session_id)]
 
 
-async def test_a_logged_out_token_no_longer_authenticates(auth):
+async def test_a_logged_out_token_no_longer_authenticates(auth: Auth) -> None:
     auth.add_user()
     token = (await auth.service.login(auth.tenant_id, EMAIL, PASSWORD)).token
     principal = await auth.service.authenticate(auth.tenant_id, token)
@@ -176,7 +180,7 @@ async def test_a_logged_out_token_no_longer_authenticates(auth):
         await auth.service.authenticate(auth.tenant_id, token)
 
 
-async def test_logout_of_an_api_key_principal_touches_no_session(auth):
+async def test_logout_of_an_api_key_principal_touches_no_session(auth: Auth) -> None:
     user = auth.add_user()
     auth.add_session(user)
     before = auth.store.copy()
@@ -190,7 +194,7 @@ async def test_logout_of_an_api_key_principal_touches_no_session(auth):
 # ---- authenticate ----------------------------------------------------------------------------
 
 
-async def test_authenticate_looks_up_an_sk_token_as_an_api_key_by_its_digest(auth):
+async def test_authenticate_looks_up_an_sk_token_as_an_api_key_by_its_digest(auth: Auth) -> None:
     key_id = uuid4()
     auth.store.api_keys[sha256(API_KEY)] = NewApiKey(
         key_id, auth.tenant_id, "ci", "sales", sha256(API_KEY)
@@ -202,7 +206,7 @@ async def test_authenticate_looks_up_an_sk_token_as_an_api_key_by_its_digest(aut
     assert auth.identities.calls == [("api_key", auth.tenant_id, sha256(API_KEY))]
 
 
-async def test_authenticate_looks_up_any_other_token_as_a_session_by_its_digest(auth):
+async def test_authenticate_looks_up_any_other_token_as_a_session_by_its_digest(auth: Auth) -> None:
     user = auth.add_user()
     auth.add_session(user)
 
@@ -212,7 +216,7 @@ async def test_authenticate_looks_up_any_other_token_as_a_session_by_its_digest(
     assert auth.identities.calls == [("session", auth.tenant_id, sha256(SESSION_TOKEN))]
 
 
-async def test_a_well_formed_but_unknown_token_fails_after_one_lookup(auth):
+async def test_a_well_formed_but_unknown_token_fails_after_one_lookup(auth: Auth) -> None:
     with pytest.raises(AuthenticationFailed):
         await auth.service.authenticate(auth.tenant_id, SESSION_TOKEN)
     assert len(auth.identities.calls) == 1
@@ -232,7 +236,9 @@ async def test_a_well_formed_but_unknown_token_fails_after_one_lookup(auth):
         pytest.param("nön-ascii-0123456789abcdefgh", id="non-ascii"),
     ],
 )
-async def test_authenticate_rejects_a_junk_token_without_calling_the_reader(auth, token):
+async def test_authenticate_rejects_a_junk_token_without_calling_the_reader(
+    auth: Auth, token: str
+) -> None:
     with pytest.raises(AuthenticationFailed):
         await auth.service.authenticate(auth.tenant_id, token)
     assert auth.identities.calls == []
@@ -241,7 +247,7 @@ async def test_authenticate_rejects_a_junk_token_without_calling_the_reader(auth
 # ---- API keys --------------------------------------------------------------------------------
 
 
-async def test_create_api_key_commits_only_the_digest_of_the_key_it_returns(auth):
+async def test_create_api_key_commits_only_the_digest_of_the_key_it_returns(auth: Auth) -> None:
     issued = await auth.service.create_api_key(Principal.operator(auth.tenant_id), "ci", "sales")
     key_id, key = issued.api_key.id, issued.key
 
@@ -252,7 +258,7 @@ async def test_create_api_key_commits_only_the_digest_of_the_key_it_returns(auth
     assert key not in repr(auth.store)
 
 
-async def test_create_api_key_with_an_unknown_role_is_refused_before_any_write(auth):
+async def test_create_api_key_with_an_unknown_role_is_refused_before_any_write(auth: Auth) -> None:
     with pytest.raises(InvalidInput):
         await auth.service.create_api_key(
             Principal.operator(auth.tenant_id),
@@ -262,7 +268,7 @@ async def test_create_api_key_with_an_unknown_role_is_refused_before_any_write(a
     assert auth.uows.opened == []
 
 
-async def test_only_an_admin_may_create_list_or_revoke_api_keys(auth):
+async def test_only_an_admin_may_create_list_or_revoke_api_keys(auth: Auth) -> None:
     sales = Principal(auth.tenant_id, "sales", user_id=uuid4())
     with pytest.raises(PermissionDenied):
         await auth.service.create_api_key(sales, "ci", "sales")
@@ -274,7 +280,7 @@ async def test_only_an_admin_may_create_list_or_revoke_api_keys(auth):
 
 
 @pytest.mark.parametrize("name", ["", "   "])
-async def test_a_key_without_a_name_or_already_expired_is_refused(auth, name):
+async def test_a_key_without_a_name_or_already_expired_is_refused(auth: Auth, name: str) -> None:
     admin = Principal.operator(auth.tenant_id)
     with pytest.raises(InvalidInput):
         await auth.service.create_api_key(admin, name, "sales")
@@ -283,7 +289,7 @@ async def test_a_key_without_a_name_or_already_expired_is_refused(auth, name):
     assert auth.uows.opened == []
 
 
-async def test_an_expired_or_revoked_key_no_longer_authenticates(auth):
+async def test_an_expired_or_revoked_key_no_longer_authenticates(auth: Auth) -> None:
     admin = Principal.operator(auth.tenant_id)
     soon = auth.clock.now() + timedelta(minutes=5)
     expiring = await auth.service.create_api_key(admin, "soon", "sales", soon)
@@ -296,12 +302,12 @@ async def test_an_expired_or_revoked_key_no_longer_authenticates(auth):
             await auth.service.authenticate(auth.tenant_id, key)
 
 
-async def test_revoking_an_unknown_key_is_not_found(auth):
+async def test_revoking_an_unknown_key_is_not_found(auth: Auth) -> None:
     with pytest.raises(NotFound):
         await auth.service.revoke_api_key(Principal.operator(auth.tenant_id), uuid4())
 
 
-async def test_a_keys_use_is_noted_for_later_and_opens_no_unit_of_work(auth):
+async def test_a_keys_use_is_noted_for_later_and_opens_no_unit_of_work(auth: Auth) -> None:
     issued = await auth.service.create_api_key(Principal.operator(auth.tenant_id), "ci", "sales")
     opened_before = len(auth.uows.opened)
     for _ in range(3):
@@ -311,7 +317,7 @@ async def test_a_keys_use_is_noted_for_later_and_opens_no_unit_of_work(auth):
     assert auth.key_uses.noted == [used] * 3
 
 
-async def test_a_sessions_use_is_not_noted(auth):
+async def test_a_sessions_use_is_not_noted(auth: Auth) -> None:
     auth.add_session(auth.add_user())
     await auth.service.authenticate(auth.tenant_id, SESSION_TOKEN)
     assert auth.key_uses.noted == []

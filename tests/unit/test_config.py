@@ -20,7 +20,7 @@ from app.runtime.settings import effective, help_text, settings_of
 BASE = {"DATABASE_URL": "postgresql://app@localhost/sales"}
 
 
-def test_defaults_match_the_documented_ones():
+def test_defaults_match_the_documented_ones() -> None:
     c = load_config(BASE)
     assert (c.host, c.port, c.db_pool_max, c.db_pool_acquire_timeout) == (
         "127.0.0.1",
@@ -34,7 +34,7 @@ def test_defaults_match_the_documented_ones():
     assert c.log_format == "auto" and c.cookie_secure is False
 
 
-def test_values_are_parsed_from_the_environment():
+def test_values_are_parsed_from_the_environment() -> None:
     c = load_config(
         {
             **BASE,
@@ -47,7 +47,7 @@ def test_values_are_parsed_from_the_environment():
     assert (c.port, c.db_pool_max, c.cookie_secure, c.base_domain) == (9000, 5, True, "sales.test")
 
 
-def test_the_auth_cache_is_on_for_a_minute_and_listens_where_the_pool_connects():
+def test_the_auth_cache_is_on_for_a_minute_and_listens_where_the_pool_connects() -> None:
     c = load_config(BASE)
     assert (c.auth_cache_ttl, c.auth_cache_size) == (60.0, 10_000)
     assert c.auth_listen_url == BASE["DATABASE_URL"]
@@ -74,12 +74,12 @@ def test_the_auth_cache_is_on_for_a_minute_and_listens_where_the_pool_connects()
         ({**BASE, "AUTH_LISTEN_DATABASE_URL": "pgbouncer:6432"}, "AUTH_LISTEN_DATABASE_URL"),
     ],
 )
-def test_an_invalid_value_is_refused_naming_the_variable(env, names):
+def test_an_invalid_value_is_refused_naming_the_variable(env: dict[str, str], names: str) -> None:
     with pytest.raises(ConfigError, match=names):
         load_config(env)
 
 
-def test_the_process_exits_at_start_with_one_clear_line():
+def test_the_process_exits_at_start_with_one_clear_line() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "app"],
         env={"DATABASE_URL": BASE["DATABASE_URL"], "PORT": "not-a-port", "PATH": "/usr/bin:/bin"},
@@ -97,11 +97,13 @@ def test_the_process_exits_at_start_with_one_clear_line():
     ("workers", "cores", "places"),
     [(1, 2, 2), (2, 2, 1), (4, 2, 1), (2, 8, 2), (8, 8, 1)],
 )
-def test_a_worker_alone_on_its_cores_takes_two_reads_at_once_else_one(workers, cores, places):
+def test_a_worker_alone_on_its_cores_takes_two_reads_at_once_else_one(
+    workers: int, cores: int, places: int
+) -> None:
     assert read_places(workers, cores) == places
 
 
-def test_admission_defaults_match_the_documented_ones():
+def test_admission_defaults_match_the_documented_ones() -> None:
     c = load_config(BASE)
     assert (c.max_active_commands, c.max_queued_requests) == (4, 4000)
     # Read places follow from the worker count unless MAX_ACTIVE_READS says otherwise.
@@ -112,7 +114,7 @@ def test_admission_defaults_match_the_documented_ones():
     assert c.dashboard_cache_ttl == 2.0
 
 
-def test_without_replicas_nothing_about_them_is_required():
+def test_without_replicas_nothing_about_them_is_required() -> None:
     c = load_config(BASE)
     assert c.database_replica_urls == ()
     assert c.consistency_token_secret is None
@@ -120,7 +122,7 @@ def test_without_replicas_nothing_about_them_is_required():
     assert c.replica_pool_max == c.db_pool_max
 
 
-def test_replicas_are_a_comma_separated_list_with_their_own_pool_size():
+def test_replicas_are_a_comma_separated_list_with_their_own_pool_size() -> None:
     c = load_config(
         {
             **BASE,
@@ -148,19 +150,19 @@ def test_replicas_are_a_comma_separated_list_with_their_own_pool_size():
         ({"DB_REPLICA_POOL_MAX": "0"}, "DB_REPLICA_POOL_MAX"),
     ],
 )
-def test_bad_replica_settings_name_their_variable(env, name):
+def test_bad_replica_settings_name_their_variable(env: dict[str, str], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_config({**BASE, **env})
 
 
-def test_help_names_every_setting_with_its_default():
+def test_help_names_every_setting_with_its_default() -> None:
     text = help_text(Config)
     for f, setting in settings_of(Config):
         assert setting.env in text, f"{f.name} is missing from --help"
     assert "PORT                         8080" in text
 
 
-def test_check_shows_what_differs_from_the_defaults_without_passwords_or_secrets():
+def test_check_shows_what_differs_from_the_defaults_without_passwords_or_secrets() -> None:
     c = load_config(
         {
             "DATABASE_URL": "postgresql://app:hunter2@db/sales",

@@ -41,7 +41,7 @@ def customers() -> Customers:
 # ---- create ----------------------------------------------------------------------------------
 
 
-async def test_create_normalises_the_email_trims_the_name_and_commits(customers):
+async def test_create_normalises_the_email_trims_the_name_and_commits(customers: Customers) -> None:
     created = await customers.service.create(
         customers.tenant_id, NewCustomer("  Ada Lovelace ", " Ada@Example.TEST ", "+44 1")
     )
@@ -56,7 +56,9 @@ async def test_create_normalises_the_email_trims_the_name_and_commits(customers)
     assert customers.store.customers == {(customers.tenant_id, created.id): created}
 
 
-async def test_create_with_a_taken_email_propagates_the_conflict_and_commits_nothing(customers):
+async def test_create_with_a_taken_email_propagates_the_conflict_and_commits_nothing(
+    customers: Customers,
+) -> None:
     existing = customers.add(email="ada@example.test")
     before = customers.store.copy()
 
@@ -71,7 +73,9 @@ async def test_create_with_a_taken_email_propagates_the_conflict_and_commits_not
 # ---- update ----------------------------------------------------------------------------------
 
 
-async def test_update_with_no_fields_raises_invalid_input_and_opens_no_unit_of_work(customers):
+async def test_update_with_no_fields_raises_invalid_input_and_opens_no_unit_of_work(
+    customers: Customers,
+) -> None:
     customer = customers.add()
 
     with pytest.raises(InvalidInput) as raised:
@@ -81,7 +85,9 @@ async def test_update_with_no_fields_raises_invalid_input_and_opens_no_unit_of_w
     assert customers.uows.opened == []
 
 
-async def test_update_changes_only_the_given_fields_normalises_the_email_and_commits(customers):
+async def test_update_changes_only_the_given_fields_normalises_the_email_and_commits(
+    customers: Customers,
+) -> None:
     customer = customers.add(phone="+44 1")
 
     updated = await customers.service.update(
@@ -93,7 +99,7 @@ async def test_update_changes_only_the_given_fields_normalises_the_email_and_com
     assert customers.store.customers[(customers.tenant_id, customer.id)] == updated
 
 
-async def test_update_with_clear_phone_removes_the_phone(customers):
+async def test_update_with_clear_phone_removes_the_phone(customers: Customers) -> None:
     customer = customers.add(phone="+44 1")
 
     updated = await customers.service.update(
@@ -103,7 +109,9 @@ async def test_update_with_clear_phone_removes_the_phone(customers):
     assert updated.phone is None and customers.uows.commits == 1
 
 
-async def test_update_of_a_missing_customer_raises_not_found_and_commits_nothing(customers):
+async def test_update_of_a_missing_customer_raises_not_found_and_commits_nothing(
+    customers: Customers,
+) -> None:
     customers.add()
     before = customers.store.copy()
 
@@ -113,7 +121,9 @@ async def test_update_of_a_missing_customer_raises_not_found_and_commits_nothing
     assert customers.uows.commits == 0 and customers.store == before
 
 
-async def test_update_of_another_tenants_customer_raises_not_found_and_commits_nothing(customers):
+async def test_update_of_another_tenants_customer_raises_not_found_and_commits_nothing(
+    customers: Customers,
+) -> None:
     theirs = customers.add()
 
     with pytest.raises(NotFound):
@@ -123,7 +133,9 @@ async def test_update_of_another_tenants_customer_raises_not_found_and_commits_n
     assert customers.store.customers[(customers.tenant_id, theirs.id)] == theirs
 
 
-async def test_update_to_a_taken_email_propagates_the_conflict_and_commits_nothing(customers):
+async def test_update_to_a_taken_email_propagates_the_conflict_and_commits_nothing(
+    customers: Customers,
+) -> None:
     customers.add(email="taken@example.test")
     customer = customers.add(email="mine@example.test")
     before = customers.store.copy()
@@ -139,7 +151,7 @@ async def test_update_to_a_taken_email_propagates_the_conflict_and_commits_nothi
 # ---- delete and get --------------------------------------------------------------------------
 
 
-async def test_delete_removes_the_customer_and_commits(customers):
+async def test_delete_removes_the_customer_and_commits(customers: Customers) -> None:
     customer = customers.add()
 
     await customers.service.delete(customers.tenant_id, customer.id)
@@ -147,7 +159,9 @@ async def test_delete_removes_the_customer_and_commits(customers):
     assert customers.uows.commits == 1 and customers.store.customers == {}
 
 
-async def test_delete_of_a_missing_customer_raises_not_found_and_commits_nothing(customers):
+async def test_delete_of_a_missing_customer_raises_not_found_and_commits_nothing(
+    customers: Customers,
+) -> None:
     customers.add()
     before = customers.store.copy()
 
@@ -158,8 +172,8 @@ async def test_delete_of_a_missing_customer_raises_not_found_and_commits_nothing
 
 
 async def test_delete_of_a_customer_with_orders_propagates_the_conflict_and_commits_nothing(
-    customers,
-):
+    customers: Customers,
+) -> None:
     customer = customers.add()
     customers.store.customers_with_orders.add(customer.id)
     before = customers.store.copy()
@@ -170,12 +184,12 @@ async def test_delete_of_a_customer_with_orders_propagates_the_conflict_and_comm
     assert customers.uows.commits == 0 and customers.store == before
 
 
-async def test_get_of_a_missing_customer_raises_not_found(customers):
+async def test_get_of_a_missing_customer_raises_not_found(customers: Customers) -> None:
     with pytest.raises(NotFound):
         await customers.service.get(customers.tenant_id, uuid4())
 
 
-async def test_get_reads_without_opening_a_unit_of_work(customers):
+async def test_get_reads_without_opening_a_unit_of_work(customers: Customers) -> None:
     customer = customers.add()
     assert await customers.service.get(customers.tenant_id, customer.id) == customer
     assert customers.uows.opened == []
@@ -184,7 +198,9 @@ async def test_get_reads_without_opening_a_unit_of_work(customers):
 # ---- list ------------------------------------------------------------------------------------
 
 
-async def test_the_email_filter_matches_the_stored_normalised_email_across_pages(customers):
+async def test_the_email_filter_matches_the_stored_normalised_email_across_pages(
+    customers: Customers,
+) -> None:
     wanted = customers.add(email="ada@example.test")
     for i in range(3):
         customers.add(email=f"other-{i}@example.test")

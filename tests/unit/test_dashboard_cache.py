@@ -37,7 +37,7 @@ class CountingReader:
 A, B = uuid.uuid4(), uuid.uuid4()
 
 
-async def test_callers_that_miss_together_share_one_query():
+async def test_callers_that_miss_together_share_one_query() -> None:
     inner = CountingReader()
     inner.release.clear()
     cache = CachedDashboardReader(inner, ttl=60)
@@ -51,7 +51,7 @@ async def test_callers_that_miss_together_share_one_query():
     assert {r.customers for r in results} == {1}
 
 
-async def test_within_the_ttl_the_answer_is_reused_and_each_tenant_has_its_own():
+async def test_within_the_ttl_the_answer_is_reused_and_each_tenant_has_its_own() -> None:
     inner = CountingReader()
     cache = CachedDashboardReader(inner, ttl=60)
 
@@ -64,7 +64,7 @@ async def test_within_the_ttl_the_answer_is_reused_and_each_tenant_has_its_own()
     assert first_b is not first_a
 
 
-async def test_after_the_ttl_the_next_caller_queries_again():
+async def test_after_the_ttl_the_next_caller_queries_again() -> None:
     inner = CountingReader()
     cache = CachedDashboardReader(inner, ttl=0.05)
     await cache.summary(A, 5)
@@ -75,7 +75,7 @@ async def test_after_the_ttl_the_next_caller_queries_again():
     assert fresh.customers == 2 and len(inner.calls) == 2
 
 
-async def test_a_ttl_of_zero_queries_every_time():
+async def test_a_ttl_of_zero_queries_every_time() -> None:
     inner = CountingReader()
     cache = CachedDashboardReader(inner, ttl=0)
     for _ in range(3):
@@ -83,7 +83,7 @@ async def test_a_ttl_of_zero_queries_every_time():
     assert len(inner.calls) == 3
 
 
-async def test_a_failure_reaches_every_waiting_caller_and_is_not_cached():
+async def test_a_failure_reaches_every_waiting_caller_and_is_not_cached() -> None:
     inner = CountingReader()
     inner.fail = True
     inner.release.clear()
@@ -99,7 +99,7 @@ async def test_a_failure_reaches_every_waiting_caller_and_is_not_cached():
     assert (await cache.summary(A, 5)).customers == 2, "the failure must not be remembered"
 
 
-async def test_a_caller_that_gives_up_does_not_cancel_the_shared_query():
+async def test_a_caller_that_gives_up_does_not_cancel_the_shared_query() -> None:
     inner = CountingReader()
     inner.release.clear()
     cache = CachedDashboardReader(inner, ttl=60)

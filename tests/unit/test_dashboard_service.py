@@ -16,7 +16,9 @@ def shop() -> Shop:
     return Shop()
 
 
-async def test_summary_lists_active_products_at_or_below_the_configured_threshold(shop):
+async def test_summary_lists_active_products_at_or_below_the_configured_threshold(
+    shop: Shop,
+) -> None:
     at, below, above = shop.product(stock=THRESHOLD), shop.product(stock=0), shop.product(stock=6)
     shop.product(stock=1, active=False)
     service = DashboardService(FakeDashboardReader(shop.store, shop.clock), THRESHOLD)
@@ -28,7 +30,7 @@ async def test_summary_lists_active_products_at_or_below_the_configured_threshol
     assert summary.products == 4
 
 
-async def test_summary_counts_only_the_callers_tenant(shop):
+async def test_summary_counts_only_the_callers_tenant(shop: Shop) -> None:
     theirs = Shop(store=shop.store, clock=shop.clock)
     await theirs.place(theirs.customer(), (theirs.product(stock=1), 1))
     await shop.place(shop.customer(), (shop.product(stock=9, unit_price="4.00"), 2))

@@ -7,6 +7,7 @@ driver type or a layer's dependency where the plan (docs/architecture.md) says i
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-def test_no_driver_import_outside_the_database_adapter():
+def test_no_driver_import_outside_the_database_adapter() -> None:
     offenders = [
         rel(p)
         for p in sources(*PACKAGES)
@@ -56,7 +57,7 @@ def test_no_driver_import_outside_the_database_adapter():
     ("package", "forbidden"),
     [("domain", ("app", "infrastructure")), ("infrastructure", ("app",))],
 )
-def test_dependencies_point_inwards(package, forbidden):
+def test_dependencies_point_inwards(package: str, forbidden: tuple[str, ...]) -> None:
     offenders = [
         (rel(p), m)
         for p in sources(package)
@@ -66,7 +67,7 @@ def test_dependencies_point_inwards(package, forbidden):
     assert offenders == []
 
 
-def test_the_domain_imports_no_framework_or_driver():
+def test_the_domain_imports_no_framework_or_driver() -> None:
     allowed = {"domain"} | set(sys.stdlib_module_names)
     offenders = [
         (rel(p), m)
@@ -77,14 +78,14 @@ def test_the_domain_imports_no_framework_or_driver():
     assert offenders == []
 
 
-def test_the_bootstrap_does_not_know_the_web_framework():
+def test_the_bootstrap_does_not_know_the_web_framework() -> None:
     assert not any(
         m.split(".")[0] == "aiohttp"
         for m in imported_modules(ROOT / "app" / "runtime" / "bootstrap.py")
     )
 
 
-def test_route_names_and_api_paths_appear_only_in_the_route_table():
+def test_route_names_and_api_paths_appear_only_in_the_route_table() -> None:
     from app.api.routes import API, ROUTES
 
     names = {route.name for route in ROUTES}
@@ -98,7 +99,7 @@ def test_route_names_and_api_paths_appear_only_in_the_route_table():
     assert offenders == []
 
 
-def test_only_the_tenancy_module_names_the_tenant_setting():
+def test_only_the_tenancy_module_names_the_tenant_setting() -> None:
     offenders = [
         rel(p)
         for p in sources(*PACKAGES)
@@ -107,7 +108,7 @@ def test_only_the_tenancy_module_names_the_tenant_setting():
     assert offenders == []
 
 
-def test_the_readmes_settings_table_is_the_one_config_declares():
+def test_the_readmes_settings_table_is_the_one_config_declares() -> None:
     from app.runtime.settings_doc import settings_table, table_in
 
     readme = (ROOT / "README.md").read_text()
@@ -132,7 +133,7 @@ PIPELINE = ROOT / "app" / "edge" / "pipeline.py"
 STAGES = ("resolve_tenant", "authenticate", "receive", "gate.enter", "endpoint.serve")
 
 
-def test_the_pipeline_runs_its_stages_in_the_documented_order():
+def test_the_pipeline_runs_its_stages_in_the_documented_order() -> None:
     stages = [c for c in _calls_in_order(_function(PIPELINE, "serve")) if c in STAGES]
     assert stages == [
         "resolve_tenant",
@@ -145,7 +146,7 @@ def test_the_pipeline_runs_its_stages_in_the_documented_order():
     ]
 
 
-def test_the_stages_run_nowhere_but_in_the_pipeline():
+def test_the_stages_run_nowhere_but_in_the_pipeline() -> None:
     stage_names = {"resolve_tenant", "authenticate", "receive"}
     offenders = [
         (rel(p), name)
@@ -159,7 +160,7 @@ def test_the_stages_run_nowhere_but_in_the_pipeline():
     assert offenders == []
 
 
-def test_around_the_pipeline_only_cross_cutting_middlewares_remain():
+def test_around_the_pipeline_only_cross_cutting_middlewares_remain() -> None:
     web_app = ast.parse((ROOT / "app" / "runtime" / "web_app.py").read_text())
     (listed,) = [
         kw.value
@@ -191,7 +192,7 @@ def _unit_of_work_blocks(tree: ast.AST) -> list[tuple[ast.AsyncWith, str]]:
     return blocks
 
 
-def test_inside_a_unit_of_work_only_the_database_is_awaited():
+def test_inside_a_unit_of_work_only_the_database_is_awaited() -> None:
     # A connection is never held across an await that is not a database call: inside
     # `async with uow`, every await is a call on the unit of work or its repositories.
     offenders = []
@@ -207,3 +208,31 @@ def test_inside_a_unit_of_work_only_the_database_is_awaited():
                         offenders.append((rel(p), block.lineno, text))
     assert checked >= 10, "the check found no units of work: it no longer sees them"
     assert offenders == []
+
+
+def test_every_fake_subclasses_the_port_it_fakes_and_is_used() -> None:
+    from typing import Protocol
+
+    from domain import ports
+
+    fakes_path = ROOT / "tests" / "unit" / "fakes.py"
+    fakes = [
+        node
+        for node in ast.parse(fakes_path.read_text()).body
+        if isinstance(node, ast.ClassDef) and node.name.startswith(("Fake", "Fixed"))
+    ]
+    port_names = {
+        name
+        for name, value in vars(ports).items()
+        if isinstance(value, type) and Protocol in getattr(value, "__mro__", ())[1:]
+    }
+    unported = [
+        f.name
+        for f in fakes
+        if not any(ast.unparse(base).removeprefix("ports.") in port_names for base in f.bases)
+    ]
+    assert unported == [], "a fake must subclass its port, so mypy holds it to the port"
+    # Used: named by a test, or by another fake (the unit of work hands out the writers).
+    text = "".join(p.read_text() for p in (ROOT / "tests").rglob("*.py"))
+    unused = [f.name for f in fakes if len(re.findall(rf"\b{f.name}\b", text)) < 2]
+    assert unused == [], "a fake no test uses only drifts"

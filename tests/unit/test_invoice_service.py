@@ -28,7 +28,7 @@ async def open_invoice(shop: Shop) -> Invoice:
 # ---- pay -------------------------------------------------------------------------------------
 
 
-async def test_pay_marks_an_open_invoice_paid_now_and_commits(shop):
+async def test_pay_marks_an_open_invoice_paid_now_and_commits(shop: Shop) -> None:
     invoice = await open_invoice(shop)
     shop.clock.advance(timedelta(days=3))
 
@@ -40,7 +40,7 @@ async def test_pay_marks_an_open_invoice_paid_now_and_commits(shop):
     assert shop.uows.opened[-1].results == [paid]
 
 
-async def test_paying_again_returns_the_first_payment_and_changes_nothing(shop):
+async def test_paying_again_returns_the_first_payment_and_changes_nothing(shop: Shop) -> None:
     invoice = await open_invoice(shop)
     first = await shop.invoices.pay(shop.tenant_id, invoice.id)
     after_first = shop.store.copy()
@@ -52,7 +52,9 @@ async def test_paying_again_returns_the_first_payment_and_changes_nothing(shop):
     assert shop.store == after_first
 
 
-async def test_paying_the_void_invoice_of_a_cancelled_order_is_an_invalid_transition(shop):
+async def test_paying_the_void_invoice_of_a_cancelled_order_is_an_invalid_transition(
+    shop: Shop,
+) -> None:
     invoice = await open_invoice(shop)
     await shop.orders.cancel(shop.tenant_id, invoice.order_id)
     before = shop.store.copy()
@@ -64,7 +66,7 @@ async def test_paying_the_void_invoice_of_a_cancelled_order_is_an_invalid_transi
     assert (await shop.invoices.get(shop.tenant_id, invoice.id)).status == "void"
 
 
-async def test_paying_a_missing_invoice_raises_not_found_and_commits_nothing(shop):
+async def test_paying_a_missing_invoice_raises_not_found_and_commits_nothing(shop: Shop) -> None:
     await open_invoice(shop)
     commits = shop.uows.commits
 
@@ -74,7 +76,9 @@ async def test_paying_a_missing_invoice_raises_not_found_and_commits_nothing(sho
     assert shop.uows.commits == commits
 
 
-async def test_paying_another_tenants_invoice_raises_not_found_and_leaves_it_open(shop):
+async def test_paying_another_tenants_invoice_raises_not_found_and_leaves_it_open(
+    shop: Shop,
+) -> None:
     invoice = await open_invoice(shop)
 
     with pytest.raises(NotFound):
@@ -83,7 +87,9 @@ async def test_paying_another_tenants_invoice_raises_not_found_and_leaves_it_ope
     assert (await shop.invoices.get(shop.tenant_id, invoice.id)).status == "open"
 
 
-async def test_pay_hands_the_idempotency_claim_to_the_unit_of_work_that_commits_it(shop):
+async def test_pay_hands_the_idempotency_claim_to_the_unit_of_work_that_commits_it(
+    shop: Shop,
+) -> None:
     invoice = await open_invoice(shop)
     claim = IdempotencyClaim("key-1", b"fingerprint", "POST /invoices/pay", 200)
 
@@ -95,18 +101,18 @@ async def test_pay_hands_the_idempotency_claim_to_the_unit_of_work_that_commits_
 # ---- get and list ----------------------------------------------------------------------------
 
 
-async def test_get_of_a_missing_invoice_raises_not_found(shop):
+async def test_get_of_a_missing_invoice_raises_not_found(shop: Shop) -> None:
     with pytest.raises(NotFound):
         await shop.invoices.get(shop.tenant_id, uuid4())
 
 
-async def test_get_of_another_tenants_invoice_raises_not_found(shop):
+async def test_get_of_another_tenants_invoice_raises_not_found(shop: Shop) -> None:
     invoice = await open_invoice(shop)
     with pytest.raises(NotFound):
         await shop.invoices.get(uuid4(), invoice.id)
 
 
-async def test_list_filters_by_status_newest_first(shop):
+async def test_list_filters_by_status_newest_first(shop: Shop) -> None:
     first = await open_invoice(shop)
     shop.clock.advance(timedelta(minutes=1))
     second = await open_invoice(shop)

@@ -12,7 +12,7 @@ from infrastructure.key_uses import MAX_BATCH, KeyUses
 from tests.unit.fakes import FakeUnitOfWork, FakeUnitOfWorkFactory, FixedClock, Store
 
 
-async def test_many_uses_of_a_key_become_one_write_of_the_latest_time():
+async def test_many_uses_of_a_key_become_one_write_of_the_latest_time() -> None:
     store, clock = Store(), FixedClock()
     uows = FakeUnitOfWorkFactory(store, clock)
     uses, tenant_id, key_id = KeyUses(uows, every=60), uuid4(), uuid4()
@@ -25,7 +25,7 @@ async def test_many_uses_of_a_key_become_one_write_of_the_latest_time():
     assert store.api_key_used == {key_id: clock.now() + timedelta(minutes=4)}
 
 
-async def test_each_tenants_keys_are_written_in_a_unit_of_work_of_that_tenant():
+async def test_each_tenants_keys_are_written_in_a_unit_of_work_of_that_tenant() -> None:
     store, clock = Store(), FixedClock()
     uows = FakeUnitOfWorkFactory(store, clock)
     uses = KeyUses(uows, every=60)
@@ -45,7 +45,7 @@ class FailingUnitOfWork(FakeUnitOfWork):
         raise ConnectionError("the database went away")
 
 
-async def test_a_failed_write_keeps_the_uses_for_the_next_round_and_raises_nothing():
+async def test_a_failed_write_keeps_the_uses_for_the_next_round_and_raises_nothing() -> None:
     store, clock = Store(), FixedClock()
     uses = KeyUses(FakeUnitOfWorkFactory(store, clock, FailingUnitOfWork), every=60)
     tenant_id, key_id = uuid4(), uuid4()
@@ -60,7 +60,7 @@ async def test_a_failed_write_keeps_the_uses_for_the_next_round_and_raises_nothi
     assert store.api_key_used == {key_id: clock.now()}
 
 
-async def test_a_batch_stays_under_the_row_count_at_which_the_trigger_tells_every_cache():
+async def test_a_batch_stays_under_the_row_count_at_which_the_trigger_tells_every_cache() -> None:
     trigger = importlib.import_module("infrastructure.migrations.versions.0006_auth_notify")
     assert trigger._MANY >= MAX_BATCH
     store, clock = Store(), FixedClock()
@@ -74,7 +74,7 @@ async def test_a_batch_stays_under_the_row_count_at_which_the_trigger_tells_ever
     assert uows.commits == 2 and len(store.api_key_used) == MAX_BATCH + 1
 
 
-async def test_the_background_task_writes_what_was_noted_and_close_writes_the_rest():
+async def test_the_background_task_writes_what_was_noted_and_close_writes_the_rest() -> None:
     store, clock = Store(), FixedClock()
     uses = KeyUses(FakeUnitOfWorkFactory(store, clock), every=0.01)
     tenant_id = uuid4()

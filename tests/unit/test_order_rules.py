@@ -16,6 +16,7 @@ from domain.model.orders import (
     InvoiceStatus,
     LineRequest,
     Order,
+    OrderStatus,
     PlaceOrder,
     PricedProduct,
     check_lines,
@@ -45,44 +46,44 @@ def invoice(status: InvoiceStatus) -> Invoice:
     return Invoice(uuid4(), uuid4(), "INV-000001", Decimal("5.00"), "EUR", status, NOW, None, None)
 
 
-def order(status: str = "placed", invoice: Invoice | None = None) -> Order:
+def order(status: OrderStatus = "placed", invoice: Invoice | None = None) -> Order:
     return Order(uuid4(), uuid4(), status, Decimal("5.00"), "EUR", None, NOW, None, (), invoice)
 
 
 # ---- check_lines -----------------------------------------------------------------------------
 
 
-def test_an_order_without_lines_is_refused():
+def test_an_order_without_lines_is_refused() -> None:
     with pytest.raises(InvalidInput) as raised:
         check_lines(order_of())
     assert raised.value.errors == {"lines": ["give at least one line"]}
 
 
-def test_an_order_may_have_exactly_max_lines():
+def test_an_order_may_have_exactly_max_lines() -> None:
     check_lines(order_of(*[(uuid4(), 1) for _ in range(MAX_LINES)]))
 
 
-def test_an_order_with_one_line_more_than_max_lines_is_refused():
+def test_an_order_with_one_line_more_than_max_lines_is_refused() -> None:
     with pytest.raises(InvalidInput) as raised:
         check_lines(order_of(*[(uuid4(), 1) for _ in range(MAX_LINES + 1)]))
     assert raised.value.errors == {"lines": [f"at most {MAX_LINES} lines"]}
 
 
 @pytest.mark.parametrize("quantity", [0, -1])
-def test_a_line_with_a_quantity_below_one_is_refused(quantity):
+def test_a_line_with_a_quantity_below_one_is_refused(quantity: int) -> None:
     with pytest.raises(InvalidInput) as raised:
         check_lines(order_of((uuid4(), 1), (uuid4(), quantity)))
     assert raised.value.errors == {"lines": ["quantity must be > 0"]}
 
 
-def test_a_product_on_two_lines_is_refused_and_named_not_merged():
+def test_a_product_on_two_lines_is_refused_and_named_not_merged() -> None:
     twice, once = uuid4(), uuid4()
     with pytest.raises(InvalidInput) as raised:
         check_lines(order_of((twice, 1), (once, 1), (twice, 2)))
     assert raised.value.errors == {"lines": [f"product {twice} appears more than once"]}
 
 
-def test_every_duplicated_product_is_named():
+def test_every_duplicated_product_is_named() -> None:
     a, b = uuid4(), uuid4()
     with pytest.raises(InvalidInput) as raised:
         check_lines(order_of((a, 1), (b, 1), (a, 1), (b, 1)))
@@ -95,7 +96,7 @@ def test_every_duplicated_product_is_named():
 # ---- plan_order ------------------------------------------------------------------------------
 
 
-def test_a_plan_prices_each_line_at_the_locked_price_and_keeps_the_request_order():
+def test_a_plan_prices_each_line_at_the_locked_price_and_keeps_the_request_order() -> None:
     pen, ink = priced("1.25", stock=5), priced("19.99", stock=3)
     command = order_of((ink.id, 3), (pen.id, 4), note="by phone")
 
@@ -109,7 +110,7 @@ def test_a_plan_prices_each_line_at_the_locked_price_and_keeps_the_request_order
     assert (plan.customer_id, plan.note) == (command.customer_id, "by phone")
 
 
-def test_plan_totals_are_exact_cents_with_no_float_drift():
+def test_plan_totals_are_exact_cents_with_no_float_drift() -> None:
     dime = priced("0.10", stock=1000)
 
     plan = plan_order(order_of((dime.id, 3)), True, by_id(dime))
@@ -118,7 +119,7 @@ def test_plan_totals_are_exact_cents_with_no_float_drift():
     assert str(plan.total) == "0.30"
 
 
-def test_a_line_total_is_rounded_to_cents_half_to_even():
+def test_a_line_total_is_rounded_to_cents_half_to_even() -> None:
     odd = priced("0.125", stock=10)  # more places than the column keeps: rounding decides
 
     plan = plan_order(order_of((odd.id, 1)), True, by_id(odd))
@@ -127,18 +128,18 @@ def test_a_line_total_is_rounded_to_cents_half_to_even():
     assert plan.total == Decimal("0.12")
 
 
-def test_an_order_for_exactly_the_stock_left_is_planned():
+def test_an_order_for_exactly_the_stock_left_is_planned() -> None:
     last = priced(stock=2)
     plan = plan_order(order_of((last.id, 2)), True, by_id(last))
     assert plan.lines[0].quantity == 2
 
 
-def test_plan_order_applies_the_line_rules_too():
+def test_plan_order_applies_the_line_rules_too() -> None:
     with pytest.raises(InvalidInput):
         plan_order(order_of(), True, {})
 
 
-def test_an_unknown_customer_is_named_in_unknown_references():
+def test_an_unknown_customer_is_named_in_unknown_references() -> None:
     widget = priced()
     command = order_of((widget.id, 1))
 
@@ -148,7 +149,7 @@ def test_an_unknown_customer_is_named_in_unknown_references():
     assert raised.value.missing == {"customer_id": [str(command.customer_id)]}
 
 
-def test_every_unknown_and_inactive_product_is_named_in_one_error():
+def test_every_unknown_and_inactive_product_is_named_in_one_error() -> None:
     known, retired = priced(), priced(active=False)
     ghost_a, ghost_b = uuid4(), uuid4()
     command = order_of((ghost_a, 1), (known.id, 1), (retired.id, 1), (ghost_b, 1))
@@ -163,13 +164,13 @@ def test_every_unknown_and_inactive_product_is_named_in_one_error():
     }
 
 
-def test_unknown_references_are_reported_before_shortages():
+def test_unknown_references_are_reported_before_shortages() -> None:
     short = priced(stock=0)
     with pytest.raises(UnknownReferences):
         plan_order(order_of((short.id, 1)), False, by_id(short))
 
 
-def test_every_short_product_is_listed_with_what_was_asked_and_what_is_left():
+def test_every_short_product_is_listed_with_what_was_asked_and_what_is_left() -> None:
     plenty, short_a, short_b = priced(stock=9), priced(stock=1), priced(stock=0)
     command = order_of((short_a.id, 2), (plenty.id, 9), (short_b.id, 5))
 
@@ -188,30 +189,34 @@ def test_every_short_product_is_listed_with_what_was_asked_and_what_is_left():
 @pytest.mark.parametrize(
     "invoice_status", [None, "open", "void"], ids=["no-invoice", "open", "void"]
 )
-def test_a_placed_order_that_is_not_paid_can_be_cancelled(invoice_status):
+def test_a_placed_order_that_is_not_paid_can_be_cancelled(
+    invoice_status: InvoiceStatus | None,
+) -> None:
     attached = invoice(invoice_status) if invoice_status else None
     assert ensure_cancellable(order("placed", attached)) is True
 
 
-def test_a_paid_order_cannot_be_cancelled():
+def test_a_paid_order_cannot_be_cancelled() -> None:
     with pytest.raises(InvalidTransition):
         ensure_cancellable(order("placed", invoice("paid")))
 
 
 @pytest.mark.parametrize("invoice_status", ["void", "paid"])
-def test_cancelling_a_cancelled_order_again_is_a_no_op_whatever_its_invoice(invoice_status):
+def test_cancelling_a_cancelled_order_again_is_a_no_op_whatever_its_invoice(
+    invoice_status: InvoiceStatus,
+) -> None:
     assert ensure_cancellable(order("cancelled", invoice(invoice_status))) is False
 
 
-def test_an_open_invoice_can_be_paid():
+def test_an_open_invoice_can_be_paid() -> None:
     assert ensure_payable(invoice("open")) is True
 
 
-def test_paying_a_paid_invoice_again_is_a_no_op():
+def test_paying_a_paid_invoice_again_is_a_no_op() -> None:
     assert ensure_payable(invoice("paid")) is False
 
 
-def test_a_void_invoice_cannot_be_paid():
+def test_a_void_invoice_cannot_be_paid() -> None:
     with pytest.raises(InvalidTransition):
         ensure_payable(invoice("void"))
 
@@ -223,11 +228,13 @@ def test_a_void_invoice_cannot_be_paid():
     ("sequence", "number"),
     [(1, "INV-000001"), (42, "INV-000042"), (999_999, "INV-999999"), (1_000_000, "INV-1000000")],
 )
-def test_invoice_numbers_are_zero_padded_to_six_digits_and_grow_past_them(sequence, number):
+def test_invoice_numbers_are_zero_padded_to_six_digits_and_grow_past_them(
+    sequence: int, number: str
+) -> None:
     assert invoice_number(sequence) == number
 
 
-def test_products_are_locked_in_id_order_each_once():
+def test_products_are_locked_in_id_order_each_once() -> None:
     a, b, c = sorted([uuid4(), uuid4(), uuid4()])
     assert sort_for_locking([c, a, b, a, c]) == [a, b, c]
 
@@ -242,5 +249,7 @@ def test_products_are_locked_in_id_order_each_once():
         (Decimal("-0.125"), "-0.12"),
     ],
 )
-def test_money_keeps_exactly_two_places_rounding_half_to_even(value, expected):
+def test_money_keeps_exactly_two_places_rounding_half_to_even(
+    value: str | Decimal, expected: str
+) -> None:
     assert str(money(value)) == expected

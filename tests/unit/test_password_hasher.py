@@ -13,7 +13,7 @@ def own_niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
-async def test_hashing_threads_run_nicer_than_the_event_loop_and_still_verify():
+async def test_hashing_threads_run_nicer_than_the_event_loop_and_still_verify() -> None:
     hasher = Argon2Hasher(workers=1)
     try:
         stored = hasher.hash("correct horse")

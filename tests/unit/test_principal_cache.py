@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.model.identity import NewSession, Principal, UserCredentials
+from domain.model.identity import NewSession, Principal, Role, UserCredentials
 from infrastructure.db.stats import begin_request
 from infrastructure.repositories.identity_cache import CachedIdentityReader, PrincipalCache
 from tests.unit.fakes import FakeIdentityReader, FixedClock, Store
@@ -37,7 +37,7 @@ class World:
         self.cache = PrincipalCache(ttl, size, clock=self.clock)
         self.reader = CachedIdentityReader(self.inner, self.cache)
 
-    def user(self, role: str = "admin", tenant: UUID = TENANT) -> UserCredentials:
+    def user(self, role: Role = "admin", tenant: UUID = TENANT) -> UserCredentials:
         user = UserCredentials(uuid4(), f"{uuid4().hex[:6]}@x.test", "U", role, "h")
         self.store.users[(tenant, user.email)] = user
         return user
@@ -63,7 +63,7 @@ def world() -> World:
     return w
 
 
-async def test_a_warm_token_is_answered_without_a_lookup(world):
+async def test_a_warm_token_is_answered_without_a_lookup(world: World) -> None:
     digest = world.session(world.user())
     first, second = await world.who(digest), await world.who(digest)
     assert first == second and first is not None
@@ -71,7 +71,7 @@ async def test_a_warm_token_is_answered_without_a_lookup(world):
     assert (world.cache.hits, world.cache.misses) == (1, 1)
 
 
-async def test_the_outcome_is_noted_on_the_request_stats(world):
+async def test_the_outcome_is_noted_on_the_request_stats(world: World) -> None:
     digest = world.session(world.user())
     outcomes = []
     for _ in range(2):
@@ -81,14 +81,14 @@ async def test_the_outcome_is_noted_on_the_request_stats(world):
     assert outcomes == ["miss", "hit"]
 
 
-async def test_a_refusal_is_never_remembered(world):
+async def test_a_refusal_is_never_remembered(world: World) -> None:
     unknown = b"\x01" * 32
     assert await world.who(unknown) is None
     assert await world.who(unknown) is None
     assert world.lookups == 2
 
 
-async def test_an_expired_session_is_refused_from_the_cache_without_a_lookup(world):
+async def test_an_expired_session_is_refused_from_the_cache_without_a_lookup(world: World) -> None:
     digest = world.session(world.user(), lasts=10)
     assert await world.who(digest) is not None
     world.clock.advance(11)
@@ -97,7 +97,7 @@ async def test_an_expired_session_is_refused_from_the_cache_without_a_lookup(wor
     assert world.lookups == 1 and stats.auth_cache == "expired"
 
 
-async def test_past_the_ttl_the_database_is_asked_again(world):
+async def test_past_the_ttl_the_database_is_asked_again(world: World) -> None:
     digest = world.session(world.user())
     await world.who(digest)
     world.clock.advance(61)
@@ -105,7 +105,7 @@ async def test_past_the_ttl_the_database_is_asked_again(world):
     assert world.lookups == 2
 
 
-async def test_a_session_notification_drops_that_session_only(world):
+async def test_a_session_notification_drops_that_session_only(world: World) -> None:
     user = world.user()
     kept, dropped = world.session(user), world.session(user)
     await world.who(kept), await world.who(dropped)
@@ -115,7 +115,9 @@ async def test_a_session_notification_drops_that_session_only(world):
     assert world.cache.invalidations["session"] == 1
 
 
-async def test_a_user_notification_drops_every_session_of_that_user_in_that_tenant(world):
+async def test_a_user_notification_drops_every_session_of_that_user_in_that_tenant(
+    world: World,
+) -> None:
     user, other = world.user(), world.user()
     a, b, c = world.session(user), world.session(user), world.session(other)
     for digest in (a, b, c):
@@ -127,30 +129,30 @@ async def test_a_user_notification_drops_every_session_of_that_user_in_that_tena
 
 
 @pytest.mark.parametrize("payload", ["all", "something-newer:1", "session:not-a-uuid:zz"])
-async def test_all_and_anything_unreadable_empty_the_cache(world, payload):
+async def test_all_and_anything_unreadable_empty_the_cache(world: World, payload: str) -> None:
     await world.who(world.session(world.user()))
     world.cache.apply(payload)
     assert len(world.cache) == 0
 
 
-async def test_the_listeners_probe_changes_nothing(world):
+async def test_the_listeners_probe_changes_nothing(world: World) -> None:
     await world.who(world.session(world.user()))
     generation = world.cache.generation
     world.cache.apply("probe:0123")
     assert len(world.cache) == 1 and world.cache.generation == generation
 
 
-async def test_a_lookup_that_raced_an_invalidation_is_not_remembered(world):
+async def test_a_lookup_that_raced_an_invalidation_is_not_remembered(world: World) -> None:
     digest = world.session(world.user())
     answered = asyncio.Event()
     inner = world.inner.principal_for_session
 
-    async def slow(tenant_id, session_id):
+    async def slow(tenant_id: UUID, session_id: bytes) -> Principal | None:
         principal = await inner(tenant_id, session_id)
         await answered.wait()  # the row was read; the revocation lands before we return
         return principal
 
-    world.inner.principal_for_session = slow
+    world.inner.principal_for_session = slow  # type: ignore[method-assign]
     lookup = asyncio.create_task(world.who(digest))
     await asyncio.sleep(0)
     world.cache.apply(f"session:{TENANT}:{digest.hex()}")
@@ -159,7 +161,7 @@ async def test_a_lookup_that_raced_an_invalidation_is_not_remembered(world):
     assert len(world.cache) == 0  # but nobody after it is answered from that read
 
 
-async def test_while_not_listening_every_token_is_looked_up_and_nothing_kept(world):
+async def test_while_not_listening_every_token_is_looked_up_and_nothing_kept(world: World) -> None:
     digest = world.session(world.user())
     await world.who(digest)
     world.cache.suspend()
@@ -173,7 +175,7 @@ async def test_while_not_listening_every_token_is_looked_up_and_nothing_kept(wor
     assert world.lookups == 4
 
 
-async def test_a_ttl_of_zero_turns_the_cache_off():
+async def test_a_ttl_of_zero_turns_the_cache_off() -> None:
     world = World(ttl=0)
     world.cache.resume()
     digest = world.session(world.user())
@@ -182,7 +184,7 @@ async def test_a_ttl_of_zero_turns_the_cache_off():
     assert world.lookups == 2 and stats.auth_cache == "off" and world.cache.bypassed == 0
 
 
-async def test_the_least_recently_used_entry_goes_first():
+async def test_the_least_recently_used_entry_goes_first() -> None:
     world = World(size=2)
     world.cache.resume()
     user = world.user()
@@ -196,14 +198,16 @@ async def test_the_least_recently_used_entry_goes_first():
     assert world.lookups == 4
 
 
-async def test_the_same_token_under_another_tenant_is_not_answered_from_the_cache(world):
+async def test_the_same_token_under_another_tenant_is_not_answered_from_the_cache(
+    world: World,
+) -> None:
     digest = world.session(world.user())
     await world.who(digest)
     assert await world.who(digest, tenant=uuid4()) is None
     assert world.lookups == 2
 
 
-async def test_forget_drops_the_entry_at_once(world):
+async def test_forget_drops_the_entry_at_once(world: World) -> None:
     digest = world.session(world.user())
     await world.who(digest)
     world.reader.forget(TENANT, digest)

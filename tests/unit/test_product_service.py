@@ -30,7 +30,9 @@ def shop() -> Shop:
 # ---- create ----------------------------------------------------------------------------------
 
 
-async def test_create_with_initial_stock_commits_the_product_and_an_adjustment_movement(shop):
+async def test_create_with_initial_stock_commits_the_product_and_an_adjustment_movement(
+    shop: Shop,
+) -> None:
     new = NewProduct("PEN-1", "Pen", Decimal("1.25"), stock=7)
 
     product = await shop.products.create(shop.admin, new)
@@ -49,20 +51,22 @@ async def test_create_with_initial_stock_commits_the_product_and_an_adjustment_m
     assert shop.uows.opened[0].results == [product]
 
 
-async def test_create_without_stock_writes_no_movement(shop):
+async def test_create_without_stock_writes_no_movement(shop: Shop) -> None:
     product = await shop.products.create(shop.admin, NewProduct("PEN-1", "Pen", Decimal("1.25")))
 
     assert product.stock == 0
     assert shop.store.movements == [] and shop.uows.commits == 1
 
 
-async def test_only_an_admin_may_create_a_product(shop):
+async def test_only_an_admin_may_create_a_product(shop: Shop) -> None:
     with pytest.raises(PermissionDenied):
         await shop.products.create(shop.sales, NewProduct("PEN-1", "Pen", Decimal(1)))
     assert shop.uows.opened == [] and shop.store.products == {}
 
 
-async def test_create_with_a_taken_sku_propagates_the_conflict_and_commits_nothing(shop):
+async def test_create_with_a_taken_sku_propagates_the_conflict_and_commits_nothing(
+    shop: Shop,
+) -> None:
     await shop.products.create(shop.admin, NewProduct("PEN-1", "Pen", Decimal(1), stock=3))
     before = shop.store.copy()
 
@@ -72,7 +76,7 @@ async def test_create_with_a_taken_sku_propagates_the_conflict_and_commits_nothi
     assert shop.store == before
 
 
-async def test_another_tenant_may_use_the_same_sku(shop):
+async def test_another_tenant_may_use_the_same_sku(shop: Shop) -> None:
     theirs = Shop(store=shop.store, clock=shop.clock)
     await shop.products.create(shop.admin, NewProduct("PEN-1", "Pen", Decimal(1)))
 
@@ -81,7 +85,9 @@ async def test_another_tenant_may_use_the_same_sku(shop):
     assert await theirs.products.get(theirs.tenant_id, product.id) == product
 
 
-async def test_create_hands_the_idempotency_claim_to_the_unit_of_work_that_commits_it(shop):
+async def test_create_hands_the_idempotency_claim_to_the_unit_of_work_that_commits_it(
+    shop: Shop,
+) -> None:
     claim = IdempotencyClaim("key-1", b"fingerprint", "POST /products", 201)
 
     product = await shop.products.create(shop.admin, NewProduct("P", "Pen", Decimal(1)), claim)
@@ -93,7 +99,7 @@ async def test_create_hands_the_idempotency_claim_to_the_unit_of_work_that_commi
 # ---- update ----------------------------------------------------------------------------------
 
 
-async def test_update_changes_only_the_given_fields_and_commits(shop):
+async def test_update_changes_only_the_given_fields_and_commits(shop: Shop) -> None:
     widget = shop.product(unit_price="2.50")
     shop.clock.advance(timedelta(minutes=1))
 
@@ -111,21 +117,23 @@ async def test_update_changes_only_the_given_fields_and_commits(shop):
     assert await shop.products.get(shop.tenant_id, widget.id) == updated
 
 
-async def test_only_an_admin_may_update_a_product(shop):
+async def test_only_an_admin_may_update_a_product(shop: Shop) -> None:
     widget = shop.product()
     with pytest.raises(PermissionDenied):
         await shop.products.update(shop.sales, widget.id, ProductChanges(name="Gadget"))
     assert shop.uows.opened == [] and shop.store.products[(shop.tenant_id, widget.id)] == widget
 
 
-async def test_update_with_no_fields_raises_invalid_input_and_opens_no_unit_of_work(shop):
+async def test_update_with_no_fields_raises_invalid_input_and_opens_no_unit_of_work(
+    shop: Shop,
+) -> None:
     widget = shop.product()
     with pytest.raises(InvalidInput) as raised:
         await shop.products.update(shop.admin, widget.id, ProductChanges())
     assert "_schema" in raised.value.errors and shop.uows.opened == []
 
 
-async def test_update_of_a_missing_product_raises_not_found_and_commits_nothing(shop):
+async def test_update_of_a_missing_product_raises_not_found_and_commits_nothing(shop: Shop) -> None:
     shop.product()
     before = shop.store.copy()
 
@@ -135,7 +143,7 @@ async def test_update_of_a_missing_product_raises_not_found_and_commits_nothing(
     assert shop.uows.commits == 0 and shop.store == before
 
 
-async def test_an_inactive_product_can_no_longer_be_ordered(shop):
+async def test_an_inactive_product_can_no_longer_be_ordered(shop: Shop) -> None:
     widget = shop.product()
     await shop.products.update(shop.admin, widget.id, ProductChanges(active=False))
 
@@ -148,7 +156,9 @@ async def test_an_inactive_product_can_no_longer_be_ordered(shop):
 # ---- adjust_stock ----------------------------------------------------------------------------
 
 
-async def test_adjust_stock_changes_stock_writes_a_movement_and_returns_the_new_level(shop):
+async def test_adjust_stock_changes_stock_writes_a_movement_and_returns_the_new_level(
+    shop: Shop,
+) -> None:
     widget = shop.product(stock=10)
 
     adjustment = await shop.products.adjust_stock(shop.admin, widget.id, -4, "breakage")
@@ -161,13 +171,15 @@ async def test_adjust_stock_changes_stock_writes_a_movement_and_returns_the_new_
     assert shop.uows.opened[0].results == [adjustment]
 
 
-async def test_adjust_stock_may_take_the_stock_to_exactly_zero(shop):
+async def test_adjust_stock_may_take_the_stock_to_exactly_zero(shop: Shop) -> None:
     widget = shop.product(stock=3)
     adjustment = await shop.products.adjust_stock(shop.admin, widget.id, -3, None)
     assert adjustment.stock == 0 == shop.stock_of(widget)
 
 
-async def test_adjust_stock_below_zero_raises_insufficient_stock_and_commits_nothing(shop):
+async def test_adjust_stock_below_zero_raises_insufficient_stock_and_commits_nothing(
+    shop: Shop,
+) -> None:
     widget = shop.product(stock=3)
     before = shop.store.copy()
 
@@ -180,27 +192,31 @@ async def test_adjust_stock_below_zero_raises_insufficient_stock_and_commits_not
     assert shop.uows.commits == 0 and shop.store == before
 
 
-async def test_adjust_stock_by_zero_raises_invalid_input_and_opens_no_unit_of_work(shop):
+async def test_adjust_stock_by_zero_raises_invalid_input_and_opens_no_unit_of_work(
+    shop: Shop,
+) -> None:
     widget = shop.product()
     with pytest.raises(InvalidInput) as raised:
         await shop.products.adjust_stock(shop.admin, widget.id, 0, None)
     assert "delta" in raised.value.errors and shop.uows.opened == []
 
 
-async def test_only_an_admin_may_adjust_stock(shop):
+async def test_only_an_admin_may_adjust_stock(shop: Shop) -> None:
     widget = shop.product(stock=10)
     with pytest.raises(PermissionDenied):
         await shop.products.adjust_stock(shop.sales, widget.id, 5, None)
     assert shop.uows.opened == [] and shop.stock_of(widget) == 10
 
 
-async def test_adjust_stock_of_a_missing_product_raises_not_found_and_commits_nothing(shop):
+async def test_adjust_stock_of_a_missing_product_raises_not_found_and_commits_nothing(
+    shop: Shop,
+) -> None:
     with pytest.raises(NotFound):
         await shop.products.adjust_stock(shop.admin, uuid4(), 5, None)
     assert shop.uows.commits == 0 and shop.store.movements == []
 
 
-async def test_adjust_stock_of_another_tenants_product_raises_not_found(shop):
+async def test_adjust_stock_of_another_tenants_product_raises_not_found(shop: Shop) -> None:
     theirs = Shop(store=shop.store, clock=shop.clock).product(stock=10)
 
     with pytest.raises(NotFound):
@@ -212,12 +228,12 @@ async def test_adjust_stock_of_another_tenants_product_raises_not_found(shop):
 # ---- get and list ----------------------------------------------------------------------------
 
 
-async def test_get_of_a_missing_product_raises_not_found(shop):
+async def test_get_of_a_missing_product_raises_not_found(shop: Shop) -> None:
     with pytest.raises(NotFound):
         await shop.products.get(shop.tenant_id, uuid4())
 
 
-async def test_list_passes_the_search_and_the_low_stock_filter_to_the_reader(shop):
+async def test_list_passes_the_search_and_the_low_stock_filter_to_the_reader(shop: Shop) -> None:
     low, plenty = shop.product(stock=2), shop.product(stock=50)
     shop.clock.advance(timedelta(seconds=1))
     other = shop.product(stock=1)

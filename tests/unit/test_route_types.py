@@ -26,7 +26,7 @@ def loads_into(schema: type[Into] | None) -> object:
         return typing.get_type_hints(schema.make)["return"]
     if issubclass(schema, PageQuery):
         where = schema.into
-        return Listing[where if isinstance(where, type) else None]  # type: ignore[valid-type]
+        return Listing[where] if isinstance(where, type) else Listing[None]  # type: ignore[valid-type]
     return schema.into
 
 
@@ -47,7 +47,7 @@ def _none_as_type(hint: Any) -> object:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
-def test_a_handler_is_given_what_its_rows_schemas_load(route):
+def test_a_handler_is_given_what_its_rows_schemas_load(route: Route) -> None:
     for schema in (route.body, route.query):
         assert schema is None or issubclass(schema, Into), f"{route.name}: {schema} loads a dict"
     body, query = declared(route)
@@ -59,7 +59,7 @@ BUILT_BY_HAND = {"auth.login": LoginAnswer}
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.response], ids=lambda r: r.name)
-def test_a_rows_documented_answer_is_made_from_what_its_handler_returns(route):
+def test_a_rows_documented_answer_is_made_from_what_its_handler_returns(route: Route) -> None:
     returned = BUILT_BY_HAND.get(route.name) or typing.get_type_hints(route.handler)["return"]
     if typing.get_origin(returned) is Page:
         (item,) = typing.get_args(returned)

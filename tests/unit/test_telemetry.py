@@ -25,7 +25,7 @@ def _service(worker: str = "1") -> tuple[CollectorRegistry, DbMetrics, HttpMetri
     return registry, db, http
 
 
-def test_the_summary_has_the_pool_gates_requests_and_buckets_of_a_worker():
+def test_the_summary_has_the_pool_gates_requests_and_buckets_of_a_worker() -> None:
     registry, db, http = _service("3")
     http.observe("GET", "/x", 200, 0.004)
     http.observe("GET", "/x", 503, 0.2)
@@ -44,7 +44,7 @@ def test_the_summary_has_the_pool_gates_requests_and_buckets_of_a_worker():
     assert dict((str(le), n) for le, n in summary["buckets"]["hold"])["0.002"] == 1
 
 
-def test_the_snapshot_sums_the_workers_and_lists_only_live_ones():
+def test_the_snapshot_sums_the_workers_and_lists_only_live_ones() -> None:
     one, _, _ = _service("1")
     two, _, _ = _service("2")
     dead = CollectorRegistry()  # counters only: its gauges were dropped when it died
@@ -63,7 +63,7 @@ A, B = "standby-a:5432", "standby-b:5432"
 
 def _gauges(rows: dict[str, list[tuple[str, str, float]]]) -> list[Metric]:
     """Replica gauges as MultiProcessCollector merges `liveall` files: (replica, pid, value)."""
-    families = []
+    families: list[Metric] = []
     for name, values in rows.items():
         family = GaugeMetricFamily(name, name, labels=["replica", "pid"])
         for replica, pid, value in values:
@@ -109,7 +109,7 @@ def _two_workers_two_replicas() -> list[Metric]:
     ]
 
 
-def test_the_replica_summary_sums_pools_over_workers_and_keeps_the_worst_lag():
+def test_the_replica_summary_sums_pools_over_workers_and_keeps_the_worst_lag() -> None:
     summary = summarize(_two_workers_two_replicas(), summed=True)
     assert list(summary["replicas"]) == [A, B]
     a, b = summary["replicas"][A], summary["replicas"][B]
@@ -125,25 +125,25 @@ def test_the_replica_summary_sums_pools_over_workers_and_keeps_the_worst_lag():
     assert summary["round_trips"] == 40, "the replicas' round trips count as the requests' too"
 
 
-def test_a_replica_down_for_every_worker_is_down():
+def test_a_replica_down_for_every_worker_is_down() -> None:
     down = _gauges({"db_replica_up": [(A, "11", 0), (A, "12", 0)]})
     replica = summarize(down)["replicas"][A]
     assert (replica["up"], replica["up_workers"], replica["workers"]) == (0, 0, 2)
 
 
-def test_a_replica_only_a_dead_worker_counted_has_no_health():
+def test_a_replica_only_a_dead_worker_counted_has_no_health() -> None:
     replica = summarize([_counter("db_replica_reads", "replica", {A: 3})])["replicas"][A]
     assert (replica["up"], replica["workers"], replica["lag_seconds"]) == (None, 0, None)
     assert replica["reads"] == 3 and replica["pool"] == {}
 
 
-def test_without_replicas_the_replica_part_is_empty():
+def test_without_replicas_the_replica_part_is_empty() -> None:
     registry, _, _ = _service()
     summary = summarize(registry.collect())
     assert (summary["replicas"], summary["reads"], summary["fallbacks"]) == ({}, {}, {})
 
 
-def test_the_summary_reads_the_replica_metrics_the_service_registers():
+def test_the_summary_reads_the_replica_metrics_the_service_registers() -> None:
     registry = CollectorRegistry()
     families = ReplicaMetrics(registry)
     pool = families.for_pool(A, 4)
@@ -170,7 +170,7 @@ def test_the_summary_reads_the_replica_metrics_the_service_registers():
     assert (summary["reads"], summary["fallbacks"]) == ({"replica": 3}, {"token_ahead": 1})
 
 
-def test_replica_gauges_are_per_live_worker_under_gunicorn():
+def test_replica_gauges_are_per_live_worker_under_gunicorn() -> None:
     """`liveall`: a pid label per worker, and gone when the worker dies (mark_process_dead),
     so neither a dead worker's `up` nor its last lag outlives it."""
     families = ReplicaMetrics(CollectorRegistry())
@@ -187,7 +187,7 @@ def test_replica_gauges_are_per_live_worker_under_gunicorn():
     assert {gauge._multiprocess_mode for gauge in gauges} == {"liveall"}
 
 
-def test_the_snapshot_gives_each_worker_its_own_view_of_the_replicas():
+def test_the_snapshot_gives_each_worker_its_own_view_of_the_replicas() -> None:
     one, two = CollectorRegistry(), CollectorRegistry()
     for registry, worker, up in ((one, "1", 1), (two, "2", 0)):
         DbMetrics(registry, 7, worker).watch(lambda: 0, lambda: 0, lambda: 0, lambda: 0)
@@ -203,7 +203,7 @@ def test_the_snapshot_gives_each_worker_its_own_view_of_the_replicas():
     assert total["pool"]["max"] == 6
 
 
-def test_ecs_renames_our_fields_and_nests_the_rest_under_sales():
+def test_ecs_renames_our_fields_and_nests_the_rest_under_sales() -> None:
     event = {
         "event": "request",
         "level": "info",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from domain.model.identity import Tenant
-from infrastructure.repositories.identity import CachedTenantDirectory
+from infrastructure.repositories.identity import CachedTenantDirectory, TenantSource
 
 
-class CountingSource:
+class CountingSource(TenantSource):
     def __init__(self, *slugs: str) -> None:
         self.tenants = {s: Tenant(uuid4(), s, s) for s in slugs}
         self.lookups: list[str] = []
+
+    async def by_id(self, tenant_id: UUID) -> Tenant | None:
+        return next((t for t in self.tenants.values() if t.id == tenant_id), None)
 
     async def by_slug(self, slug: str) -> Tenant | None:
         self.lookups.append(slug)
@@ -34,7 +37,8 @@ async def test_a_flood_of_unknown_slugs_evicts_only_the_coldest_entries() -> Non
         await cache.by_slug("acme")  # in use: stays the most recent
         await cache.by_slug(f"bogus-{i}")
     source.lookups.clear()
-    assert (await cache.by_slug("acme")).slug == "acme"
+    found = await cache.by_slug("acme")
+    assert found is not None and found.slug == "acme"
     assert source.lookups == [], "the tenant in use was evicted by bogus slugs"
     assert cache.cached("globex") == (False, None), "the coldest entry goes first"
 

@@ -12,7 +12,7 @@ from domain.model import tokens
 def test_a_session_token_never_reads_as_an_api_key_even_when_its_random_part_starts_sk_(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tokens.secrets, "token_urlsafe", lambda n: "sk_" + "a" * 40)
+    monkeypatch.setattr("domain.model.tokens.secrets.token_urlsafe", lambda n: "sk_" + "a" * 40)
     token = tokens.new_session_token()
     assert not tokens.is_api_key(token)
     assert tokens.tenant_of_api_key(token) is None
