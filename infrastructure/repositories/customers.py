@@ -16,7 +16,7 @@ from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import sql
 from infrastructure.db.tables import customers
 from infrastructure.db.writes import TenantWrites
-from infrastructure.repositories.paging import after, like_pattern, page_params, to_page
+from infrastructure.repositories.paging import FilteredList, after, like_pattern, to_page
 
 _COLUMNS = (
     customers.c.id,
@@ -34,26 +34,18 @@ _matches = sa.or_(
 )
 
 
-def _page_query(*conditions: Any) -> sa.Select[Any]:
-    return (
+_get = sql(sa.select(*_COLUMNS).where(_of_tenant, customers.c.id == sa.bindparam("id")))
+_list = FilteredList(
+    lambda conditions: sql(
         sa.select(*_COLUMNS)
         .where(_of_tenant, *conditions)
         .order_by(*_newest_first)
         .limit(sa.bindparam("limit"))
-    )
-
-
-_with_email = customers.c.email == sa.bindparam("email")
-_get = sql(sa.select(*_COLUMNS).where(_of_tenant, customers.c.id == sa.bindparam("id")))
-# One compiled statement per filter shape: the planner sees only the predicates in use.
-_pages = {
-    (a, q, e): sql(
-        _page_query(*[c for c, on in ((_after, a), (_matches, q), (_with_email, e)) if on])
-    )
-    for a in (False, True)
-    for q in (False, True)
-    for e in (False, True)
-}
+    ),
+    after=_after,
+    conditions={"q": _matches, "email": customers.c.email == sa.bindparam("email")},
+    values={"q": like_pattern},
+)
 
 
 def _customer(row: Any) -> Customer:
@@ -71,13 +63,7 @@ class CustomerReadRepository:
     async def list(
         self, tenant_id: UUID, page: PageRequest, where: CustomerFilter
     ) -> Page[Customer]:
-        q, email = where.q, where.email
-        params = page_params(page)
-        if q:
-            params["q"] = like_pattern(q)
-        if email is not None:
-            params["email"] = email
-        stmt = _pages[(page.after is not None, bool(q), email is not None)]
+        stmt, params = _list.query(page, where)
         rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, _customer, lambda c: (c.created_at, c.id))
 

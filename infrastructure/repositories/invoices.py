@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +15,7 @@ from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import raw, sql
 from infrastructure.db.tables import invoices, orders
 from infrastructure.db.writes import TenantWrites
-from infrastructure.repositories.paging import after, page_params, to_page
+from infrastructure.repositories.paging import FilteredList, after, to_page
 
 _COLUMNS = (
     invoices.c.id,
@@ -47,28 +45,22 @@ _of_customer = invoices.c.order_id.in_(
         orders.c.customer_id == sa.bindparam("customer_id"),
     )
 )
-_FILTERS = {
-    "status": invoices.c.status == sa.bindparam("status"),
-    "customer_id": _of_customer,
-    "order_id": invoices.c.order_id == sa.bindparam("order_id"),
-    "since": invoices.c.issued_at >= sa.bindparam("since"),
-    "until": invoices.c.issued_at < sa.bindparam("until"),
-}
-
-
-@lru_cache(maxsize=64)  # one compiled statement per filter shape (at most 64)
-def _page(with_after: bool, filters: frozenset[str]) -> Any:
-    conditions = [_of_tenant]
-    if with_after:
-        conditions.append(after(invoices.c.issued_at, invoices.c.id))
-    conditions += [_FILTERS[name] for name in sorted(filters)]
-    stmt = (
+_list = FilteredList(
+    lambda conditions: sql(
         sa.select(*_COLUMNS)
-        .where(*conditions)
+        .where(_of_tenant, *conditions)
         .order_by(invoices.c.issued_at.desc(), invoices.c.id.desc())
         .limit(sa.bindparam("limit"))
-    )
-    return sql(stmt)
+    ),
+    after=after(invoices.c.issued_at, invoices.c.id),
+    conditions={
+        "status": invoices.c.status == sa.bindparam("status"),
+        "customer_id": _of_customer,
+        "order_id": invoices.c.order_id == sa.bindparam("order_id"),
+        "since": invoices.c.issued_at >= sa.bindparam("since"),
+        "until": invoices.c.issued_at < sa.bindparam("until"),
+    },
+)
 
 
 _get = sql(sa.select(*_COLUMNS).where(_of_tenant, _by_id))
@@ -83,10 +75,8 @@ class InvoiceReadRepository:
         return _invoice(row) if row else None
 
     async def list(self, tenant_id: UUID, page: PageRequest, where: InvoiceFilter) -> Page[Invoice]:
-        given = {f.name: getattr(where, f.name) for f in fields(where)}
-        given = {name: value for name, value in given.items() if value is not None}
-        stmt = _page(page.after is not None, frozenset(given))
-        rows = await self._reads.fetch_all(tenant_id, stmt, page_params(page) | given)
+        stmt, params = _list.query(page, where)
+        rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, _invoice, lambda i: (i.issued_at, i.id))
 
 

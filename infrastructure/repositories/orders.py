@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -19,9 +18,9 @@ from domain.model.orders import Invoice, Order, OrderLine, OrderPlan
 from domain.model.paging import Page, PageRequest
 from domain.ports import OrderFilter
 from infrastructure.db.reads import TenantReads
-from infrastructure.db.sql import Sql, raw
+from infrastructure.db.sql import raw
 from infrastructure.db.writes import TenantWrites
-from infrastructure.repositories.paging import page_params, to_page
+from infrastructure.repositories.paging import FilteredList, to_page
 
 _ORDER_SELECT = """
 select o.id, o.customer_id, o.status, o.total, o.currency, o.note, o.created_at, o.cancelled_at,
@@ -91,28 +90,22 @@ def order_from_row(row: Any) -> Order:
 _get = raw(_ORDER_SELECT + " where o.tenant_id = %(tenant_id)s and o.id = %(id)s")
 
 
-@lru_cache(maxsize=32)
-def _list_statement(
-    with_after: bool, status: bool, customer: bool, since: bool, until: bool
-) -> Sql:
-    where = ["o.tenant_id = %(tenant_id)s"]
-    if with_after:
-        where.append("(o.created_at, o.id) < (%(after_created)s, %(after_id)s)")
-    if status:
-        where.append("o.status = %(status)s")
-    if customer:
-        where.append("o.customer_id = %(customer_id)s")
-    if since:
-        where.append("o.created_at >= %(since)s")
-    if until:
-        where.append("o.created_at < %(until)s")
-    text = (
+# Text, not Core: the select aggregates lines and invoice as JSON (one round trip per page).
+_list = FilteredList(
+    lambda conditions: raw(
         _ORDER_SELECT
         + " where "
-        + " and ".join(where)
+        + " and ".join(["o.tenant_id = %(tenant_id)s", *conditions])
         + " order by o.created_at desc, o.id desc limit %(limit)s"
-    )
-    return raw(text)
+    ),
+    after="(o.created_at, o.id) < (%(after_created)s, %(after_id)s)",
+    conditions={
+        "status": "o.status = %(status)s",
+        "customer_id": "o.customer_id = %(customer_id)s",
+        "since": "o.created_at >= %(since)s",
+        "until": "o.created_at < %(until)s",
+    },
+)
 
 
 class OrderReadRepository:
@@ -124,19 +117,7 @@ class OrderReadRepository:
         return order_from_row(row) if row else None
 
     async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]:
-        params = page_params(page) | {
-            "status": where.status,
-            "customer_id": where.customer_id,
-            "since": where.since,
-            "until": where.until,
-        }
-        stmt = _list_statement(
-            page.after is not None,
-            where.status is not None,
-            where.customer_id is not None,
-            where.since is not None,
-            where.until is not None,
-        )
+        stmt, params = _list.query(page, where)
         rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, order_from_row, lambda o: (o.created_at, o.id))
 

@@ -20,7 +20,7 @@ from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import Sql, raw, sql
 from infrastructure.db.tables import products
 from infrastructure.db.writes import TenantWrites
-from infrastructure.repositories.paging import after, like_pattern, page_params, to_page
+from infrastructure.repositories.paging import FilteredList, after, like_pattern, to_page
 
 _COLUMNS = (
     products.c.id,
@@ -41,32 +41,21 @@ def _product(row: Any) -> Product:
     return Product(*row)
 
 
-def _page_statement(with_after: bool, with_q: bool, with_low: bool, with_active: bool) -> Sql:
-    conditions = [_of_tenant]
-    if with_active:
-        conditions.append(products.c.active == sa.bindparam("active"))
-    if with_after:
-        conditions.append(after(products.c.created_at, products.c.id))
-    if with_q:
-        conditions.append(_matches)
-    if with_low:
-        conditions.append(_low)
-    stmt = (
+_list = FilteredList(
+    lambda conditions: sql(
         sa.select(*_COLUMNS)
-        .where(*conditions)
+        .where(_of_tenant, *conditions)
         .order_by(products.c.created_at.desc(), products.c.id.desc())
         .limit(sa.bindparam("limit"))
-    )
-    return sql(stmt)
-
-
-_pages = {
-    (a, q, low, act): _page_statement(a, q, low, act)
-    for a in (False, True)
-    for q in (False, True)
-    for low in (False, True)
-    for act in (False, True)
-}
+    ),
+    after=after(products.c.created_at, products.c.id),
+    conditions={
+        "q": _matches,
+        "low_stock": _low,
+        "active": products.c.active == sa.bindparam("active"),
+    },
+    values={"q": like_pattern},
+)
 _get = sql(sa.select(*_COLUMNS).where(_of_tenant, products.c.id == sa.bindparam("id")))
 
 
@@ -79,15 +68,7 @@ class ProductReadRepository:
         return _product(row) if row else None
 
     async def list(self, tenant_id: UUID, page: PageRequest, where: ProductFilter) -> Page[Product]:
-        q, low_stock, active = where.q, where.low_stock, where.active
-        params = page_params(page)
-        if q:
-            params["q"] = like_pattern(q)
-        if low_stock is not None:
-            params["low_stock"] = low_stock
-        if active is not None:
-            params["active"] = active
-        stmt = _pages[(page.after is not None, bool(q), low_stock is not None, active is not None)]
+        stmt, params = _list.query(page, where)
         rows = await self._reads.fetch_all(tenant_id, stmt, params)
         return to_page(rows, page, _product, lambda p: (p.created_at, p.id))
 
