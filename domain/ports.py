@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
@@ -34,6 +34,9 @@ from domain.model.orders import (
 )
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
+
+T = TypeVar("T")
+F = TypeVar("F", contravariant=True)
 
 # ---- reads (one round trip each, no transaction) -------------------------------------------
 
@@ -66,18 +69,22 @@ class IdentityReader(Protocol):
         ...
 
 
+class Reader(Protocol[T, F]):
+    """The read port of a resource: one item by id, or a keyset page of those `where` selects
+    (a filter dataclass: the fields that are set narrow the list)."""
+
+    async def get(self, tenant_id: UUID, item_id: UUID, /) -> T | None: ...
+
+    async def list(self, tenant_id: UUID, page: PageRequest, where: F, /) -> Page[T]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerFilter:
     q: str | None = None  # name or email contains, ignoring case
     email: str | None = None  # exactly this email (stored lower case)
 
 
-class CustomerReader(Protocol):
-    async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer | None: ...
-
-    async def list(
-        self, tenant_id: UUID, page: PageRequest, where: CustomerFilter
-    ) -> Page[Customer]: ...
+CustomerReader = Reader[Customer, CustomerFilter]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +94,7 @@ class ProductFilter:
     active: bool | None = None
 
 
-class ProductReader(Protocol):
-    async def get(self, tenant_id: UUID, product_id: UUID) -> Product | None: ...
-
-    async def list(
-        self, tenant_id: UUID, page: PageRequest, where: ProductFilter
-    ) -> Page[Product]: ...
+ProductReader = Reader[Product, ProductFilter]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +105,7 @@ class OrderFilter:
     until: datetime | None = None
 
 
-class OrderReader(Protocol):
-    async def get(self, tenant_id: UUID, order_id: UUID) -> Order | None: ...
-
-    async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]: ...
+OrderReader = Reader[Order, OrderFilter]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +117,7 @@ class InvoiceFilter:
     until: datetime | None = None  # issued before
 
 
-class InvoiceReader(Protocol):
-    async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None: ...
-
-    async def list(
-        self, tenant_id: UUID, page: PageRequest, where: InvoiceFilter
-    ) -> Page[Invoice]: ...
+InvoiceReader = Reader[Invoice, InvoiceFilter]
 
 
 class DashboardReader(Protocol):

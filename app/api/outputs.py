@@ -3,7 +3,7 @@ and of a key just created. Their schemas are made from these (app/api/schemas/an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from uuid import UUID
 
@@ -48,28 +48,13 @@ class Me:
 
 
 @dataclass(frozen=True, slots=True)
-class CreatedApiKey:
+class CreatedApiKey(ApiKey):
     """A key just created: its fields, and the secret, in this answer only."""
 
-    id: UUID
-    name: str
-    role: Role
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
     key: str = field(metadata={"description": "The secret: shown in this answer only"})
 
     @classmethod
     def of(cls, issued: IssuedApiKey) -> CreatedApiKey:
-        k: ApiKey = issued.api_key
         return cls(
-            k.id,
-            k.name,
-            k.role,
-            k.created_at,
-            k.expires_at,
-            k.last_used_at,
-            k.revoked_at,
-            issued.key,
+            **{f.name: getattr(issued.api_key, f.name) for f in fields(ApiKey)}, key=issued.key
         )

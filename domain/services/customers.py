@@ -9,11 +9,12 @@ from domain.errors import InvalidInput, NotFound, found
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.paging import Page, PageRequest
 from domain.ports import CustomerFilter, CustomerReader, IdempotencyClaim, UnitOfWorkFactory
+from domain.services.catalog import Catalog
 
 
-class CustomerService:
+class CustomerService(Catalog[Customer, CustomerFilter]):
     def __init__(self, reader: CustomerReader, uow: UnitOfWorkFactory) -> None:
-        self._reader = reader
+        super().__init__(reader, "customer")
         self._uow = uow
 
     async def list(
@@ -21,10 +22,7 @@ class CustomerService:
     ) -> Page[Customer]:
         if where.email is not None:
             where = replace(where, email=where.email.strip().lower())  # stored normalised
-        return await self._reader.list(tenant_id, page, where)
-
-    async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer:
-        return found(await self._reader.get(tenant_id, customer_id), "customer")
+        return await super().list(tenant_id, page, where)
 
     async def create(
         self, tenant_id: UUID, new: NewCustomer, idempotency: IdempotencyClaim | None = None

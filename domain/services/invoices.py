@@ -7,23 +7,17 @@ from uuid import UUID
 
 from domain.errors import found
 from domain.model.orders import Invoice, Payment, ensure_payable
-from domain.model.paging import Page, PageRequest
 from domain.ports import Clock, IdempotencyClaim, InvoiceFilter, InvoiceReader, UnitOfWorkFactory
+from domain.services.catalog import Catalog
 
 NO_DETAILS = Payment()
 
 
-class InvoiceService:
+class InvoiceService(Catalog[Invoice, InvoiceFilter]):
     def __init__(self, reader: InvoiceReader, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._reader = reader
+        super().__init__(reader, "invoice")
         self._uow = uow
         self._clock = clock
-
-    async def list(self, tenant_id: UUID, page: PageRequest, where: InvoiceFilter) -> Page[Invoice]:
-        return await self._reader.list(tenant_id, page, where)
-
-    async def get(self, tenant_id: UUID, invoice_id: UUID) -> Invoice:
-        return found(await self._reader.get(tenant_id, invoice_id), "invoice")
 
     async def pay(
         self,

@@ -14,22 +14,16 @@ from domain.model.orders import (
     plan_order,
     sort_for_locking,
 )
-from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement
 from domain.ports import Clock, IdempotencyClaim, OrderFilter, OrderReader, UnitOfWorkFactory
+from domain.services.catalog import Catalog
 
 
-class OrderService:
+class OrderService(Catalog[Order, OrderFilter]):
     def __init__(self, reader: OrderReader, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._reader = reader
+        super().__init__(reader, "order")
         self._uow = uow
         self._clock = clock
-
-    async def list(self, tenant_id: UUID, page: PageRequest, where: OrderFilter) -> Page[Order]:
-        return await self._reader.list(tenant_id, page, where)
-
-    async def get(self, tenant_id: UUID, order_id: UUID) -> Order:
-        return found(await self._reader.get(tenant_id, order_id), "order")
 
     async def place(
         self, tenant_id: UUID, command: PlaceOrder, idempotency: IdempotencyClaim | None = None

@@ -6,22 +6,16 @@ from uuid import UUID
 
 from domain.errors import InsufficientStock, InvalidInput, found
 from domain.model.identity import Principal
-from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges, StockAdjustment
 from domain.ports import IdempotencyClaim, ProductFilter, ProductReader, UnitOfWorkFactory
 from domain.services.auth import require_admin
+from domain.services.catalog import Catalog
 
 
-class ProductService:
+class ProductService(Catalog[Product, ProductFilter]):
     def __init__(self, reader: ProductReader, uow: UnitOfWorkFactory) -> None:
-        self._reader = reader
+        super().__init__(reader, "product")
         self._uow = uow
-
-    async def list(self, tenant_id: UUID, page: PageRequest, where: ProductFilter) -> Page[Product]:
-        return await self._reader.list(tenant_id, page, where)
-
-    async def get(self, tenant_id: UUID, product_id: UUID) -> Product:
-        return found(await self._reader.get(tenant_id, product_id), "product")
 
     async def create(
         self, principal: Principal, new: NewProduct, idempotency: IdempotencyClaim | None = None

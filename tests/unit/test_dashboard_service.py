@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from domain.services.dashboard import DashboardService
 from tests.unit.fakes import FakeDashboardReader
 from tests.unit.shop import Shop
 
 THRESHOLD = 5
-
-
-@pytest.fixture
-def shop() -> Shop:
-    return Shop()
 
 
 async def test_summary_lists_active_products_at_or_below_the_configured_threshold(

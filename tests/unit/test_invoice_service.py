@@ -14,11 +14,6 @@ from domain.ports import IdempotencyClaim, InvoiceFilter
 from tests.unit.shop import Shop
 
 
-@pytest.fixture
-def shop() -> Shop:
-    return Shop()
-
-
 async def open_invoice(shop: Shop) -> Invoice:
     order = await shop.place(shop.customer(), (shop.product(), 1))
     assert order.invoice is not None

@@ -36,11 +36,6 @@ def invoiced(order: Order) -> Invoice:
     return order.invoice
 
 
-@pytest.fixture
-def shop() -> Shop:
-    return Shop()
-
-
 # ---- place -----------------------------------------------------------------------------------
 
 

@@ -21,12 +21,6 @@ from domain.model.products import Movement, NewProduct, ProductChanges, StockAdj
 from domain.ports import IdempotencyClaim, ProductFilter
 from tests.unit.shop import Shop
 
-
-@pytest.fixture
-def shop() -> Shop:
-    return Shop()
-
-
 # ---- create ----------------------------------------------------------------------------------
 
 
