@@ -222,6 +222,7 @@ def test_every_fake_subclasses_the_port_it_fakes_and_is_used() -> None:
         for node in ast.parse(fakes_path.read_text()).body
         if isinstance(node, ast.ClassDef) and node.name.startswith(("Fake", "Fixed"))
     ]
+
     def is_port(value: object) -> bool:  # a Protocol, or an alias of a generic one
         value = typing.get_origin(value) or value
         return isinstance(value, type) and Protocol in value.__mro__[1:]
