@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -29,41 +31,85 @@ class RequestTimeout(Exception):
 PROBLEM_BASE = "https://sales-api.example/problems/"
 CONTENT_TYPE = "application/problem+json"
 
-# error class -> (status, type slug, title). Looked up along the MRO, most specific first.
-_DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
-    domain.UnknownTenant: (404, "unknown-tenant", "Unknown tenant"),
-    domain.NotFound: (404, "not-found", "Not found"),
-    domain.AuthenticationFailed: (401, "unauthenticated", "Authentication required"),
-    domain.PermissionDenied: (403, "forbidden", "Not allowed"),
-    domain.UnknownReferences: (422, "unknown-reference", "Unknown reference"),
-    domain.InsufficientStock: (409, "insufficient-stock", "Insufficient stock"),
-    domain.InvalidTransition: (409, "invalid-transition", "Invalid state transition"),
-    domain.Conflict: (409, "conflict", "Conflict"),
-    domain.InvalidInput: (422, "validation-error", "Invalid input"),
-    idempotency.InFlight: (409, "idempotency-in-flight", "Request with this key still running"),
-    idempotency.KeyReused: (
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Everything a kind of error answers with: status, type, title, and where its detail,
+    headers and extra members come from."""
+
+    status: int
+    slug: str
+    title: str
+    detail: str | None = None  # else the exception's `detail`, else its message
+    headers: Callable[[Any], dict[str, str]] | None = None
+    members: Callable[[Any], dict[str, Any]] | None = None
+
+
+def _retry_after(exc: Any) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
+
+
+def _errors(exc: Any) -> dict[str, Any]:
+    return {"errors": exc.errors}
+
+
+_BEARER = {"WWW-Authenticate": 'Bearer realm="sales-api"'}
+
+# The one table: an error class's family, looked up along the MRO, most specific first.
+FAMILIES: dict[type[Exception], Family] = {
+    domain.UnknownTenant: Family(404, "unknown-tenant", "Unknown tenant"),
+    domain.NotFound: Family(404, "not-found", "Not found"),
+    domain.AuthenticationFailed: Family(
+        401, "unauthenticated", "Authentication required", headers=lambda _: _BEARER
+    ),
+    domain.PermissionDenied: Family(403, "forbidden", "Not allowed"),
+    domain.UnknownReferences: Family(
+        422, "unknown-reference", "Unknown reference", members=lambda e: {"errors": e.missing}
+    ),
+    domain.InsufficientStock: Family(
+        409,
+        "insufficient-stock",
+        "Insufficient stock",
+        members=lambda e: {"shortages": e.shortages},
+    ),
+    domain.InvalidTransition: Family(409, "invalid-transition", "Invalid state transition"),
+    domain.Conflict: Family(409, "conflict", "Conflict"),
+    domain.InvalidInput: Family(422, "validation-error", "Invalid input", members=_errors),
+    idempotency.InFlight: Family(
+        409,
+        "idempotency-in-flight",
+        "Request with this key still running",
+        "a request with this Idempotency-Key is still being processed; retry later",
+        headers=lambda _: {"Retry-After": "1"},
+    ),
+    idempotency.KeyReused: Family(
         422,
         "idempotency-key-reused",
         "Idempotency-Key reused with another request",
+        "this Idempotency-Key was used with a different request",
     ),
-    TooDeep: (400, "too-deeply-nested", "Body nested too deeply"),
-    BadRequest: (400, "malformed-json", "Malformed JSON"),
-    UnknownParameters: (400, "unknown-parameter", "Unknown query parameter"),
-    UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
-    TenantMismatch: (400, "tenant-mismatch", "API key of another tenant"),
-    BodyTimeout: (408, "body-timeout", "Request body too slow"),
-    InvalidConsistencyToken: (400, "invalid-consistency-token", "Invalid Consistency-Token"),
-    RateLimited: (429, "rate-limited", "Too many requests"),
-    RequestTimeout: (503, "request-timeout", "Request took too long"),
-    Overloaded: (503, "overloaded", "Service busy"),
-    infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
-    infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
-    infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
-    infra.DatabaseUnavailable: (503, "database-unavailable", "Database unavailable"),
+    TooDeep: Family(400, "too-deeply-nested", "Body nested too deeply"),
+    BadRequest: Family(400, "malformed-json", "Malformed JSON"),
+    UnknownParameters: Family(400, "unknown-parameter", "Unknown query parameter", members=_errors),
+    UnsupportedMediaType: Family(415, "unsupported-media-type", "Unsupported media type"),
+    TenantMismatch: Family(400, "tenant-mismatch", "API key of another tenant"),
+    BodyTimeout: Family(408, "body-timeout", "Request body too slow"),
+    InvalidConsistencyToken: Family(400, "invalid-consistency-token", "Invalid Consistency-Token"),
+    RateLimited: Family(429, "rate-limited", "Too many requests", headers=_retry_after),
+    RequestTimeout: Family(503, "request-timeout", "Request took too long", headers=_retry_after),
+    Overloaded: Family(503, "overloaded", "Service busy", headers=_retry_after),
+    infra.PoolTimeout: Family(503, "pool-timeout", "Database busy", headers=_retry_after),
+    infra.PoolSaturated: Family(503, "pool-saturated", "Database busy", headers=_retry_after),
+    infra.QueryTimeout: Family(503, "query-timeout", "Database too slow", headers=_retry_after),
+    infra.DatabaseUnavailable: Family(
+        503, "database-unavailable", "Database unavailable", headers=_retry_after
+    ),
     # Still failing after the command runner's retries: a transient conflict, so retryable.
-    infra.TransientConflict: (503, "transient-conflict", "Busy, try again"),
+    infra.TransientConflict: Family(
+        503, "transient-conflict", "Busy, try again", headers=_retry_after
+    ),
     # A value the schema let through but PostgreSQL cannot represent: still bad input.
-    infra.InvalidValue: (422, "invalid-value", "Value out of range"),
+    infra.InvalidValue: Family(422, "invalid-value", "Value out of range"),
 }
 
 
@@ -105,47 +151,12 @@ def known(exc: Exception, request_id: str | None) -> web.Response:
 def from_exception(exc: Exception, request_id: str | None) -> web.Response | None:
     """The problem for a known error, or None for an unexpected one."""
     for cls in type(exc).__mro__:
-        entry = _DOMAIN_TABLE.get(cls)
-        if entry is not None:
-            status, slug, title = entry
+        family = FAMILIES.get(cls)
+        if family is not None:
+            detail = family.detail or str(getattr(exc, "detail", None) or exc)
+            headers = family.headers(exc) if family.headers else None
+            members = family.members(exc) if family.members else {}
             return problem(
-                status, slug, title, _detail(exc), request_id, _headers(exc), **_extra(exc)
+                family.status, family.slug, family.title, detail, request_id, headers, **members
             )
     return None
-
-
-_DETAILS: dict[type[Exception], str] = {
-    idempotency.InFlight: "a request with this Idempotency-Key is still being processed; retry later",
-    idempotency.KeyReused: "this Idempotency-Key was used with a different request",
-}
-
-
-def _detail(exc: Exception) -> str:
-    return _DETAILS.get(type(exc)) or str(getattr(exc, "detail", None) or exc)
-
-
-def _headers(exc: Exception) -> dict[str, str] | None:
-    if isinstance(
-        exc,
-        infra.DatabaseUnavailable
-        | infra.TransientConflict
-        | RateLimited
-        | Overloaded
-        | RequestTimeout,
-    ):
-        return {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, idempotency.InFlight):
-        return {"Retry-After": "1"}
-    if isinstance(exc, domain.AuthenticationFailed):
-        return {"WWW-Authenticate": 'Bearer realm="sales-api"'}
-    return None
-
-
-def _extra(exc: Exception) -> dict[str, Any]:
-    if isinstance(exc, domain.InsufficientStock):
-        return {"shortages": exc.shortages}
-    if isinstance(exc, domain.UnknownReferences):
-        return {"errors": exc.missing}
-    if isinstance(exc, domain.InvalidInput | UnknownParameters):
-        return {"errors": exc.errors}
-    return {}

@@ -21,45 +21,61 @@ _EACH = "liveall"
 _FAST = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
-class DbMetrics:
-    """The pool gauges are copied from the pool by `sample()` (a few times a second and before
-    a scrape), not set on every checkout, and the per-kind children are looked up once: both
-    sit on every request's path."""
+class PoolSampling:
+    """A pool's gauges, copied from the pool by `sample()` (a few times a second and before a
+    scrape) from the sources `watch` was given, the pool max first; not set on every checkout,
+    which sits on every request's path."""
 
-    def __init__(self, registry: CollectorRegistry, pool_max: int, worker: str = "1") -> None:
-        per_worker: dict[str, Any] = {
-            "labelnames": ["worker"],
-            "registry": registry,
-            "multiprocess_mode": _MINE,
-        }
-        summed: dict[str, Any] = {"registry": registry, "multiprocess_mode": _TOTAL}
+    def __init__(self, pool_max: int) -> None:
         self._pool_max_value = float(pool_max)
         self._sources: tuple[Callable[[], float], ...] = ()
-        self._mine = tuple(
-            gauge.labels(worker)
-            for gauge in (
-                Gauge("db_pool_max", "Configured pool size", **per_worker),
-                Gauge("db_pool_size", "Open connections", **per_worker),
-                Gauge("db_pool_in_use", "Connections checked out", **per_worker),
-                Gauge("db_pool_available", "Idle connections", **per_worker),
-                Gauge("db_pool_waiting", "Requests queued for a connection", **per_worker),
-            )
-        )
-        self._totals = (
-            Gauge("service_db_pool_max", "db_pool_max summed over the live workers", **summed),
-            Gauge("service_db_pool_size", "db_pool_size summed over the live workers", **summed),
-            Gauge(
-                "service_db_pool_in_use", "db_pool_in_use summed over the live workers", **summed
-            ),
-            Gauge(
-                "service_db_pool_available",
-                "db_pool_available summed over the live workers",
-                **summed,
-            ),
-            Gauge(
-                "service_db_pool_waiting", "db_pool_waiting summed over the live workers", **summed
-            ),
-        )
+
+    def watch(
+        self,
+        size: Callable[[], float],
+        in_use: Callable[[], float],
+        available: Callable[[], float],
+        waiting: Callable[[], float],
+    ) -> None:
+        self._sources = (lambda: self._pool_max_value, size, in_use, available, waiting)
+        self.sample()
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+
+def _pool_gauges(registry: CollectorRegistry, worker: str) -> tuple[tuple[Any, ...], ...]:
+    """The primary pool's gauges: this worker's (children, by `worker`) and the live sums."""
+    per_worker: dict[str, Any] = {
+        "labelnames": ["worker"],
+        "registry": registry,
+        "multiprocess_mode": _MINE,
+    }
+    summed: dict[str, Any] = {"registry": registry, "multiprocess_mode": _TOTAL}
+    described = (
+        ("max", "Configured pool size"),
+        ("size", "Open connections"),
+        ("in_use", "Connections checked out"),
+        ("available", "Idle connections"),
+        ("waiting", "Requests queued for a connection"),
+    )
+    mine = tuple(
+        Gauge(f"db_pool_{name}", text, **per_worker).labels(worker) for name, text in described
+    )
+    totals = tuple(
+        Gauge(f"service_db_pool_{name}", f"db_pool_{name} summed over the live workers", **summed)
+        for name, _ in described
+    )
+    return mine, totals
+
+
+class DbMetrics(PoolSampling):
+    """The primary's pool and commands. The per-kind children are looked up once: they sit on
+    every request's path."""
+
+    def __init__(self, registry: CollectorRegistry, pool_max: int, worker: str = "1") -> None:
+        super().__init__(pool_max)
+        self._mine, self._totals = _pool_gauges(registry, worker)
         self.pool_timeouts = Counter(
             "db_pool_timeouts",
             "Acquires that hit the timeout or the waiter bound",
@@ -94,16 +110,6 @@ class DbMetrics:
         )
         self._hold_by_kind: dict[str, Any] = {}
         self._trips_by_kind: dict[str, Any] = {}
-
-    def watch(
-        self,
-        size: Callable[[], float],
-        in_use: Callable[[], float],
-        available: Callable[[], float],
-        waiting: Callable[[], float],
-    ) -> None:
-        self._sources = (lambda: self._pool_max_value, size, in_use, available, waiting)
-        self.sample()
 
     def sample(self) -> None:
         for gauge, total, read in zip(self._mine, self._totals, self._sources, strict=True):
@@ -171,6 +177,12 @@ class ReplicaMetrics:
             ["reason"],
             registry=registry,
         )
+        self._pool_families(registry)
+
+    def _pool_families(self, registry: CollectorRegistry) -> None:
+        """Each replica's pool, under the `db_replica_*` names of the primary's `db_pool_*`."""
+        by_replica = ["replica"]
+        per_worker: dict[str, Any] = {"registry": registry, "multiprocess_mode": _EACH}
         self.pool_max = Gauge(
             "db_replica_pool_max", "Configured pool size", by_replica, **per_worker
         )
@@ -226,14 +238,12 @@ class ReplicaPoolMetrics(DbMetrics):
     `db_replica_*` families. A replica never commits: a UnitOfWork on one would fail loudly
     (it has no commit counters)."""
 
-    def __init__(  # not super().__init__(): the families exist once, for all replicas
-        self, families: ReplicaMetrics, replica: str, pool_max: int
-    ) -> None:
+    def __init__(self, families: ReplicaMetrics, replica: str, pool_max: int) -> None:
+        # PoolSampling's, not DbMetrics': the families exist once, in ReplicaMetrics.
+        super(DbMetrics, self).__init__(pool_max)
         self._families = families
         self._replica = replica
         self.pool_max = families.pool_max.labels(replica)
-        self._pool_max_value = float(pool_max)  # what the inherited `watch` reports as max
-        self._sources = ()
         self.pool_size = families.pool_size.labels(replica)
         self.pool_in_use = families.pool_in_use.labels(replica)
         self.pool_available = families.pool_available.labels(replica)

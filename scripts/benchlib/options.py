@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--pool", type=_positive, default=17, help="DB_POOL_MAX and pgbench -c (default 17)"
     )
+    _database_options(p)
+    _run_options(p)
+    return p
+
+
+def _database_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pgbouncer", action="store_true", help="service and pgbench via PgBouncer")
     p.add_argument(
         "--pgbouncer-pool", type=_positive, default=10, help="PgBouncer's server pool (default 10)"
@@ -99,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="each run set twice: reads on the primary only, then with a streaming standby",
     )
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tiny", action="store_true", help="tiny dataset (the smoke test)")
     p.add_argument("--out", type=Path, help="results file (default .bench/results-<time>.json)")
     p.add_argument(
@@ -116,7 +125,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-level", default="WARNING", help="the service's LOG_LEVEL (default WARNING)"
     )
-    return p
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:

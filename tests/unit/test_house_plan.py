@@ -238,3 +238,23 @@ def test_every_fake_subclasses_the_port_it_fakes_and_is_used() -> None:
     text = "".join(p.read_text() for p in (ROOT / "tests").rglob("*.py"))
     unused = [f.name for f in fakes if len(re.findall(rf"\b{f.name}\b", text)) < 2]
     assert unused == [], "a fake no test uses only drifts"
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_outside_the_migrations_is_longer_than_60_lines() -> None:
+    tracked = [
+        p
+        for top in ("app", "domain", "infrastructure", "scripts", "tests")
+        for p in (ROOT / top).rglob("*.py")
+        if "migrations" not in p.parts
+    ]
+    long_ones = [
+        (rel(p), node.name, (node.end_lineno or node.lineno) - node.lineno + 1)
+        for p in tracked
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (node.end_lineno or node.lineno) - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long_ones == []
