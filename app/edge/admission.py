@@ -4,8 +4,9 @@ The pipeline's admission stage (app/edge/pipeline.py) queues each request at its
 
 One event loop runs every request of a worker. When it is saturated, each turn of the loop
 runs the steps of every request in flight, and a connection whose rows have arrived waits for
-all of them before its request can take the rows and give the connection back: under 100
-clients a read held its connection ~7 ms for well under 1 ms of database work. Letting only a
+all of them before its request can take the rows and give the connection back: under load a
+read held its connection many times longer than its database work took (docs/performance.md
+has the figures). Letting only a
 few requests in at a time (the rest queue here, first come first served, holding nothing)
 keeps the turns short, so connections go back to the pool quickly; the CPU stays just as busy,
 because a handful of requests in flight already covers the time spent waiting on PostgreSQL.

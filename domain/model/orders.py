@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Literal
 from uuid import UUID
 
@@ -188,22 +189,30 @@ def plan_order(
     )
 
 
-def ensure_cancellable(order: Order) -> bool:
-    """True when cancelling changes something; False when it is already cancelled (a no-op)."""
+class Transition(Enum):
+    """What a requested state change does: change the thing, or nothing, because the thing is
+    already there (repeating a cancel or a payment is safe)."""
+
+    APPLIES = "applies"
+    ALREADY_DONE = "already done"
+
+
+def cancelling(order: Order) -> Transition:
+    """What cancelling the order does; InvalidTransition for a paid order."""
     if order.status == "cancelled":
-        return False
+        return Transition.ALREADY_DONE
     if order.invoice is not None and order.invoice.status == "paid":
         raise InvalidTransition("a paid order cannot be cancelled")
-    return True
+    return Transition.APPLIES
 
 
-def ensure_payable(invoice: Invoice) -> bool:
-    """True when paying changes something; False when it is already paid (a no-op)."""
+def paying(invoice: Invoice) -> Transition:
+    """What paying the invoice does; InvalidTransition for a void invoice."""
     if invoice.status == "paid":
-        return False
+        return Transition.ALREADY_DONE
     if invoice.status == "void":
         raise InvalidTransition("a void invoice cannot be paid")
-    return True
+    return Transition.APPLIES
 
 
 def invoice_number(sequence: int) -> str:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from uuid import UUID
 
 from domain.errors import found
-from domain.model.orders import Invoice, Payment, ensure_payable
+from domain.model.orders import Invoice, Payment, Transition, paying
 from domain.ports import Clock, IdempotencyClaim, InvoiceFilter, InvoiceReader, UnitOfWorkFactory
 from domain.services.catalog import Catalog
 
@@ -30,7 +30,7 @@ class InvoiceService(Catalog[Invoice, InvoiceFilter]):
         again changes nothing (the first payment's details stay)."""
         async with self._uow(tenant_id, idempotency) as uow:
             invoice = found(await uow.invoices.lock(invoice_id), "invoice")
-            if ensure_payable(invoice):
+            if paying(invoice) is Transition.APPLIES:
                 now = self._clock.now()
                 await uow.invoices.mark_paid(invoice.id, now, payment)
                 invoice = replace(

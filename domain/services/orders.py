@@ -9,8 +9,9 @@ from domain.errors import found
 from domain.model.orders import (
     Order,
     PlaceOrder,
+    Transition,
+    cancelling,
     check_lines,
-    ensure_cancellable,
     plan_order,
     sort_for_locking,
 )
@@ -61,7 +62,7 @@ class OrderService(Catalog[Order, OrderFilter]):
                 # committed while we waited for the order lock, and the order statement's
                 # snapshot would not show it (cancel would void a paid invoice).
                 order = replace(order, invoice=await uow.invoices.lock(order.invoice.id))
-            if not ensure_cancellable(order):
+            if cancelling(order) is Transition.ALREADY_DONE:
                 await uow.commit(order)  # repeating a cancel answers the same order
                 return order
             now = self._clock.now()

@@ -2,8 +2,8 @@
 
 aiopg's own Pool guards every checkout with an asyncio.Condition and wakes waiters through a
 task it creates on every release. Under load each checkout then queues for that lock and
-costs extra event-loop turns: with 100 clients the benchmark's mean pool wait was ~66 ms
-while connections sat idle. Here a free connection is handed over synchronously, a release
+costs extra event-loop turns: under the benchmark's load requests waited for the pool while
+connections sat idle (docs/performance.md has the figures). Here a free connection is handed over synchronously, a release
 goes straight to the longest waiter's future, and the only awaits are the connect itself and
 waiting for a connection to come back. Bounding the number of waiters and the acquire timeout
 stays with `Database`, which owns the policy and the metrics.

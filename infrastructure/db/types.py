@@ -1,8 +1,8 @@
 """How uuid values cross the driver: as uuid.UUID both ways, parsed and quoted once each.
 
 psycopg2's register_uuid builds a new UUID from text for every uuid in every row, and quotes
-every UUID parameter through UUID.__str__; on a list page that was ~7 % of the worker's CPU
-in a py-spy profile. Ids repeat all the time (the tenant on every statement, hot rows on
+every UUID parameter through UUID.__str__; on a list page that was a visible share of the
+worker's CPU in a py-spy profile (docs/performance.md). Ids repeat all the time (the tenant on every statement, hot rows on
 every page), and UUIDs are immutable, so both directions are memoized.
 """
 

@@ -19,10 +19,11 @@ from domain.model.orders import (
     OrderStatus,
     PlaceOrder,
     PricedProduct,
+    Transition,
+    cancelling,
     check_lines,
-    ensure_cancellable,
-    ensure_payable,
     invoice_number,
+    paying,
     plan_order,
     sort_for_locking,
 )
@@ -193,32 +194,32 @@ def test_a_placed_order_that_is_not_paid_can_be_cancelled(
     invoice_status: InvoiceStatus | None,
 ) -> None:
     attached = invoice(invoice_status) if invoice_status else None
-    assert ensure_cancellable(order("placed", attached)) is True
+    assert cancelling(order("placed", attached)) is Transition.APPLIES
 
 
 def test_a_paid_order_cannot_be_cancelled() -> None:
     with pytest.raises(InvalidTransition):
-        ensure_cancellable(order("placed", invoice("paid")))
+        cancelling(order("placed", invoice("paid")))
 
 
 @pytest.mark.parametrize("invoice_status", ["void", "paid"])
 def test_cancelling_a_cancelled_order_again_is_a_no_op_whatever_its_invoice(
     invoice_status: InvoiceStatus,
 ) -> None:
-    assert ensure_cancellable(order("cancelled", invoice(invoice_status))) is False
+    assert cancelling(order("cancelled", invoice(invoice_status))) is Transition.ALREADY_DONE
 
 
 def test_an_open_invoice_can_be_paid() -> None:
-    assert ensure_payable(invoice("open")) is True
+    assert paying(invoice("open")) is Transition.APPLIES
 
 
 def test_paying_a_paid_invoice_again_is_a_no_op() -> None:
-    assert ensure_payable(invoice("paid")) is False
+    assert paying(invoice("paid")) is Transition.ALREADY_DONE
 
 
 def test_a_void_invoice_cannot_be_paid() -> None:
     with pytest.raises(InvalidTransition):
-        ensure_payable(invoice("void"))
+        paying(invoice("void"))
 
 
 # ---- numbering, locking order, money ---------------------------------------------------------
