@@ -1,7 +1,7 @@
 """SQLAlchemy Core statements compiled once to psycopg2 SQL text.
 
-Compiling a statement costs more than running a whole read's Python; doing it per request
-would be a measurable share of every read. Repositories build their statements at import and call `sql()` once.
+Compiling a statement costs tens of microseconds; doing it per request would be a measurable
+share of every read. Repositories build their statements at import and call `sql()` once.
 """
 
 from __future__ import annotations
