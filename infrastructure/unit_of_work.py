@@ -35,7 +35,7 @@ from domain.ports import (
     SessionWriter,
 )
 from infrastructure import idempotency
-from infrastructure.db.consistency import committed_at, parse_lsn
+from infrastructure.db.consistency import parse_lsn, record_commit
 from infrastructure.db.database import Connection, Database
 from infrastructure.db.errors import TransientConflict
 from infrastructure.db.tenancy import BEGIN_PRELUDE
@@ -113,7 +113,7 @@ class PgUnitOfWork:
         if self._capture_position:
             rows = await self._conn.execute(_COMMIT_AND_POSITION)
             self._committed = True
-            committed_at(parse_lsn(rows[0][0]))
+            record_commit(parse_lsn(rows[0][0]))
         else:
             await self._conn.execute("commit")
             self._committed = True

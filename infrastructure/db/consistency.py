@@ -69,17 +69,22 @@ class ReadConsistency:
     after_lsn: int | None = None  # from the client's token: serve only from a replica this far
     committed_lsn: int | None = None  # set by the UnitOfWork at commit
 
+    def saw_commit(self, lsn: int) -> None:
+        """A command of this request committed at `lsn` (the latest one wins)."""
+        if self.committed_lsn is None or lsn > self.committed_lsn:
+            self.committed_lsn = lsn
+
 
 current_consistency: ContextVar[ReadConsistency | None] = ContextVar(
     "read_consistency", default=None
 )
 
 
-def committed_at(lsn: int) -> None:
-    """Record a commit position on the current request (the latest one wins)."""
+def record_commit(lsn: int) -> None:
+    """Tell the current request's consistency context (if any) that a command committed."""
     ctx = current_consistency.get()
-    if ctx is not None and (ctx.committed_lsn is None or lsn > ctx.committed_lsn):
-        ctx.committed_lsn = lsn
+    if ctx is not None:
+        ctx.saw_commit(lsn)
 
 
 # ---- the token -------------------------------------------------------------------------------
