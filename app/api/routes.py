@@ -3,7 +3,7 @@
 A row says what the route is (method, path, handler, summary), who may call it (`access`),
 which admission gate it queues at, whether it takes an Idempotency-Key, what it reads (query
 and body schemas) and what it answers (status, response schema, `Location`). The router, the
-middlewares, the endpoint wrapper and the OpenAPI document all read these rows; nothing else
+pipeline (app/edge/pipeline.py) and the OpenAPI document all read these rows; nothing else
 decides a route's rules by its name or path. Adding an endpoint is one row here, one handler
 and one service method (docs/architecture.md shows an example).
 """

@@ -1,1 +1,1 @@
-"""HTTP plumbing every route shares: middlewares, the endpoint wrapper, problems, JSON in and out."""
+"""HTTP plumbing every route shares: the request pipeline, middlewares, problems, JSON in and out."""
