@@ -52,19 +52,23 @@ def _pool_gauges(registry: CollectorRegistry, worker: str) -> tuple[tuple[Any, .
         "multiprocess_mode": _MINE,
     }
     summed: dict[str, Any] = {"registry": registry, "multiprocess_mode": _TOTAL}
-    described = (
-        ("max", "Configured pool size"),
-        ("size", "Open connections"),
-        ("in_use", "Connections checked out"),
-        ("available", "Idle connections"),
-        ("waiting", "Requests queued for a connection"),
-    )
     mine = tuple(
-        Gauge(f"db_pool_{name}", text, **per_worker).labels(worker) for name, text in described
+        gauge.labels(worker)
+        for gauge in (
+            Gauge("db_pool_max", "Configured pool size", **per_worker),
+            Gauge("db_pool_size", "Open connections", **per_worker),
+            Gauge("db_pool_in_use", "Connections checked out", **per_worker),
+            Gauge("db_pool_available", "Idle connections", **per_worker),
+            Gauge("db_pool_waiting", "Requests queued for a connection", **per_worker),
+        )
     )
-    totals = tuple(
-        Gauge(f"service_db_pool_{name}", f"db_pool_{name} summed over the live workers", **summed)
-        for name, _ in described
+    sum_of = "summed over the live workers"
+    totals = (
+        Gauge("service_db_pool_max", f"db_pool_max {sum_of}", **summed),
+        Gauge("service_db_pool_size", f"db_pool_size {sum_of}", **summed),
+        Gauge("service_db_pool_in_use", f"db_pool_in_use {sum_of}", **summed),
+        Gauge("service_db_pool_available", f"db_pool_available {sum_of}", **summed),
+        Gauge("service_db_pool_waiting", f"db_pool_waiting {sum_of}", **summed),
     )
     return mine, totals
 
