@@ -18,12 +18,12 @@ _STATUS_TEXT = {
     204: "No content",
     400: "Unknown query parameter, malformed JSON, a body nested too deeply, or an API key used with another tenant's X-Tenant",
     401: "Missing, invalid, expired or revoked credentials",
-    403: "The principal's role may not do this",
+    403: "The principal's role may not do this (or a browser sent a cookie-authenticated command from another site)",
     404: "Unknown tenant, or no such resource for this tenant",
     408: "The body did not arrive within the request deadline",
     409: "Conflict with current state (or an Idempotency-Key still in flight)",
     413: "Body larger than the configured limit",
-    415: "Body is not application/json (a command authenticated by the session cookie needs it even without a body)",
+    415: "Body is not application/json",
     422: "Invalid input (or an Idempotency-Key reused with another request)",
     429: "Too many login attempts or lookups of unknown tenants; see Retry-After",
     500: "Unexpected error; only the request id is returned",
@@ -203,7 +203,7 @@ def _error_statuses(route: Route) -> set[int]:
     if route.changes_state:
         statuses.add(408)
         if route.access is Access.PRINCIPAL:
-            statuses.add(415)  # cookie-authenticated commands must be sent as JSON (CSRF)
+            statuses.add(403)  # a cookie-authenticated command from another site (CSRF)
     if route.body is not None:
         statuses |= {400, 413, 415, 422}
     if route.query is not None:

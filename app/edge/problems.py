@@ -12,7 +12,7 @@ from app.edge.identity import TenantMismatch
 from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.keys import PROBLEM_TYPE
 from app.edge.ratelimit import RateLimited
-from app.edge.receive import BodyTimeout
+from app.edge.receive import BodyTimeout, CrossSiteRequest
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
@@ -52,6 +52,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
     TenantMismatch: (400, "tenant-mismatch", "API key of another tenant"),
     BodyTimeout: (408, "body-timeout", "Request body too slow"),
+    CrossSiteRequest: (403, "cross-site-request", "Cross-site request refused"),
     InvalidConsistencyToken: (400, "invalid-consistency-token", "Invalid Consistency-Token"),
     RateLimited: (429, "rate-limited", "Too many requests"),
     RequestTimeout: (503, "request-timeout", "Request took too long"),

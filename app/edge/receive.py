@@ -13,10 +13,23 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.edge.identity import authenticate_request, from_cookie
-from app.edge.json_io import UnsupportedMediaType
 from app.edge.keys import LOGIN_LIMITER, RECEIVING, ROUTE
 from app.edge.rules import Access
 from app.edge.types import Handler
+
+
+class CrossSiteRequest(Exception):
+    """A browser sent a cookie-authenticated command from another site (403): CSRF."""
+
+    detail = "a command authenticated by the session cookie must come from this site"
+
+
+# Sec-Fetch-Site values a cookie command may carry (Fetch Metadata; OWASP's Cross-Site
+# Request Forgery Prevention Cheat Sheet). Browsers send the header on every request, so a
+# forged cross-site POST says `cross-site` or `same-site`; non-browser clients (cURL,
+# generated clients, other services) never send it, and must not need a Content-Type for a
+# command without a body. The cookie's SameSite=Lax is the second line (app/api/auth.py).
+_OWN_SITE = frozenset({"same-origin"})
 
 
 class BodyTimeout(Exception):
@@ -32,12 +45,9 @@ async def receive(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     if route.access is Access.PRINCIPAL:
         await authenticate_request(request)
-        if from_cookie(request) and request.content_type != "application/json":
-            # A browser sends a cross-site form as form or text content, never as JSON
-            # without a CORS preflight: requiring JSON is what makes the cookie safe here.
-            raise UnsupportedMediaType(
-                "a command authenticated by the session cookie must be sent as application/json"
-            )
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in _OWN_SITE and from_cookie(request):
+            raise CrossSiteRequest()
     if route.throttled:
         request.app[LOGIN_LIMITER].attempt(request.remote)
     if request.can_read_body:

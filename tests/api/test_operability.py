@@ -183,6 +183,7 @@ async def test_openapi_describes_auth_headers_and_problems(client):
         "401",
         "404",
         "409",
+        "403",
         "413",
         "415",
         "422",
