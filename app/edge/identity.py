@@ -64,7 +64,8 @@ async def tenant(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = bearer_token(request) or ""
     if access is Access.PRINCIPAL and not looks_like_token(token):
         # A request without a plausible token is refused before it costs any round trip,
-        # even the tenant lookup of a cold cache.
+        # even the tenant lookup of a cold cache; a tenant the cache knows is still logged.
+        _bind_cached_tenant(request)
         raise AuthenticationFailed()
     key_tenant = tenant_of_api_key(token) if access is Access.PRINCIPAL else None
     found: Tenant | None
@@ -80,6 +81,14 @@ async def tenant(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[TENANT] = found
     structlog.contextvars.bind_contextvars(tenant=found.slug)
     return await handler(request)
+
+
+def _bind_cached_tenant(request: web.Request) -> None:
+    slug = tenant_slug(request)
+    if slug and _SLUG.match(slug):
+        known, found = request.app[CONTAINER].services.tenants.cached(slug)
+        if known and found is not None:
+            structlog.contextvars.bind_contextvars(tenant=found.slug)
 
 
 async def _key_tenant(request: web.Request, tenant_id: UUID) -> Tenant:

@@ -88,6 +88,7 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
     log.info(
         "request",
         method=request.method,
+        path=loggable_path(request),
         route=route_template(request),
         status=response.status,
         duration_ms=round(duration * 1000, 2),
@@ -100,6 +101,19 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
         **_outcome(response),
     )
     return response
+
+
+_MAX_PATH = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def loggable_path(request: web.Request) -> str:
+    """The path as sent (percent-encoded, no query string: queries may carry search terms),
+    bounded and with control characters escaped, so one request is one log line."""
+    path = request.rel_url.raw_path
+    if len(path) > _MAX_PATH:
+        path = path[:_MAX_PATH] + "..."
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
 
 
 def _outcome(response: web.StreamResponse) -> dict[str, object]:
