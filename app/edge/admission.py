@@ -24,6 +24,7 @@ from aiohttp import web
 
 from app.edge.keys import ADMISSION, ROUTE
 from app.edge.types import Handler
+from infrastructure.tracing import span
 
 
 class Overloaded(Exception):
@@ -90,7 +91,8 @@ async def admission(request: web.Request, handler: Handler) -> web.StreamRespons
     gate = admission.reads if route.gate == "reads" else admission.commands
     # A command's body was read before it got here (app/edge/receive.py): a slow client never
     # sits on a place.
-    await gate.enter()
+    with span("admission.wait", {"sales.gate": route.gate}):
+        await gate.enter()
     try:
         return await handler(request)
     finally:

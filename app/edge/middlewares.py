@@ -27,6 +27,8 @@ from app.edge.keys import (
 from app.edge.problems import RequestTimeout
 from app.edge.receive import BodyTimeout
 from app.edge.routing import resolve_route, route_template
+from app.edge.trace_context import finish as finish_trace
+from app.edge.trace_context import traced
 from app.edge.types import Handler
 from infrastructure.db.stats import begin_request
 
@@ -78,7 +80,9 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
     stats = begin_request()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
-    response = await handler(request)  # `errors` below turns every failure into a response
+    async with traced(request) as trace_ids:
+        response = await handler(request)  # `errors` below turns every failure into a response
+        finish_trace(trace_ids, response)
     duration = time.perf_counter() - started
     response.headers["X-Request-ID"] = request_id
     response.headers["Server-Timing"] = (

@@ -55,6 +55,10 @@ class Config:
     log_format: str = "auto"  # json, console, or auto: console on a terminal, else json
     log_schema: str = "plain"  # plain (our field names) or ecs (Elastic Common Schema)
     log_level: str = "INFO"
+    # Issue 20: OpenTelemetry's own variables. Tracing is on when an OTLP endpoint is set;
+    # the exporter reads the rest (headers, timeout) from the environment itself.
+    otlp_endpoint: str | None = None
+    otel_service_name: str = "sales-api"
     cookie_secure: bool = False
     # One argon2 thread: a login storm then takes at most one core of two, not the machine.
     password_workers: int = 1
@@ -202,6 +206,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         log_format=get("LOG_FORMAT", _str, defaults.log_format).lower(),
         log_level=get("LOG_LEVEL", _str, defaults.log_level).upper(),
         log_schema=get("LOG_SCHEMA", _str, defaults.log_schema).lower(),
+        otlp_endpoint=(
+            env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or None
+        ),
+        otel_service_name=get("OTEL_SERVICE_NAME", _str, defaults.otel_service_name),
         cookie_secure=get("COOKIE_SECURE", _bool, defaults.cookie_secure),
         password_workers=get("PASSWORD_WORKERS", _int, defaults.password_workers),
         shutdown_timeout=get("SHUTDOWN_TIMEOUT", _float, defaults.shutdown_timeout),
@@ -252,6 +262,10 @@ def _validate(c: Config) -> None:
         (c.max_body_bytes >= 1024, "MAX_BODY_BYTES must be at least 1024"),
         (c.log_format in ("json", "console", "auto"), "LOG_FORMAT must be json, console or auto"),
         (c.log_schema in ("plain", "ecs"), "LOG_SCHEMA must be plain or ecs"),
+        (
+            c.otlp_endpoint is None or c.otlp_endpoint.startswith(("http://", "https://")),
+            "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (OTLP over HTTP)",
+        ),
         (
             c.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",

@@ -55,6 +55,8 @@ _ECS_FIELDS = {
     "exception": "error.stack_trace",
     "tenant": "organization.name",
     "principal": "user.id",
+    "trace_id": "trace.id",
+    "span_id": "span.id",
 }
 _ECS_TOP_LEVEL = frozenset({"@timestamp", "log.level", "message", "ecs.version"})
 

@@ -222,3 +222,32 @@ def test_the_json_renderer_redacts_passwords_and_other_secret_keys(restore_loggi
     assert event["password"] == event["token"] == event["authorization"] == "[redacted]"
     for secret in ("hunter2", "tok-123", "tok-456"):
         assert secret not in out
+
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+async def test_a_callers_traceparent_is_continued_in_the_answer_and_every_log_line(
+    client, tenant, seeder
+):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    headers["traceparent"] = f"00-{TRACE}-00f067aa0ba902b7-01"
+    with capture() as events:
+        resp = await client.post(
+            CUSTOMERS, json={"name": "Traced", "email": "traced@example.test"}, headers=headers
+        )
+    assert resp.status == 201
+    version, trace_id, span_id, flags = resp.headers["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", TRACE, "01")
+    assert span_id != "00f067aa0ba902b7"
+    assert events and all(e.get("trace_id") == TRACE for e in events), events
+    assert all(e.get("span_id") == span_id for e in events)
+
+
+async def test_a_request_without_traceparent_starts_a_trace_of_its_own(client):
+    with capture() as events:
+        first = await client.get("/healthz")
+        second = await client.get("/healthz", headers={"traceparent": "not-a-traceparent"})
+    ids = [r.headers["traceparent"].split("-")[1] for r in (first, second)]
+    assert ids[0] != ids[1] and ids[0] != "0" * 32
+    assert [e["trace_id"] for e in request_events(events)] == ids
