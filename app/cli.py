@@ -19,6 +19,10 @@ from app.runtime.config import Config, ConfigError, load_config
 from domain.errors import DomainError
 from domain.model.identity import Principal, Tenant
 from domain.model.paging import Keyset, PageRequest
+from infrastructure.db.errors import DatabaseError, DatabaseUnavailable
+
+# 42P01 undefined_table: the database exists but was never migrated.
+_UNMIGRATED = "42P01"
 
 T = TypeVar("T")
 
@@ -180,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(config, args))
     except DomainError as exc:
         print(f"refused: {exc.detail}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        print(f"database unavailable: {exc.detail}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        hint = " (not migrated yet? run: migrate)" if exc.sqlstate == _UNMIGRATED else ""
+        print(f"database error: {str(exc).splitlines()[0]}{hint}", file=sys.stderr)
         return 1
 
 

@@ -65,9 +65,9 @@ class InvalidTransition(Conflict):
 class InvalidInput(DomainError):
     """Input that passed the schema but breaks a business rule (422)."""
 
-    def __init__(self, detail: str, errors: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, detail: str, errors: Mapping[str, Sequence[str]] | None = None) -> None:
         super().__init__(detail)
-        self.errors = dict(errors or {})
+        self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
 
 
 class UnknownTenant(NotFound):

@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from app.api.schemas.common import Problem
+from app.edge.consistency import CONSISTENCY_COOKIE
 from app.edge.identity import SESSION_COOKIE
 from app.edge.rules import Access, Route
 
@@ -18,17 +19,23 @@ _STATUS_TEXT = {
     204: "No content",
     400: "Unknown query parameter, malformed JSON, a body nested too deeply, or an API key used with another tenant's X-Tenant",
     401: "Missing, invalid, expired or revoked credentials",
-    403: "The principal's role may not do this",
+    403: "The principal's role may not do this (or a browser sent a cookie-authenticated command from another site)",
     404: "Unknown tenant, or no such resource for this tenant",
     408: "The body did not arrive within the request deadline",
     409: "Conflict with current state (or an Idempotency-Key still in flight)",
     413: "Body larger than the configured limit",
-    415: "Body is not application/json (a command authenticated by the session cookie needs it even without a body)",
+    415: "Body is not application/json",
     422: "Invalid input (or an Idempotency-Key reused with another request)",
     429: "Too many login attempts or lookups of unknown tenants; see Retry-After",
     500: "Unexpected error; only the request id is returned",
     503: "Database busy or unavailable, or the request deadline passed; retry after Retry-After",
 }
+_READ_YOUR_WRITES = (
+    "Read your own writes: send the Consistency-Token of your last command's answer and this "
+    "read sees that command's changes, even when it is served by a read replica. Without it a "
+    "read may be served by a replica that has not yet replayed them. A token older than the "
+    "replicas' allowed lag counts as absent."
+)
 _HEADER_PARAMS = {
     "tenant": {
         "name": "X-Tenant",
@@ -43,6 +50,21 @@ _HEADER_PARAMS = {
         "required": False,
         # Any value is accepted: one that is not 1-128 of [A-Za-z0-9._:-] is replaced, not refused.
         "description": "Echoed back when it is 1-128 of [A-Za-z0-9._:-]; otherwise a new id is generated",
+        "schema": {"type": "string"},
+    },
+    "consistency_token": {
+        "name": "Consistency-Token",
+        "in": "header",
+        "required": False,
+        "description": _READ_YOUR_WRITES,
+        "schema": {"type": "string"},
+    },
+    "consistency_cookie": {
+        "name": CONSISTENCY_COOKIE,
+        "in": "cookie",
+        "required": False,
+        "description": "Set by this service on a command's answer and sent back by a cookie "
+        "jar: the same guarantee as the Consistency-Token header, with no code",
         "schema": {"type": "string"},
     },
     "idempotency_key": {
@@ -62,6 +84,11 @@ _RESPONSE_HEADERS = {
     "Idempotent-Replayed": ("true when this is the stored answer to an earlier request", "string"),
     "Retry-After": ("Seconds to wait before retrying", "integer"),
     "WWW-Authenticate": ("The scheme to authenticate with: Bearer", "string"),
+    "Consistency-Token": (
+        "Sent back on a later read (header, or the sales-consistency cookie a cookie jar keeps) "
+        "to read this command's writes; present when the service reads from replicas",
+        "string",
+    ),
 }
 
 
@@ -89,8 +116,31 @@ def build_openapi(routes: tuple[Route, ...]) -> bytes:
     for path, operations in spec._paths.items():
         spec.path(path=path, operations=operations)
     doc = spec.to_dict()
+    # Said once for the document, not per operation: a generator then lets a plain client
+    # with a cookie jar call them too (openapi-python-client asks for its token-carrying
+    # client wherever an operation names its own security).
+    doc["security"] = [{"bearer": []}, {"session": []}]
     _require_every_output_field(doc)
+    _query_parameters_are_never_null(doc)
     return orjson.dumps(doc)
+
+
+def _query_parameters_are_never_null(doc: dict[str, Any]) -> None:
+    """A filter is absent or has a value: a query string cannot say null. apispec writes the
+    schemas' `load_default=None` as a nullable type with `null` among the enum's values, and
+    a generator turns that into several enum types for one parameter."""
+    for operation in _operations(doc):
+        for parameter in operation.get("parameters", ()):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") != "query":
+                continue
+            if isinstance(schema.get("type"), list):
+                kinds = [kind for kind in schema["type"] if kind != "null"]
+                schema["type"] = kinds[0] if len(kinds) == 1 else kinds
+            if "enum" in schema:
+                schema["enum"] = [value for value in schema["enum"] if value is not None]
+            if "default" in schema and schema["default"] is None:
+                del schema["default"]
 
 
 def _require_every_output_field(doc: dict[str, Any]) -> None:
@@ -155,19 +205,32 @@ def _operation(route: Route) -> dict[str, Any]:
         op["parameters"].append({"in": "query", "schema": route.query})
     if route.idempotent:
         op["parameters"].append(_HEADER_PARAMS["idempotency_key"])
+    tenant_data = route.access is not Access.OPEN
+    if tenant_data and not route.changes_state:
+        op["parameters"] += [
+            _HEADER_PARAMS["consistency_token"],
+            _HEADER_PARAMS["consistency_cookie"],
+        ]
+        op["description"] = _READ_YOUR_WRITES
     if route.body is not None:
         op["requestBody"] = {
             "required": route.body_required,
             "content": {"application/json": {"schema": route.body}},
         }
-    authenticated = route.access is Access.PRINCIPAL
-    op["security"] = [{"bearer": []}, {"session": []}] if authenticated else []
+    if route.access is not Access.PRINCIPAL:
+        op["security"] = []  # overrides the document's: no credentials needed
 
     ok_headers = ["X-Request-ID"]
     if route.location is not None:
         ok_headers.append("Location")
     if route.idempotent:
         ok_headers.append("Idempotent-Replayed")
+    if tenant_data and route.changes_state:
+        ok_headers.append("Consistency-Token")
+        op["description"] = (
+            "The answer's Consistency-Token (and sales-consistency cookie), sent back on a "
+            "later read, makes that read see this command's changes."
+        )
     ok: dict[str, Any] = {
         "description": _STATUS_TEXT[route.status],
         "headers": _headers(*ok_headers),
@@ -203,7 +266,7 @@ def _error_statuses(route: Route) -> set[int]:
     if route.changes_state:
         statuses.add(408)
         if route.access is Access.PRINCIPAL:
-            statuses.add(415)  # cookie-authenticated commands must be sent as JSON (CSRF)
+            statuses.add(403)  # a cookie-authenticated command from another site (CSRF)
     if route.body is not None:
         statuses |= {400, 413, 415, 422}
     if route.query is not None:

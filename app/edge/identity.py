@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
+import structlog
 from aiohttp import web
 
 from app.edge.keys import CONFIG, CONTAINER, UNKNOWN_TENANT_LIMITER
@@ -49,10 +50,20 @@ def tenant_slug(request: web.Request) -> str | None:
     return named_tenant(request) or request.app[CONFIG].default_tenant
 
 
-def plausible_token(token: str) -> None:
-    """Refuse a token that cannot be one (401) before it costs any round trip."""
+def plausible_token(request: web.Request, token: str) -> None:
+    """Refuse a token that cannot be one (401) before it costs any round trip, even the
+    tenant lookup of a cold cache; a tenant the cache knows is still logged."""
     if not looks_like_token(token):
+        _bind_cached_tenant(request)
         raise AuthenticationFailed()
+
+
+def _bind_cached_tenant(request: web.Request) -> None:
+    slug = tenant_slug(request)
+    if slug and _SLUG.match(slug):
+        known, found = request.app[CONTAINER].services.tenants.cached(slug)
+        if known and found is not None:
+            structlog.contextvars.bind_contextvars(tenant=found.slug)
 
 
 async def key_tenant(request: web.Request, token: str) -> Tenant | None:

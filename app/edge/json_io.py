@@ -92,9 +92,19 @@ def check_query(schema: Schema | None, query: Any) -> None:
         raise UnknownParameters(unknown)
 
 
-def _errors(exc: ValidationError) -> dict[str, Any]:
-    messages = exc.messages
-    return messages if isinstance(messages, dict) else {"_schema": messages}
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    """marshmallow's nested messages as one flat map, `lines.0.quantity` -> messages: the
+    Problem schema can then type `errors` exactly, for every client generator."""
+    flat: dict[str, list[str]] = {}
+    stack: list[tuple[str, Any]] = [("", exc.messages)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{key}" if path else str(key), sub) for key, sub in node.items())
+        else:
+            messages = node if isinstance(node, list) else [node]
+            flat.setdefault(path or "_schema", []).extend(str(m) for m in messages)
+    return flat
 
 
 def _nul_paths(data: Any) -> list[str]:

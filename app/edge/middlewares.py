@@ -28,6 +28,8 @@ from app.edge.keys import (
 from app.edge.pipeline import BodyTimeout
 from app.edge.problems import RequestTimeout
 from app.edge.routing import resolve_route, route_template
+from app.edge.trace_context import finish as finish_trace
+from app.edge.trace_context import traced
 from app.edge.types import Handler
 from infrastructure.db.stats import DbStats, begin_request
 
@@ -79,13 +81,16 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
     stats = begin_request()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
-    response = await handler(request)  # `errors` below turns every failure into a response
+    async with traced(request) as trace_ids:
+        response = await handler(request)  # `errors` below turns every failure into a response
+        finish_trace(trace_ids, response)
     duration = time.perf_counter() - started
     response.headers["X-Request-ID"] = request_id
     response.headers["Server-Timing"] = _server_timing(request, stats, duration)
     log.info(
         "request",
         method=request.method,
+        path=loggable_path(request),
         route=route_template(request),
         status=response.status,
         duration_ms=round(duration * 1000, 2),
@@ -108,6 +113,19 @@ def _server_timing(request: web.Request, stats: DbStats, duration: float) -> str
         f"db;dur={stats.hold_s * 1000:.2f}, pool;dur={stats.wait_s * 1000:.2f}, "
         f"{stages}app;dur={duration * 1000:.2f}"
     )
+
+
+_MAX_PATH = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def loggable_path(request: web.Request) -> str:
+    """The path as sent (percent-encoded, no query string: queries may carry search terms),
+    bounded and with control characters escaped, so one request is one log line."""
+    path = request.rel_url.raw_path
+    if len(path) > _MAX_PATH:
+        path = path[:_MAX_PATH] + "..."
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
 
 
 def _outcome(response: web.StreamResponse) -> dict[str, object]:

@@ -33,7 +33,6 @@ from app.edge.identity import (
     named_tenant_of,
     plausible_token,
 )
-from app.edge.json_io import UnsupportedMediaType
 from app.edge.keys import (
     ADMISSION,
     CONTAINER,
@@ -45,6 +44,21 @@ from app.edge.keys import (
 )
 from app.edge.rules import Access, Route
 from app.edge.types import Handler
+from infrastructure.tracing import span
+
+
+class CrossSiteRequest(Exception):
+    """A browser sent a cookie-authenticated command from another site (403): CSRF."""
+
+    detail = "a command authenticated by the session cookie must come from this site"
+
+
+# Sec-Fetch-Site values a cookie command may carry (Fetch Metadata; OWASP's Cross-Site
+# Request Forgery Prevention Cheat Sheet). Browsers send the header on every request, so a
+# forged cross-site POST says `cross-site` or `same-site`; non-browser clients (cURL,
+# generated clients, other services) never send it, and must not need a Content-Type for a
+# command without a body. The cookie's SameSite=Lax is the second line (app/api/auth.py).
+_OWN_SITE = frozenset({"same-origin"})
 
 
 class BodyTimeout(Exception):
@@ -89,7 +103,8 @@ def pipeline(route: Route) -> Handler:
         if route.gate is None:
             return await endpoint.serve(request, watch)
         gate = request.app[ADMISSION].gate(route.gate)
-        await gate.enter()
+        with span("admission.wait", {"sales.gate": route.gate}):
+            await gate.enter()
         try:
             watch.mark("queue")
             if needs_principal and not is_command:
@@ -106,7 +121,9 @@ async def resolve_tenant(request: web.Request, needs_principal: bool) -> None:
     """The tenant the request is for: the one its API key names, else the slug it names."""
     token = bearer_token(request) or ""
     if needs_principal:
-        plausible_token(token)  # refused before it costs any round trip, even a tenant lookup
+        plausible_token(
+            request, token
+        )  # refused before it costs any round trip, even a tenant lookup
     if needs_principal and (found := await key_tenant(request, token)) is not None:
         tenant = found
     else:
@@ -126,13 +143,10 @@ async def authenticate(request: web.Request) -> None:
 async def receive(request: web.Request, route: Route) -> None:
     """A command's body, read whole before it queues; the cookie rule and the login count
     apply before a byte of it is read."""
-    if route.access is Access.PRINCIPAL and from_cookie(request):
-        if request.content_type != "application/json":
-            # A browser sends a cross-site form as form or text content, never as JSON
-            # without a CORS preflight: requiring JSON is what makes the cookie safe here.
-            raise UnsupportedMediaType(
-                "a command authenticated by the session cookie must be sent as application/json"
-            )
+    site = request.headers.get("Sec-Fetch-Site")
+    if route.access is Access.PRINCIPAL and site is not None and site not in _OWN_SITE:
+        if from_cookie(request):
+            raise CrossSiteRequest()
     if route.throttled:
         request.app[LOGIN_LIMITER].attempt(request.remote)
     if request.can_read_body:

@@ -13,7 +13,7 @@ from app.edge.admission import Overloaded
 from app.edge.identity import TenantMismatch
 from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.keys import PROBLEM_TYPE
-from app.edge.pipeline import BodyTimeout
+from app.edge.pipeline import BodyTimeout, CrossSiteRequest
 from app.edge.ratelimit import RateLimited
 from domain import errors as domain
 from infrastructure import idempotency
@@ -94,6 +94,7 @@ FAMILIES: dict[type[Exception], Family] = {
     UnsupportedMediaType: Family(415, "unsupported-media-type", "Unsupported media type"),
     TenantMismatch: Family(400, "tenant-mismatch", "API key of another tenant"),
     BodyTimeout: Family(408, "body-timeout", "Request body too slow"),
+    CrossSiteRequest: Family(403, "cross-site-request", "Cross-site request refused"),
     InvalidConsistencyToken: Family(400, "invalid-consistency-token", "Invalid Consistency-Token"),
     RateLimited: Family(429, "rate-limited", "Too many requests", headers=_retry_after),
     RequestTimeout: Family(503, "request-timeout", "Request took too long", headers=_retry_after),

@@ -36,6 +36,12 @@ def _domain(name: str, raw: str) -> str | None:
     return raw.lower().strip(".") or None
 
 
+_OTLP_URL = Check(
+    lambda url: url is None or url.startswith(("http://", "https://")),
+    "be an http:// or https:// URL (OTLP over HTTP)",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     # the app role: DML only, row-level security enforced
@@ -250,6 +256,28 @@ class Config:
             check=one_of("plain", "ecs"),
         ),
     )
+    # OpenTelemetry's own variables (issue 20): tracing is on when an OTLP endpoint is set;
+    # the exporter reads the rest (headers, timeout, batching) from the environment itself.
+    otlp_endpoint: str | None = field(
+        default=None,
+        metadata=env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            'OpenTelemetry: when set (an `http(s)://` OTLP/HTTP collector), each worker exports a server span per request with children for the admission wait, the pool checkout and each statement. The exporter reads the other standard `OTEL_EXPORTER_OTLP_*` and `OTEL_BSP_*` variables. Unset: only the ids (`traceparent` in and out, `trace_id` in logs). docs/operations.md, "Tracing".',
+            check=_OTLP_URL,
+        ),
+    )
+    otlp_traces_endpoint: str | None = field(
+        default=None,
+        metadata=env(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "The same for traces only; takes precedence over `OTEL_EXPORTER_OTLP_ENDPOINT`.",
+            check=_OTLP_URL,
+        ),
+    )
+    otel_service_name: str = field(
+        default="sales-api",
+        metadata=env("OTEL_SERVICE_NAME", "The `service.name` of exported spans."),
+    )
     cookie_secure: bool = field(
         default=False,
         metadata=env(
@@ -408,6 +436,11 @@ class Config:
     # environment.
     worker: int = 1
     workers: int = 1
+
+    @property
+    def tracing_endpoint(self) -> str | None:
+        """Where spans go (OpenTelemetry's precedence); None: tracing is off."""
+        return self.otlp_traces_endpoint or self.otlp_endpoint
 
     @property
     def auth_listen_url(self) -> str:

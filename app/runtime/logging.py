@@ -46,27 +46,32 @@ ECS_VERSION = "8.11.0"
 _ECS_FIELDS = {
     "timestamp": "@timestamp",
     "level": "log.level",
-    "event": "message",
     "logger": "log.logger",
     "request_id": "http.request.id",
     "method": "http.request.method",
     "status": "http.response.status_code",
-    "route": "url.path",  # the route template: raw paths (with ids) are never logged
+    "path": "url.path",  # as sent, bounded; the route's template stays in sales.route
     "client": "client.address",
     "exception": "error.stack_trace",
     "tenant": "organization.name",
     "principal": "user.id",
+    "trace_id": "trace.id",
+    "span_id": "span.id",
 }
 _ECS_TOP_LEVEL = frozenset({"@timestamp", "log.level", "message", "ecs.version"})
 
 
 def to_ecs(_: Any, __: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
-    """Rename our fields to ECS's; the rest go under `sales.` (ECS's advice for custom fields)."""
+    """Rename our fields to ECS's; the rest go under `sales.` (ECS's advice for custom fields).
+    The event's name is `event.action`; `message` is a library's text, else the name."""
     out: dict[str, Any] = {"ecs.version": ECS_VERSION}
     name = event.get("event")
     if name is not None:
         out["event"] = {"action": name}
+    out["message"] = event.get("message", name)
     for key, value in event.items():
+        if key in ("event", "message"):
+            continue
         if key == "duration_ms":
             _put(out, "event.duration", int(value * 1_000_000))  # ECS: nanoseconds
         elif key in _ECS_FIELDS:
@@ -85,6 +90,16 @@ def _put(out: dict[str, Any], dotted: str, value: Any) -> None:
     for part in parents:
         node = node.setdefault(part, {})
     node[leaf] = value
+
+
+def _library_event(_: Any, __: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    """A library's record (gunicorn, aiohttp, asyncio) gets a fixed event name, `<library>_log`,
+    and its text goes to `message`: a consumer that indexes or labels by event name then sees
+    a handful of names, not one per pid, path or address in the text."""
+    logger = str(event.get("logger") or "python")
+    event["message"] = str(event.get("event", ""))
+    event["event"] = logger.split(".", 1)[0] + "_log"
+    return event
 
 
 def configure_logging(fmt: str = "json", level: str = "INFO", schema: str = "plain") -> None:
@@ -114,7 +129,7 @@ def configure_logging(fmt: str = "json", level: str = "INFO", schema: str = "pla
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.add_logger_name, *stamped],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, _library_event, *stamped],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendered],
         )
     )

@@ -34,9 +34,10 @@ from app.edge.middlewares import InFlight
 from app.edge.pipeline import pipeline
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
 from app.ops.admin import create_admin_app
-from app.ops.telemetry import ServiceCollector
+from app.ops.telemetry import ServiceCollector, version
 from app.runtime.bootstrap import Container, bootstrap
 from app.runtime.config import Config, for_workers
+from infrastructure import tracing
 
 log = structlog.get_logger("app.runtime")
 _Context = Callable[[web.Application], AsyncIterator[None]]
@@ -106,6 +107,8 @@ async def create_app(
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     config, container = app[CONFIG], app[CONTAINER]
+    if config.tracing_endpoint:  # here, in the worker: the exporter's thread must be its own
+        tracing.start_tracing(config.otel_service_name, version())
     await container.start()
     # Everything built so far lives as long as the process: move it out of the garbage
     # collector's sight, so full collections under load only walk per-request garbage.
@@ -130,6 +133,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         requests_served=in_flight.served,
     )
     await container.close()
+    tracing.stop_tracing()
 
 
 async def _stopping(app: web.Application) -> None:

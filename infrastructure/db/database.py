@@ -25,6 +25,7 @@ from infrastructure.db.sql import Sql
 from infrastructure.db.statement import run_statement
 from infrastructure.db.stats import current_stats
 from infrastructure.db.types import register_uuid
+from infrastructure.tracing import span
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +47,9 @@ class Connection:
         text = stmt.text if isinstance(stmt, Sql) else stmt
         self._db.count_round_trip(self._kind)
         try:
-            return await run_statement(self.raw, text, params, self._db.op_timeout)
+            # The text, never the values: they stay in `params` until the driver binds them.
+            with span("db.statement", {"db.system": "postgresql", "db.statement": text}):
+                return await run_statement(self.raw, text, params, self._db.op_timeout)
         except psycopg2.Error as exc:
             raise self._db.translate(exc) from exc
         except TimeoutError:
@@ -200,7 +203,8 @@ class _Checkout:
         self._kind = kind
 
     async def __aenter__(self) -> Connection:
-        self._raw = await self._db._acquire()
+        with span("db.pool.acquire", {"sales.checkout": self._kind}):
+            self._raw = await self._db._acquire()
         self._held_from = time.perf_counter()
         self._db.in_use += 1
         return Connection(self._db, self._raw, self._kind)

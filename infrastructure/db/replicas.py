@@ -20,6 +20,7 @@ from infrastructure.db.errors import DatabaseUnavailable, TransientConflict
 from infrastructure.db.reads import Params, Row, read_on, read_once
 from infrastructure.db.replica_health import ReplicaMonitor
 from infrastructure.db.replica_state import Replica
+from infrastructure.tracing import annotate
 
 
 class ReplicaReads:
@@ -51,6 +52,7 @@ class ReplicaReads:
             replica = await self._wait_for(need) if need is not None else None
         if replica is None:
             return await self._on_primary_because(self._why_not(need), text, params)
+        annotate(**{"sales.read.target": "replica", "sales.replica": replica.name})
         try:
             rows = await read_once(replica.db, text, params)
         except (DatabaseUnavailable, TransientConflict):
@@ -100,4 +102,5 @@ class ReplicaReads:
     async def _on_primary_because(self, reason: str, text: str, params: Params) -> list[Row]:
         self._fallbacks.labels(reason).inc()
         self._on_primary.inc()
+        annotate(**{"sales.read.target": "primary", "sales.replica_fallback": reason})
         return await read_on(self._primary, text, params)

@@ -23,3 +23,11 @@ def begin_request() -> DbStats:
     stats = DbStats()
     current_stats.set(stats)
     return stats
+
+
+def charge(stats: DbStats | None, spent: DbStats) -> None:
+    """Add what work done on a request's behalf, in another task, cost the database."""
+    if stats is not None:
+        stats.round_trips += spent.round_trips
+        stats.hold_s += spent.hold_s
+        stats.wait_s += spent.wait_s

@@ -6,6 +6,12 @@ would keep the database busy with identical sums. A summary a couple of seconds 
 what a dashboard shows anyway, so each worker keeps the last one per tenant for
 DASHBOARD_CACHE_TTL seconds, and callers that miss at the same moment share ONE query
 instead of each sending their own.
+
+The shared query runs in a task of its own, outside any request's accounting; the request
+that started it is charged its round trips, hold and wait when it ends (so `db_round_trips`
+and Server-Timing say what that request made the database do). Requests that joined it
+waited on it, which shows in their duration, and are charged no trip: summed over requests,
+the round trips are the ones the database served.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from uuid import UUID
 
 from domain.model.dashboard import Dashboard
 from domain.ports import DashboardReader
+from infrastructure.db.stats import DbStats, charge, current_stats
 
 _MAX_ENTRIES = 10_000
 
@@ -26,7 +33,7 @@ class CachedDashboardReader:
         self._inner = inner
         self._ttl = ttl
         self._fresh: dict[tuple[UUID, int], tuple[float, Dashboard]] = {}
-        self._loading: dict[tuple[UUID, int], asyncio.Future[Dashboard]] = {}
+        self._loading: dict[tuple[UUID, int], asyncio.Task[tuple[Dashboard, DbStats]]] = {}
 
     async def summary(self, tenant_id: UUID, low_stock_threshold: int) -> Dashboard:
         if self._ttl <= 0:
@@ -36,17 +43,23 @@ class CachedDashboardReader:
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         loading = self._loading.get(key)
-        if loading is None:
-            # A task of its own: a caller that gives up (timeout, disconnect) must not cancel
-            # the query the others are waiting for. A fresh context, too: the query belongs
-            # to no single request's stats or log bindings.
-            loading = asyncio.get_running_loop().create_task(
-                self._load(key), context=contextvars.Context()
-            )
-            self._loading[key] = loading
-        return await asyncio.shield(loading)
+        if loading is not None:
+            summary, _ = await asyncio.shield(loading)
+            return summary
+        # A task of its own: a caller that gives up (timeout, disconnect) must not cancel
+        # the query the others are waiting for. A fresh context, too: the query belongs to
+        # no single request's log bindings, and its accounting is charged below.
+        loading = asyncio.get_running_loop().create_task(
+            self._load(key), context=contextvars.Context()
+        )
+        self._loading[key] = loading
+        summary, spent = await asyncio.shield(loading)
+        charge(current_stats.get(), spent)
+        return summary
 
-    async def _load(self, key: tuple[UUID, int]) -> Dashboard:
+    async def _load(self, key: tuple[UUID, int]) -> tuple[Dashboard, DbStats]:
+        spent = DbStats()
+        current_stats.set(spent)
         try:
             summary = await self._inner.summary(*key)
         finally:
@@ -54,4 +67,4 @@ class CachedDashboardReader:
         if len(self._fresh) >= _MAX_ENTRIES:
             self._fresh.clear()  # bounded memory; the hot tenants refill at once
         self._fresh[key] = (time.monotonic() + self._ttl, summary)
-        return summary
+        return summary, spent

@@ -12,6 +12,7 @@
 #   drop_database NAME       DROP DATABASE IF EXISTS NAME WITH (FORCE)
 #   start_private_standby    a streaming hot standby of the (running) private cluster in
 #                            .pgdata/standby, caught up; exports PG_REPLICA_PORT_RESOLVED
+#   stop_private_clusters    stop both of them, if running (scripts/run --stop)
 #
 # Knobs (environment):
 #   DATABASE_URL            if set before find_postgres: an *admin* URL to use.  That role must be
@@ -349,6 +350,26 @@ start_private_standby() {
     PG_REPLICA_PORT_RESOLVED=$rport
     export PG_REPLICA_PORT_RESOLVED
     log "private PostgreSQL standby on 127.0.0.1:$rport caught up with the primary ($target)"
+}
+
+# Stop what _start_private_cluster and start_private_standby started in this
+# checkout (the standby first, so it does not log a lost primary), each with
+# pg_ctl's fast mode: connections are closed and nothing is lost.  Running it
+# again, or with nothing started, says so and succeeds.
+stop_private_clusters() {
+    local base="$REPO_ROOT/.pgdata" dir bindir stopped=0
+    for dir in "$base/standby" "$base/data"; do
+        [[ -f $dir/PG_VERSION ]] || continue
+        bindir="/usr/lib/postgresql/$(cat "$dir/PG_VERSION")/bin"
+        [[ -x $bindir/pg_ctl ]] || bindir=$(_pg_bindir)
+        if (cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$dir" status >/dev/null 2>&1); then
+            log "stopping the private PostgreSQL server in $dir"
+            (cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null) ||
+                die "could not stop the server in $dir"
+            stopped=1
+        fi
+    done
+    ((stopped)) || log "no private PostgreSQL server of this checkout is running"
 }
 
 # --------------------------------------------------------------------------

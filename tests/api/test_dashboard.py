@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+
+import structlog
+from structlog.testing import capture_logs
 
 from tests.support.sales import API, headers_for, placed_order, product
 
@@ -124,3 +128,21 @@ async def test_with_the_cache_on_each_tenant_still_sees_only_its_own_figures(
 
     assert (ours["customers"], theirs["customers"]) == (2, 1)
     assert ours_again == ours, "within the TTL the worker answers from its cache"
+
+
+async def test_a_dashboard_read_from_the_database_says_so_in_timing_and_the_request_event(
+    make_client, tenant, seeder
+):
+    client = await make_client(dashboard_cache_ttl=60)
+    headers = headers_for(seeder, tenant)
+    await client.get("/api/sales/auth/me", headers=headers)  # the principal cached: 0 trips
+
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as events:
+        computed = await client.get(DASHBOARD, headers=headers)
+        cached = await client.get(DASHBOARD, headers=headers)
+
+    trips = [e["db_round_trips"] for e in events if e["event"] == "request"]
+    assert trips[0] >= 1 and trips[1] == 0  # the second answer came from the worker's cache
+    db_ms = [float(re.search(r"db;dur=(\d+\.\d+)", r.headers["Server-Timing"]).group(1))
+             for r in (computed, cached)]  # fmt: skip
+    assert db_ms[0] > 0 and db_ms[1] == 0

@@ -95,9 +95,18 @@ async def test_an_unauthenticated_request_has_no_principal(client, tenant):
     logged = request_events(events)
     assert len(logged) == 2
     assert all("principal" not in event for event in logged)
-    # Login resolved the tenant; the token-less read was refused before any tenant lookup.
-    assert logged[0]["tenant"] == tenant.slug
-    assert "tenant" not in logged[1]
+    # Login resolved the tenant; the token-less read was refused before any lookup, and still
+    # names the tenant the worker's cache knows: an operator sees whose caller was refused.
+    assert logged[0]["tenant"] == logged[1]["tenant"] == tenant.slug
+    assert logged[1]["db_round_trips"] == 0
+
+
+async def test_a_token_less_request_for_a_tenant_not_in_the_cache_costs_no_lookup(client):
+    with capture() as events:
+        resp = await client.get(CUSTOMERS, headers={"X-Tenant": "never-looked-up"})
+    (event,) = request_events(events)
+    assert resp.status == 401
+    assert "tenant" not in event and event["db_round_trips"] == 0
 
 
 async def test_an_unknown_route_is_logged_without_route_tenant_or_principal(client):
@@ -106,8 +115,22 @@ async def test_an_unknown_route_is_logged_without_route_tenant_or_principal(clie
     (event,) = request_events(events)
     assert event["status"] == resp.status == 404
     assert event["route"] is None
+    assert event["path"] == "/api/sales/nope"  # what the client mistyped, to diagnose it
     assert "tenant" not in event and "principal" not in event
     assert event["db_round_trips"] == 0
+
+
+async def test_the_logged_path_is_the_path_sent_bounded_without_its_query(client, tenant, seeder):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    customer = seeder.customer(tenant)
+    with capture() as events:
+        await client.get(f"{CUSTOMERS}/{customer}?q=secret-search", headers=headers)
+        await client.get("/api/sales/" + "x" * 3000)
+        await client.get("/api/sales/a%0Ab")
+    found, long, encoded = request_events(events)
+    assert (found["path"], found["route"]) == (f"{CUSTOMERS}/{customer}", CUSTOMERS + "/{id}")
+    assert len(long["path"]) <= 520 and long["path"].endswith("...")
+    assert encoded["path"] == "/api/sales/a%0Ab" and "\n" not in encoded["path"]
 
 
 async def test_context_of_one_request_does_not_leak_into_the_next(client, tenant, seeder):
@@ -199,3 +222,34 @@ def test_the_json_renderer_redacts_passwords_and_other_secret_keys(restore_loggi
     assert event["password"] == event["token"] == event["authorization"] == "[redacted]"
     for secret in ("hunter2", "tok-123", "tok-456"):
         assert secret not in out
+
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+async def test_a_callers_traceparent_is_continued_in_the_answer_and_every_log_line(
+    client, tenant, seeder
+):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    headers["traceparent"] = f"00-{TRACE}-00f067aa0ba902b7-01"
+    with capture() as events:
+        resp = await client.post(
+            CUSTOMERS, json={"name": "Traced", "email": "traced@example.test"}, headers=headers
+        )
+    assert resp.status == 201
+    version, trace_id, span_id, flags = resp.headers["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", TRACE, "01")
+    assert span_id != "00f067aa0ba902b7"
+    # The request's lines (a background task, such as the listener, may log meanwhile).
+    ours = [e for e in events if e.get("request_id") == resp.headers["X-Request-ID"]]
+    assert "request" in [e["event"] for e in ours]
+    assert all(e.get("trace_id") == TRACE and e.get("span_id") == span_id for e in ours), ours
+
+
+async def test_a_request_without_traceparent_starts_a_trace_of_its_own(client):
+    with capture() as events:
+        first = await client.get("/healthz")
+        second = await client.get("/healthz", headers={"traceparent": "not-a-traceparent"})
+    ids = [r.headers["traceparent"].split("-")[1] for r in (first, second)]
+    assert ids[0] != ids[1] and ids[0] != "0" * 32
+    assert [e["trace_id"] for e in request_events(events)] == ids

@@ -64,6 +64,20 @@ async def test_metrics_count_a_scripted_sequence_of_requests(client, admin_of, t
     assert not any(name == "http_requests_total" and "tenant" in dict(lbl) for name, lbl in m)
 
 
+async def test_metrics_carry_no_created_series(client, admin_of, tenant, seeder):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    assert (await client.get("/api/sales/customers", headers=headers)).status == 200
+    admin = await admin_of(client)
+    text = await (await admin.get("/metrics")).text()
+    names = {
+        re.match(r"[A-Za-z_:][A-Za-z0-9_:]*", line).group()
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert "http_requests_total" in names  # the counters are there, without a twin
+    assert not [name for name in names if name.endswith("_created")]
+
+
 async def test_the_api_port_does_not_serve_metrics(client):
     # The admin port serves them (docs/operations.md): internals stay off the public port.
     assert (await client.get("/metrics")).status == 404
@@ -199,6 +213,7 @@ async def test_openapi_describes_auth_headers_and_problems(client):
         "401",
         "404",
         "409",
+        "403",
         "413",
         "415",
         "422",

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.model.dashboard import Dashboard
+from infrastructure.db.stats import begin_request, current_stats
 from infrastructure.repositories.dashboard_cache import CachedDashboardReader
 
 
@@ -115,3 +116,36 @@ async def test_a_caller_that_gives_up_does_not_cancel_the_shared_query() -> None
     with pytest.raises(asyncio.CancelledError):
         await impatient
     assert len(inner.calls) == 1
+
+
+class TripCountingReader(CountingReader):
+    """Also charges the current request two round trips, as the real reader's query would."""
+
+    async def summary(self, tenant_id: uuid.UUID, low_stock_threshold: int) -> Dashboard:
+        stats = current_stats.get()
+        assert stats is not None, "the shared query runs with accounting of its own"
+        stats.round_trips += 2
+        return await super().summary(tenant_id, low_stock_threshold)
+
+
+async def test_the_caller_that_starts_the_query_is_charged_its_round_trips_and_joiners_none() -> (
+    None
+):
+    inner = TripCountingReader()
+    inner.release.clear()
+    cache = CachedDashboardReader(inner, ttl=60)
+
+    async def caller() -> int:
+        stats = begin_request()
+        await cache.summary(A, 5)
+        return stats.round_trips
+
+    starter = asyncio.create_task(caller())
+    await asyncio.sleep(0)
+    joiners = [asyncio.create_task(caller()) for _ in range(3)]
+    await asyncio.sleep(0)
+    inner.release.set()
+
+    assert await starter == 2
+    assert await asyncio.gather(*joiners) == [0, 0, 0]
+    assert await asyncio.create_task(caller()) == 0  # answered from the cache

@@ -210,6 +210,7 @@ def test_ecs_renames_our_fields_and_nests_the_rest_under_sales() -> None:
         "timestamp": "2026-11-28T23:00:00.000001Z",
         "method": "GET",
         "status": 404,
+        "path": "/api/sales/customers/0b8f0c3e-7b5d-4f44-a0d8-8a3b5b7fd7a1",
         "route": "/api/sales/customers/{id}",
         "duration_ms": 1.5,
         "client": "127.0.0.1",
@@ -223,7 +224,15 @@ def test_ecs_renames_our_fields_and_nests_the_rest_under_sales() -> None:
         "message": "request",
         "event": {"action": "request", "duration": 1_500_000},
         "http": {"request": {"method": "GET", "id": "abc"}, "response": {"status_code": 404}},
-        "url": {"path": "/api/sales/customers/{id}"},
+        "url": {"path": "/api/sales/customers/0b8f0c3e-7b5d-4f44-a0d8-8a3b5b7fd7a1"},
         "client": {"address": "127.0.0.1"},
-        "sales": {"problem": "not-found"},
+        "sales": {"route": "/api/sales/customers/{id}", "problem": "not-found"},
     }
+
+
+def test_ecs_keeps_a_librarys_text_as_the_message_and_its_fixed_name_as_the_action() -> None:
+    event = {"event": "gunicorn_log", "message": "Booting worker with pid: 5124", "level": "info"}
+    rendered = to_ecs(None, "info", event)
+    assert rendered["message"] == "Booting worker with pid: 5124"
+    assert rendered["event"] == {"action": "gunicorn_log"}
+    assert "sales" not in rendered

@@ -60,6 +60,14 @@ def page_of(item: type[Schema]) -> type[Schema]:
     )
 
 
+class Shortage(Schema):
+    """One product an order asked more of than is in stock."""
+
+    product_id = fields.UUID(required=True)
+    requested = fields.Integer(required=True)
+    available = fields.Integer(required=True)
+
+
 class Problem(Schema):
     """RFC 9457 problem details; problem types may add members (extensions), so it is open."""
 
@@ -71,5 +79,15 @@ class Problem(Schema):
     status = fields.Integer(required=True)
     detail = fields.String()
     request_id = fields.String()
-    errors = fields.Dict()
-    shortages = fields.List(fields.Dict())
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={
+            "description": "What was wrong, by field: a dotted path into the request "
+            "(`lines.0.quantity`) or `_schema` for the request as a whole -> messages"
+        },
+    )
+    shortages = fields.List(
+        fields.Nested(Shortage),
+        metadata={"description": "insufficient-stock: every product short, with its stock"},
+    )
