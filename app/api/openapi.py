@@ -205,13 +205,6 @@ def _operation(route: Route) -> dict[str, Any]:
         op["parameters"].append({"in": "query", "schema": route.query})
     if route.idempotent:
         op["parameters"].append(_HEADER_PARAMS["idempotency_key"])
-    tenant_data = route.access is not Access.OPEN
-    if tenant_data and not route.changes_state:
-        op["parameters"] += [
-            _HEADER_PARAMS["consistency_token"],
-            _HEADER_PARAMS["consistency_cookie"],
-        ]
-        op["description"] = _READ_YOUR_WRITES
     if route.body is not None:
         op["requestBody"] = {
             "required": route.body_required,
@@ -225,12 +218,7 @@ def _operation(route: Route) -> dict[str, Any]:
         ok_headers.append("Location")
     if route.idempotent:
         ok_headers.append("Idempotent-Replayed")
-    if tenant_data and route.changes_state:
-        ok_headers.append("Consistency-Token")
-        op["description"] = (
-            "The answer's Consistency-Token (and sales-consistency cookie), sent back on a "
-            "later read, makes that read see this command's changes."
-        )
+    ok_headers += _read_your_writes(route, op)
     ok: dict[str, Any] = {
         "description": _STATUS_TEXT[route.status],
         "headers": _headers(*ok_headers),
@@ -245,6 +233,25 @@ def _operation(route: Route) -> dict[str, Any]:
             "content": {"application/problem+json": {"schema": "Problem"}},
         }
     return op
+
+
+def _read_your_writes(route: Route, op: dict[str, Any]) -> list[str]:
+    """The Consistency-Token in an operation: what a tenant read takes (the header or its
+    cookie), what a tenant command answers with. Returns the answer's extra headers."""
+    if route.access is Access.OPEN:
+        return []
+    if not route.changes_state:
+        op["parameters"] += [
+            _HEADER_PARAMS["consistency_token"],
+            _HEADER_PARAMS["consistency_cookie"],
+        ]
+        op["description"] = _READ_YOUR_WRITES
+        return []
+    op["description"] = (
+        "The answer's Consistency-Token (and sales-consistency cookie), sent back on a "
+        "later read, makes that read see this command's changes."
+    )
+    return ["Consistency-Token"]
 
 
 _ERROR_HEADERS = {

@@ -8,6 +8,7 @@ import uuid
 import structlog
 from structlog.testing import capture_logs
 
+from tests.conftest import until_listening
 from tests.support.sales import API, headers_for, placed_order, product
 
 DASHBOARD = f"{API}/dashboard"
@@ -135,6 +136,7 @@ async def test_a_dashboard_read_from_the_database_says_so_in_timing_and_the_requ
 ):
     client = await make_client(dashboard_cache_ttl=60)
     headers = headers_for(seeder, tenant)
+    await until_listening(client)
     await client.get("/api/sales/auth/me", headers=headers)  # the principal cached: 0 trips
 
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as events:
