@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 
 from aiohttp import web
 
-from app.edge.keys import ADMISSION, ROUTE
+from app.edge.keys import ADMISSION, QUEUED_S, ROUTE
 from app.edge.types import Handler
 
 
@@ -90,7 +91,9 @@ async def admission(request: web.Request, handler: Handler) -> web.StreamRespons
     gate = admission.reads if route.gate == "reads" else admission.commands
     # A command's body was read before it got here (app/edge/receive.py): a slow client never
     # sits on a place.
+    started = time.perf_counter()
     await gate.enter()
+    request[QUEUED_S] = time.perf_counter() - started
     try:
         return await handler(request)
     finally:

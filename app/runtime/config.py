@@ -84,6 +84,11 @@ class Config:
     # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
     # every instance behind the same load balancer (a token from one must verify at another).
     consistency_token_secret: str | None = None
+    # Issue 21, the admin dashboard: how much history it keeps and how often it samples, and
+    # the pg_monitor role its PostgreSQL panel reads pg_stat_activity as (None: no panel).
+    dashboard_history_seconds: float = 3600.0
+    dashboard_sample_seconds: float = 1.0
+    monitor_database_url: str | None = None
 
     @property
     def auth_listen_url(self) -> str:
@@ -222,6 +227,14 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
         replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
         consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
+        # issue 21: the admin dashboard
+        dashboard_history_seconds=get(
+            "DASHBOARD_HISTORY_SECONDS", _float, defaults.dashboard_history_seconds
+        ),
+        dashboard_sample_seconds=get(
+            "DASHBOARD_SAMPLE_SECONDS", _float, defaults.dashboard_sample_seconds
+        ),
+        monitor_database_url=env.get("MONITOR_DATABASE_URL") or None,
     )
     _validate(config)
     return config
@@ -282,6 +295,17 @@ def _validate(c: Config) -> None:
             not c.database_replica_urls or len(c.consistency_token_secret or "") >= 16,
             "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"
             " DATABASE_REPLICA_URLS is: every worker must verify every other's tokens",
+        ),
+        # issue 21: the admin dashboard
+        (c.dashboard_sample_seconds >= 0.1, "DASHBOARD_SAMPLE_SECONDS must be at least 0.1"),
+        (
+            c.dashboard_history_seconds >= c.dashboard_sample_seconds,
+            "DASHBOARD_HISTORY_SECONDS must be at least DASHBOARD_SAMPLE_SECONDS",
+        ),
+        (
+            c.monitor_database_url is None
+            or c.monitor_database_url.startswith(("postgresql://", "postgres://")),
+            "MONITOR_DATABASE_URL must be a postgresql:// URL",
         ),
     ]
     for ok, message in checks:

@@ -94,6 +94,14 @@ class DbMetrics:
         )
         self._hold_by_kind: dict[str, Any] = {}
         self._trips_by_kind: dict[str, Any] = {}
+        # Issue 21: how long the longest-waiting checkout has waited (the admin dashboard's
+        # and SalesApiPoolOldestWaiter's figure).
+        self._oldest_waiter = Gauge(
+            "db_pool_oldest_waiter_seconds",
+            "How long the longest-waiting acquire has waited (0: none waits)",
+            **per_worker,
+        ).labels(worker)
+        self._oldest: Callable[[], float] = lambda: 0.0
 
     def watch(
         self,
@@ -101,8 +109,11 @@ class DbMetrics:
         in_use: Callable[[], float],
         available: Callable[[], float],
         waiting: Callable[[], float],
+        oldest_waiter: Callable[[], float] | None = None,
     ) -> None:
         self._sources = (lambda: self._pool_max_value, size, in_use, available, waiting)
+        if oldest_waiter is not None:
+            self._oldest = oldest_waiter
         self.sample()
 
     def sample(self) -> None:
@@ -110,6 +121,7 @@ class DbMetrics:
             value = read()
             gauge.set(value)
             total.set(value)
+        self._oldest_waiter.set(self._oldest())
 
     def observe_hold(self, kind: str, seconds: float) -> None:
         child = self._hold_by_kind.get(kind)
