@@ -136,6 +136,7 @@ async def dashboard_data(request: web.Request) -> web.Response:
         "period_s": recorder.period,
         "capacity": history.capacity,
         "samples": len(history),
+        "taken": history.taken,
         **history.since(since, charted),
     }
     data["thresholds"] = for_page(config.request_timeout)
