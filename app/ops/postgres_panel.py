@@ -15,6 +15,7 @@ from typing import Any
 from infrastructure.db.activity import ActivityMonitor, ActivityUnavailable
 
 MAX_AGE_S = 1.0
+QUERY_CHARS = 160
 
 
 class PostgresPanel:
@@ -72,5 +73,19 @@ def _longest(sessions: list[dict[str, Any]], state: str, age: str) -> dict[str, 
 
 
 def _brief(session: dict[str, Any]) -> dict[str, Any]:
-    keys = ("pid", "role", "state", "wait_event_type", "wait_event", "xact_age", "query")
-    return {key: session.get(key) for key in keys}
+    keys = ("pid", "role", "state", "wait_event_type", "wait_event", "xact_age")
+    return {
+        **{key: session.get(key) for key in keys},
+        "query": last_statement(session.get("query")),
+    }
+
+
+def last_statement(query: str | None, chars: int = QUERY_CHARS) -> str | None:
+    """The statement a session runs or ran last, without the tenant and timeout prelude the
+    service sends ahead of it in the same string (infrastructure/db/tenancy.py); for display
+    only, so a `;` inside a literal merely shortens it."""
+    if query is None:
+        return None
+    parts = [part.strip() for part in query.split(";") if part.strip()]
+    statement = parts[-1] if parts else query.strip()
+    return statement if len(statement) <= chars else statement[: chars - 1] + "…"

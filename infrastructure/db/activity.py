@@ -46,7 +46,7 @@ class ActivityUnavailable(Exception):
 
 
 class ActivityMonitor:
-    def __init__(self, dsn: str, roles: tuple[str, ...], query_chars: int = 120) -> None:
+    def __init__(self, dsn: str, roles: tuple[str, ...], query_chars: int = 2000) -> None:
         self._dsn = dsn
         self._roles = list(roles)
         self._query_chars = query_chars

@@ -11,7 +11,7 @@ from app.edge.admission import Admission, AdmissionGate
 from app.edge.metrics import HttpMetrics
 from app.ops.by_route import top_routes
 from app.ops.history import History
-from app.ops.postgres_panel import summarize
+from app.ops.postgres_panel import last_statement, summarize
 from app.ops.sampler import Sampler, quantile, read
 from app.ops.saturation import findings
 from app.ops.thresholds import for_page
@@ -170,3 +170,10 @@ def test_the_postgres_panel_names_the_longest_idle_transaction_and_who_blocks_wh
     [blocked] = panel["blocked"]
     assert (blocked["pid"], blocked["waiting_s"]) == (11, 9.0)
     assert [(b["pid"], b["query"]) for b in blocked["blocked_by"]] == [(10, "LOCK t")]
+
+
+def test_the_panel_shows_the_statement_after_the_services_prelude_shortened():
+    query = "select set_config('x', '1', true); set local transaction_read_only = on; select 2"
+    assert last_statement(query) == "select 2"
+    assert last_statement("select " + "x" * 300, chars=20) == "select xxxxxxxxxxxx…"
+    assert last_statement(None) is None
