@@ -26,7 +26,6 @@ from app.ops.by_route import top_routes
 from app.ops.dashboard import snapshot
 from app.ops.postgres_panel import PostgresPanel
 from app.ops.recorder import Recorder
-from app.ops.sampler import ROUTE_PREFIX
 from app.ops.saturation import findings
 from app.ops.telemetry import ServiceCollector, scrape_registry
 from app.ops.thresholds import for_page
@@ -131,17 +130,16 @@ async def dashboard_data(request: web.Request) -> web.Response:
     config = request.app[ADMIN_CONFIG]
     history = recorder.history
     data = snapshot(collector.collect(), collector.per_worker())
-    charted = [name for name in history.names() if not name.startswith(ROUTE_PREFIX)]
     data["history"] = {
         "period_s": recorder.period,
         "capacity": history.capacity,
         "samples": len(history),
         "taken": history.taken,
-        **history.since(since, charted),
+        **history.since(since),
     }
     data["thresholds"] = for_page(config.request_timeout)
     data["saturation"] = findings(history, recorder.period, config.request_timeout)
-    data["routes"] = top_routes(history, data["time"], window)
+    data["routes"] = top_routes(recorder.routes, recorder.route_totals, data["time"], window)
     return _json(data, headers=_NO_STORE)
 
 

@@ -50,6 +50,12 @@ class History:
             return _NAN
         return self._series[name][(self.taken - 1 - back) % self.capacity]
 
+    def latest_time(self, back: int = 0) -> float:
+        """When the sample `back` samples before the newest was taken (NaN if there is none)."""
+        if back >= len(self):
+            return _NAN
+        return self._times[(self.taken - 1 - back) % self.capacity]
+
     def since(self, after: float, names: Iterable[str] | None = None) -> dict[str, object]:
         """Samples taken after `after` (seconds since the epoch), oldest first:
         {"t": [...], "series": {name: [...]}}, for the named series or all of them."""

@@ -1,6 +1,11 @@
 """The dashboard's memory: samples the whole service every DASHBOARD_SAMPLE_SECONDS into a
 history of DASHBOARD_HISTORY_SECONDS (app/ops/history.py), for as long as the admin app runs.
 
+The routes' running totals (six per route) go into a ring of their own, every tenth sample:
+the routes table only needs where its window starts, and the newest totals are kept apart,
+so the table is exact at its end and within ten samples at its start, for a tenth of the
+memory.
+
 Every process that serves the admin port keeps one (under gunicorn each worker does, each
 reading every worker's metrics), so whichever worker answers a page has the past hour.
 """
@@ -20,19 +25,28 @@ from app.ops.sampler import Sampler, read
 
 log = structlog.get_logger("app.ops")
 
+ROUTE_EVERY = 10
+
 
 class Recorder:
     def __init__(
         self, collect: Callable[[], Iterable[Metric]], period: float, keep_seconds: float
     ) -> None:
         self.period = period
-        self.history = History(max(1, math.ceil(keep_seconds / period)))
+        capacity = max(1, math.ceil(keep_seconds / period))
+        self.history = History(capacity)
+        self.routes = History(math.ceil(capacity / ROUTE_EVERY) + 1)
+        self.route_totals: dict[str, float] = {}  # the newest sample's
         self._collect = collect
         self._sampler = Sampler()
 
     def take(self) -> None:
         now = time.time()
-        self.history.append(now, self._sampler.row(now, read(self._collect())))
+        reading = read(self._collect())
+        self.history.append(now, self._sampler.row(now, reading))
+        self.route_totals = dict(reading.routes)
+        if (self.history.taken - 1) % ROUTE_EVERY == 0:
+            self.routes.append(now, self.route_totals)
 
     async def run(self) -> None:
         """Sample on a fixed beat (not `period` after the previous sample ended)."""

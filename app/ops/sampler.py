@@ -36,7 +36,7 @@ _ROUTE_COSTS = {
 }
 _REFUSALS = frozenset({"pool-saturated", "overloaded"})
 _CLASSES = ("2xx", "3xx", "4xx", "5xx")
-ROUTE_PREFIX = "route|"  # history series of a route's running totals: route|GET /x|hold
+ROUTE_PREFIX = "route|"  # names of a route's running totals: route|GET /x|hold
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Sampler:
         previous = self._readings[-1] if self._readings else None
         oldest = self._readings[0] if self._readings else None
         self._readings.append((time, reading))
-        row: dict[str, float | None] = {**_pool(reading), **reading.routes}
+        row = _pool(reading)
         for gate in ("reads", "commands"):
             row[f"queue.{gate}"] = reading.queued.get(gate, 0.0)
         for name, lag in reading.lag.items():

@@ -12,6 +12,7 @@ from app.edge.metrics import HttpMetrics
 from app.ops.by_route import top_routes
 from app.ops.history import History
 from app.ops.postgres_panel import last_statement, summarize
+from app.ops.recorder import Recorder
 from app.ops.sampler import Sampler, quantile, read
 from app.ops.saturation import findings
 from app.ops.thresholds import for_page
@@ -130,15 +131,27 @@ def test_the_routes_table_ranks_routes_by_what_they_cost_within_the_window():
             "route|GET /list|queue": list_queue,
         }
 
-    history = History(capacity=10)
-    history.append(0.0, totals(100.0, 0.0, 0.0))  # outside the window: long ago
-    history.append(50.0, totals(100.0, 1.0, 0.5))
-    history.append(60.0, totals(101.0, 4.0, 2.5))
-    table = top_routes(history, now=60.0, window_s=15.0)
+    starts = History(capacity=10)
+    starts.append(0.0, totals(100.0, 0.0, 0.0))  # outside the window: long ago
+    starts.append(50.0, totals(100.0, 1.0, 0.5))
+    table = top_routes(starts, totals(101.0, 4.0, 2.5), now=60.0, window_s=15.0)
+    assert table["from"] == 50.0
     assert [r["route"] for r in table["by_hold"]] == ["GET /list", "POST /orders"]
     assert table["by_hold"][0]["hold"] == 3.0 and table["by_hold"][1]["hold"] == 1.0
     assert table["by_hold"][1]["5xx"] == 0.0  # the error was before the window
     assert [(r["route"], r["queue"]) for r in table["by_wait"]] == [("GET /list", 2.0)]
+
+
+def test_a_window_shorter_than_the_route_samples_starts_at_the_newest_one():
+    starts = History(capacity=10)
+    starts.append(50.0, {"route|GET /list|requests": 4.0, "route|GET /list|hold": 1.0})
+    latest = {"route|GET /list|requests": 6.0, "route|GET /list|hold": 1.5}
+    [row] = top_routes(starts, latest, now=60.0, window_s=5.0)["by_hold"]
+    assert (row["requests"], row["hold"]) == (2.0, 0.5)
+    assert (
+        top_routes(History(capacity=3), latest, now=60.0, window_s=5.0)["by_hold"][0]["requests"]
+        == 6.0
+    )
 
 
 def _session(pid: int, state: str, **more: object) -> dict[str, object]:
@@ -177,3 +190,16 @@ def test_the_panel_shows_the_statement_after_the_services_prelude_shortened():
     assert last_statement(query) == "select 2"
     assert last_statement("select " + "x" * 300, chars=20) == "select xxxxxxxxxxxx…"
     assert last_statement(None) is None
+
+
+def test_the_recorder_keeps_route_totals_every_tenth_sample_and_the_newest_apart():
+    registry, _, http, _ = _service()
+    recorder = Recorder(registry.collect, period=1.0, keep_seconds=30)
+    for _ in range(25):
+        http.observe("GET", "/x", 200, 0.01)
+        recorder.take()
+    assert (len(recorder.history), recorder.history.capacity) == (25, 30)
+    assert len(recorder.routes) == 3  # the 1st, 11th and 21st samples
+    assert recorder.routes.latest("route|GET /x|requests") == 21
+    assert recorder.route_totals["route|GET /x|requests"] == 25
+    assert not any(name.startswith("route|") for name in recorder.history.names())
