@@ -57,7 +57,10 @@ def create_admin_app(collector: ServiceCollector, db: Database, config: Config) 
         for name, kind in _VENDOR.items()
     }
     app[RECORDER] = Recorder(
-        collector.collect, config.dashboard_sample_seconds, config.dashboard_history_seconds
+        collector.collect,
+        config.dashboard_sample_seconds,
+        config.dashboard_history_seconds,
+        lambda: snapshot(collector.collect(), collector.per_worker()),
     )
     monitor = None
     if config.monitor_database_url:
@@ -119,8 +122,8 @@ async def asset(request: web.Request) -> web.Response:
 
 async def dashboard_data(request: web.Request) -> web.Response:
     """Now (every worker and the total), the history after `since` (seconds since the epoch;
-    0 or absent: all of it), the thresholds and which are crossed, and the routes table over
-    the last `window` seconds (default 300)."""
+    0 or absent: all of it, and the snapshot of up to a minute ago), the thresholds and which
+    are crossed, and the routes table over the last `window` seconds (default 300)."""
     try:
         since = _number(request.query.get("since"), 0.0)
         window = _number(request.query.get("window"), 300.0)
@@ -140,6 +143,8 @@ async def dashboard_data(request: web.Request) -> web.Response:
     data["thresholds"] = for_page(config.request_timeout)
     data["saturation"] = findings(history, recorder.period, config.request_timeout)
     data["routes"] = top_routes(recorder.routes, recorder.route_totals, data["time"], window)
+    if since == 0:  # a page opening: a baseline for its last-minute table
+        data["minute_ago"] = recorder.minute_ago(data["time"])
     return _json(data, headers=_NO_STORE)
 
 

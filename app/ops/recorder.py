@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import structlog
 from prometheus_client.metrics_core import Metric
@@ -26,11 +28,16 @@ from app.ops.sampler import Sampler, read
 log = structlog.get_logger("app.ops")
 
 ROUTE_EVERY = 10
+SNAPSHOT_EVERY_S, MINUTE_S = 10.0, 60.0
 
 
 class Recorder:
     def __init__(
-        self, collect: Callable[[], Iterable[Metric]], period: float, keep_seconds: float
+        self,
+        collect: Callable[[], Iterable[Metric]],
+        period: float,
+        keep_seconds: float,
+        snapshot: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.period = period
         capacity = max(1, math.ceil(keep_seconds / period))
@@ -39,6 +46,8 @@ class Recorder:
         self.route_totals: dict[str, float] = {}  # the newest sample's
         self._collect = collect
         self._sampler = Sampler()
+        self._snapshot = snapshot
+        self._snapshots: deque[dict[str, Any]] = deque(maxlen=8)
 
     def take(self) -> None:
         now = time.time()
@@ -47,6 +56,13 @@ class Recorder:
         self.route_totals = dict(reading.routes)
         if (self.history.taken - 1) % ROUTE_EVERY == 0:
             self.routes.append(now, self.route_totals)
+        newest = self._snapshots[-1]["time"] if self._snapshots else -math.inf
+        if self._snapshot is not None and now - newest >= SNAPSHOT_EVERY_S:
+            self._snapshots.append(self._snapshot())
+
+    def minute_ago(self, now: float) -> dict[str, Any] | None:
+        """The oldest kept snapshot at most a minute old (None before the first)."""
+        return next((s for s in self._snapshots if now - s["time"] <= MINUTE_S), None)
 
     async def run(self) -> None:
         """Sample on a fixed beat (not `period` after the previous sample ended)."""

@@ -53,6 +53,10 @@ def steady_load(base: str, headers: dict[str, str], seconds: float) -> set[int]:
         return set().union(*pool.map(client, range(4)))
 
 
+def field_of(row: str, name: str) -> str:
+    return f"document.querySelector(\"{row} [data-field='{name}']\")?.textContent"
+
+
 def chromium() -> str:
     binary = chromium_binary()
     if binary is None:
@@ -83,9 +87,14 @@ async def test_a_page_opened_into_a_load_draws_the_load_from_before_it_opened(tm
                             .flatMap(id => dashboard.charts[id].names)};
                 })()"""
             )
+            # The last-minute table starts from the service's snapshot, older than the page.
+            baseline = await page.evaluate("history[0].time")
+            rate = await wait_for(page, field_of("#rates tr[data-worker='all']", "rate"))
             await page.screenshot(ARTIFACTS / "dashboard-history.png")
         assert await load == {200}
     # The chart's own data: 2xx/s in the samples the service took before the page opened.
+    assert baseline <= opened - 5
+    assert float(rate) > 0
     served = [t for t, rate in zip(drawn["t"], drawn["ok"], strict=True) if rate and rate > 0]
     assert served, "no request rate drawn"
     assert served[0] <= opened - (LOAD_S - 5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -203,3 +204,20 @@ def test_the_recorder_keeps_route_totals_every_tenth_sample_and_the_newest_apart
     assert recorder.routes.latest("route|GET /x|requests") == 21
     assert recorder.route_totals["route|GET /x|requests"] == 25
     assert not any(name.startswith("route|") for name in recorder.history.names())
+
+
+def test_the_recorder_offers_its_snapshot_of_up_to_a_minute_ago():
+    registry, _, _, _ = _service()
+    taken: list[float] = []
+
+    def snapshot() -> dict[str, float]:
+        taken.append(time.time())
+        return {"time": taken[-1]}
+
+    recorder = Recorder(registry.collect, period=1.0, keep_seconds=30, snapshot=snapshot)
+    assert recorder.minute_ago(time.time()) is None
+    recorder.take()
+    recorder.take()  # within 10 s of the first: no second snapshot
+    assert len(taken) == 1
+    assert recorder.minute_ago(taken[0] + 30) == {"time": taken[0]}
+    assert recorder.minute_ago(taken[0] + 61) is None
