@@ -63,14 +63,20 @@ class ActivityMonitor:
                     )
                     rows = await cur.fetchall()
         except (psycopg2.Error, OSError, TimeoutError, RuntimeError) as exc:
-            await self.close()
+            self._drop()
             raise ActivityUnavailable(f"{type(exc).__name__}: {exc}".strip()) from exc
+        except BaseException:  # cancelled mid-statement: the session's state is unknown
+            self._drop()
+            raise
         return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
 
     async def close(self) -> None:
+        self._drop()
+
+    def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            await conn.close()
+            conn.close()  # aiopg closes at once; the future it returns has nothing to wait for
 
     async def _connection(self) -> aiopg.Connection:
         if self._conn is None or self._conn.closed:
