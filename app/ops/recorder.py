@@ -6,6 +6,10 @@ the routes table only needs where its window starts, and the newest totals are k
 so the table is exact at its end and within ten samples at its start, for a tenth of the
 memory.
 
+Every 10 s it also keeps the dashboard's full snapshot (cumulative counts and buckets per
+worker, app/ops/dashboard.py) for a little over a minute, so a page that opens has a
+minute-old baseline for its last-minute table instead of dashes.
+
 Every process that serves the admin port keeps one (under gunicorn each worker does, each
 reading every worker's metrics), so whichever worker answers a page has the past hour.
 """

@@ -4,8 +4,9 @@ Each sample reads the service's metrics once (every worker's, app/ops/telemetry.
 them into plain numbers: the gauges as they are (pool per worker and in total, admission
 queues, replica lag), rates over the time since the previous sample (requests by status
 class, pool timeouts, refusals, round trips per request), percentiles over the last few
-samples (latency, acquire wait, hold; one second of requests is too few for a p99), and each
-route's running totals, from which the routes table takes differences over any window.
+samples (latency, acquire wait, hold; one second of requests is too few for a p99). The
+reading also has each route's running totals, from which the routes table takes differences
+(app/ops/recorder.py keeps them apart).
 """
 
 from __future__ import annotations
