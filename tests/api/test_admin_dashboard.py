@@ -81,8 +81,9 @@ async def test_the_routes_table_counts_a_routes_requests_and_errors_in_the_windo
     missing = "/api/sales/customers/00000000-0000-4000-8000-000000000000"
     assert (await client.get(missing, headers=headers)).status == 404
 
-    def listed(doc: dict[str, Any]) -> bool:
-        return any(r["route"] == "GET /api/sales/customers" for r in doc["routes"]["by_hold"])
+    def listed(doc: dict[str, Any]) -> bool:  # once a sample has seen all four requests
+        rows = {r["route"]: r for r in doc["routes"]["by_hold"]}
+        return "GET /api/sales/customers/{id}" in rows and "GET /api/sales/customers" in rows
 
     doc = await until(admin, listed, query="?window=60")
     rows = {r["route"]: r for r in doc["routes"]["by_hold"]}
