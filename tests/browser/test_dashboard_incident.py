@@ -143,6 +143,9 @@ async def test_a_locked_table_turns_the_header_red_and_postgres_names_who_blocks
                     "!!document.querySelector(\"#saturation li[data-key='pool_waiting']\")",
                     30,
                 )
+                await wait_for(
+                    page, "!!document.querySelector(\"#saturation li[data-key='oldest_waiter']\")"
+                )
                 assert await page.evaluate(
                     "document.querySelector(\"#pool tr[data-worker='1']\").classList.contains('alarm')"
                 )
