@@ -2,7 +2,7 @@
 
 Each sample reads the service's metrics once (every worker's, app/ops/telemetry.py) and turns
 them into plain numbers: the gauges as they are (pool per worker and in total, admission
-queues, replica lag), rates over the time since the previous sample (requests by status
+queues, replica lag and each replica's pools summed over the workers), rates over the time since the previous sample (requests by status
 class, pool timeouts, refusals, round trips per request), percentiles over the last few
 samples (latency, acquire wait, hold; one second of requests is too few for a p99). The
 reading also has each route's running totals, from which the routes table takes differences
@@ -35,6 +35,11 @@ _ROUTE_COSTS = {
     "http_route_pool_wait_seconds_total": "wait",
     "http_route_queue_seconds_total": "queue",
 }
+_REPLICA_POOL = {
+    "db_replica_pool_in_use": "in_use",
+    "db_replica_pool_waiting": "waiting",
+    "db_replica_pool_max": "max",
+}
 _REFUSALS = frozenset({"pool-saturated", "overloaded"})
 _CLASSES = ("2xx", "3xx", "4xx", "5xx")
 ROUTE_PREFIX = "route|"  # names of a route's running totals: route|GET /x|hold
@@ -52,6 +57,9 @@ class Reading:
     )
     routes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     lag: dict[str, float] = field(default_factory=dict)
+    replica_pools: dict[str, dict[str, float]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(float))
+    )
 
 
 def read(metrics: Iterable[Metric]) -> Reading:
@@ -83,6 +91,8 @@ def read(metrics: Iterable[Metric]) -> Reading:
                 r.counts["refusals"] += value
             elif name == "db_replica_lag_seconds":  # one per live worker: the worst
                 r.lag[labels["replica"]] = max(value, r.lag.get(labels["replica"], 0.0))
+            elif name in _REPLICA_POOL:  # one per live worker: summed
+                r.replica_pools[labels["replica"]][_REPLICA_POOL[name]] += value
     return r
 
 
@@ -101,6 +111,9 @@ class Sampler:
             row[f"queue.{gate}"] = reading.queued.get(gate, 0.0)
         for name, lag in reading.lag.items():
             row[f"replica.{name}.lag"] = lag
+        for name, pool in reading.replica_pools.items():
+            for key, value in pool.items():
+                row[f"replica.{name}.{key}"] = value
         if previous is not None and time > previous[0]:
             row.update(_rates(reading, previous[1], time - previous[0]))
         if oldest is not None:

@@ -17,7 +17,7 @@ from app.ops.recorder import Recorder
 from app.ops.sampler import Sampler, quantile, read
 from app.ops.saturation import findings
 from app.ops.thresholds import for_page
-from infrastructure.db.metrics import DbMetrics
+from infrastructure.db.metrics import DbMetrics, ReplicaMetrics
 
 
 def test_a_history_keeps_only_its_capacity_of_the_newest_samples():
@@ -221,3 +221,13 @@ def test_the_recorder_offers_its_snapshot_of_up_to_a_minute_ago():
     assert len(taken) == 1
     assert recorder.minute_ago(taken[0] + 30) == {"time": taken[0]}
     assert recorder.minute_ago(taken[0] + 61) is None
+
+
+def test_a_sample_sums_each_replicas_pool_over_the_workers_and_keeps_the_worst_lag():
+    registry = CollectorRegistry()
+    families = ReplicaMetrics(registry)
+    families.for_pool("db2:5432", 3).watch(lambda: 2, lambda: 2, lambda: 0, lambda: 1)
+    families.lag_seconds.labels("db2:5432").set(0.4)
+    row = Sampler().row(1.0, read(registry.collect()))
+    assert row["replica.db2:5432.in_use"] == 2 and row["replica.db2:5432.max"] == 3
+    assert row["replica.db2:5432.waiting"] == 1 and row["replica.db2:5432.lag"] == 0.4
