@@ -44,16 +44,18 @@ class AdmissionGate:
     def queued(self) -> int:
         return len(self._queue)
 
-    async def enter(self) -> None:
+    async def enter(self) -> bool:
+        """Take a place, waiting in turn when none is free; True if it had to wait."""
         if self.active < self.limit and not self._queue:
             self.active += 1
-            return
+            return False
         if len(self._queue) >= self.max_queued:
             raise Overloaded()
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(turn)
         try:
             await turn  # leave() hands its place over: `active` already counts this request
+            return True
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
                 self.leave()  # admitted and cancelled in the same turn: pass the place on

@@ -38,3 +38,5 @@ PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")
 REPLAYED: web.ResponseKey[bool] = web.ResponseKey("replayed")
 CREATED_ID: web.ResponseKey[str] = web.ResponseKey("created_id")
 RECEIVING: web.RequestKey[bool] = web.RequestKey("receiving")  # the body is still arriving
+# Seconds the request waited at its admission gate (issue 21: the dashboard's routes table).
+QUEUED_S: web.RequestKey[float] = web.RequestKey("queued_s")

@@ -11,9 +11,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from app.edge.admission import Admission, AdmissionGate
-from app.edge.keys import HTTP_METRICS, PROBLEM_TYPE
+from app.edge.keys import HTTP_METRICS, PROBLEM_TYPE, QUEUED_S
 from app.edge.routing import route_template
 from app.edge.types import Handler
+from infrastructure.db.stats import current_stats
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -60,6 +61,30 @@ class HttpMetrics:
             Gauge("service_http_requests_queued", "Summed over the live workers", **summed),
             Gauge("service_http_admission_places", "Summed over the live workers", **summed),
         )
+        # Issue 21: where each route's time went, for the dashboard's routes table. The
+        # route label is the route table's template, so the series are a fixed set.
+        by_route = ["method", "route"]
+        self._costs = (
+            Counter(
+                "http_route_db_hold_seconds",
+                "Seconds requests held pool connections",
+                by_route,
+                registry=registry,
+            ),
+            Counter(
+                "http_route_pool_wait_seconds",
+                "Seconds requests waited for a pool connection",
+                by_route,
+                registry=registry,
+            ),
+            Counter(
+                "http_route_queue_seconds",
+                "Seconds requests waited at their admission gate",
+                by_route,
+                registry=registry,
+            ),
+        )
+        self._costed: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._gates: tuple[tuple[str, AdmissionGate], ...] = ()
         # Children looked up once per label set: labels() costs more than the update itself.
         self._counted: dict[tuple[str, str, int], Any] = {}
@@ -93,18 +118,30 @@ class HttpMetrics:
             timed = self._timed[method, route] = self.duration.labels(method, route)
         timed.observe(seconds)
 
+    def observe_costs(self, method: str, route: str, *seconds: float) -> None:
+        """Hold, pool wait and admission queue seconds of one request of a gated route."""
+        children = self._costed.get((method, route))
+        if children is None:
+            children = self._costed[method, route] = tuple(
+                family.labels(method, route) for family in self._costs
+            )
+        for child, value in zip(children, seconds, strict=True):
+            if value > 0:
+                child.inc(value)
+
 
 @web.middleware
 async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)
-    request.app[HTTP_METRICS].observe(
-        request.method,
-        route_template(request) or "unmatched",
-        response.status,
-        time.perf_counter() - started,
-    )
+    metrics = request.app[HTTP_METRICS]
+    route = route_template(request) or "unmatched"
+    metrics.observe(request.method, route, response.status, time.perf_counter() - started)
+    queued = request.get(QUEUED_S)
+    stats = current_stats.get()
+    if queued is not None and stats is not None:  # a gated, database-backed route
+        metrics.observe_costs(request.method, route, stats.hold_s, stats.wait_s, queued)
     slug = response.get(PROBLEM_TYPE)
     if slug is not None:
-        request.app[HTTP_METRICS].count_problem(slug)
+        metrics.count_problem(slug)
     return response

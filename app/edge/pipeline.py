@@ -38,6 +38,7 @@ from app.edge.keys import (
     CONTAINER,
     LOGIN_LIMITER,
     PRINCIPAL,
+    QUEUED_S,
     RECEIVING,
     STOPWATCH,
     TENANT,
@@ -103,8 +104,10 @@ def pipeline(route: Route) -> Handler:
         if route.gate is None:
             return await endpoint.serve(request, watch)
         gate = request.app[ADMISSION].gate(route.gate)
+        started = time.perf_counter()
         with span("admission.wait", {"sales.gate": route.gate}):
-            await gate.enter()
+            waited = await gate.enter()
+        request[QUEUED_S] = time.perf_counter() - started if waited else 0.0
         try:
             watch.mark("queue")
             if needs_principal and not is_command:

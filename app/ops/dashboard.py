@@ -30,7 +30,7 @@ _POOL = {
 _GATES = {
     "http_requests_active": "active",
     "http_requests_queued": "queued",
-    "http_admission_places": "places",
+    "http_admission_places": "limit",
 }
 _HISTOGRAMS = {
     "http_request_duration_seconds": "latency",

@@ -317,6 +317,32 @@ class Config:
             check=NOT_NEGATIVE,
         ),
     )
+    # Issue 21, the admin dashboard: how much history it keeps and how often it samples, and
+    # the pg_monitor role its PostgreSQL panel reads pg_stat_activity as (None: no panel).
+    dashboard_history_seconds: float = field(
+        default=3600.0,
+        metadata=env(
+            "DASHBOARD_HISTORY_SECONDS",
+            'Seconds of history the admin dashboard keeps in memory (fixed-size, per process serving the admin port; docs/operations.md, "The admin dashboard"). At least `DASHBOARD_SAMPLE_SECONDS`.',
+            check=POSITIVE,
+        ),
+    )
+    dashboard_sample_seconds: float = field(
+        default=1.0,
+        metadata=env(
+            "DASHBOARD_SAMPLE_SECONDS",
+            "Seconds between the dashboard's samples of the whole service (at least 0.1).",
+            check=at_least(0.1, "seconds"),
+        ),
+    )
+    monitor_database_url: str | None = field(
+        default=None,
+        metadata=env(
+            "MONITOR_DATABASE_URL",
+            '`postgresql://` URL of a role granted only `pg_monitor` (`scripts/run` provisions `sales_monitor`), for the dashboard\'s PostgreSQL panel. Unset: the panel says "not configured".',
+            check=Check(lambda url: url is None or is_postgres_url(url), "be a postgresql:// URL"),
+        ),
+    )
     login_per_email_per_minute: float = field(
         default=10.0,
         metadata=env(
@@ -458,6 +484,10 @@ RELATIONS: tuple[tuple[Callable[[Config], bool], str], ...] = (
         "ADMIN_PORT must differ from PORT",
     ),
     (lambda c: c.db_pool_min <= c.db_pool_max, "DB_POOL_MIN must be between 0 and DB_POOL_MAX"),
+    (
+        lambda c: c.dashboard_history_seconds >= c.dashboard_sample_seconds,
+        "DASHBOARD_HISTORY_SECONDS must be at least DASHBOARD_SAMPLE_SECONDS",
+    ),
     (
         lambda c: not c.database_replica_urls or len(c.consistency_token_secret or "") >= 16,
         "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"

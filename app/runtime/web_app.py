@@ -163,7 +163,7 @@ def admin_app(app: web.Application) -> web.Application:
     collector = ServiceCollector(
         app[CONTAINER].registry, app[CONFIG].metrics_dir, functools.partial(_sample, app)
     )
-    return create_admin_app(collector, app[CONTAINER].db)
+    return create_admin_app(collector, app[CONTAINER].db, app[CONFIG])
 
 
 async def _sampling(app: web.Application) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from typing import Any
 
@@ -44,6 +45,9 @@ class ConnectionPool:
         self._connect_kwargs = connect_kwargs
         self._free: deque[aiopg.Connection] = deque()
         self._waiters: deque[asyncio.Future[aiopg.Connection | _Slot]] = deque()
+        # When each waiter began to wait, in arrival order (a dict keeps insertion order), for
+        # the oldest waiter's age; touched only by acquires that have to wait.
+        self._waiting_since: dict[asyncio.Future[aiopg.Connection | _Slot], float] = {}
         self._all: set[aiopg.Connection] = set()
         self._opening = 0
         self._closed = False
@@ -61,6 +65,12 @@ class ConnectionPool:
     def waiters(self) -> int:
         """Acquires waiting for a connection."""
         return len(self._waiters)
+
+    def oldest_wait(self) -> float:
+        """Seconds the longest-waiting acquire has waited; 0 when none waits."""
+        for since in self._waiting_since.values():
+            return time.monotonic() - since
+        return 0.0
 
     def acquire_nowait(self) -> aiopg.Connection | None:
         """An idle connection, or None; never waits, never connects."""
@@ -143,6 +153,7 @@ class ConnectionPool:
             asyncio.get_running_loop().create_future()
         )
         self._waiters.append(waiter)
+        self._waiting_since[waiter] = time.monotonic()
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -162,6 +173,8 @@ class ConnectionPool:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
             raise
+        finally:
+            del self._waiting_since[waiter]
 
     def _drop(self, conn: aiopg.Connection) -> None:
         self._all.discard(conn)

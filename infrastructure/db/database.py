@@ -92,6 +92,7 @@ class Database:
             in_use=lambda: self.in_use,
             available=lambda: pool.freesize,
             waiting=lambda: self.waiting,
+            oldest_waiter=pool.oldest_wait,
         )
 
     def connection(self, kind: str) -> _Checkout:

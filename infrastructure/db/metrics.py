@@ -8,14 +8,14 @@ writes its own series and a scrape reads them all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # One series per live worker, and the service's sum of them (multiprocess modes; a plain
 # gauge when the process runs alone).
-_MINE = "livemostrecent"
-_TOTAL = "livesum"
+_MINE: Final = "livemostrecent"
+_TOTAL: Final = "livesum"
 # One series per live worker, told apart by a `pid` label (gauges without a `worker` one).
 _EACH = "liveall"
 _FAST = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -114,12 +114,35 @@ class DbMetrics(PoolSampling):
         )
         self._hold_by_kind: dict[str, Any] = {}
         self._trips_by_kind: dict[str, Any] = {}
+        # Issue 21: how long the longest-waiting checkout has waited (the admin dashboard's
+        # and SalesApiPoolOldestWaiter's figure).
+        self._oldest_waiter = Gauge(
+            "db_pool_oldest_waiter_seconds",
+            "How long the longest-waiting acquire has waited (0: none waits)",
+            labelnames=["worker"],
+            registry=registry,
+            multiprocess_mode=_MINE,
+        ).labels(worker)
+        self._oldest: Callable[[], float] = lambda: 0.0
+
+    def watch(
+        self,
+        size: Callable[[], float],
+        in_use: Callable[[], float],
+        available: Callable[[], float],
+        waiting: Callable[[], float],
+        oldest_waiter: Callable[[], float] | None = None,
+    ) -> None:
+        if oldest_waiter is not None:
+            self._oldest = oldest_waiter
+        super().watch(size, in_use, available, waiting)
 
     def sample(self) -> None:
         for gauge, total, read in zip(self._mine, self._totals, self._sources, strict=True):
             value = read()
             gauge.set(value)
             total.set(value)
+        self._oldest_waiter.set(self._oldest())
 
     def observe_hold(self, kind: str, seconds: float) -> None:
         child = self._hold_by_kind.get(kind)

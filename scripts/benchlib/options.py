@@ -28,6 +28,7 @@ class Options:
     storm_connections: int
     log_level: str
     ceiling: bool = False
+    dashboard_page: bool = False  # issue 21: each run without, then with a dashboard page open
     replica: bool = False
 
 
@@ -105,6 +106,12 @@ def _database_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="each run set twice: reads on the primary only, then with a streaming standby",
     )
+    p.add_argument(
+        "--dashboard-page",
+        action="store_true",
+        help="each run twice: without, then with an admin dashboard page polling at 2 Hz"
+        " (the admin port's CPU cost)",
+    )
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
@@ -142,6 +149,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         pgbouncer_pool=args.pgbouncer_pool,
         tiny=args.tiny,
         ceiling=args.ceiling,
+        dashboard_page=args.dashboard_page,
         replica=args.replica,
         out=args.out,
         compare=tuple(args.compare) if args.compare else None,  # type: ignore[arg-type]

@@ -49,6 +49,8 @@ def block(run: Run) -> str:
         )
     if "logins" in run:
         lines += _storm_lines(run)
+    if "dashboard_page" in run:
+        lines += _page_lines(run)
     if run["scenario"] == "mixed":
         c = run["consistency"]
         lines.append(
@@ -83,6 +85,20 @@ def _storm_lines(run: Run) -> list[str]:
         f" p99 {run['latency_ms']['p99']:.1f} ms (p99 x{_num(p99_ratio, 1)})",
         "  note     login rate limits raised for the benchmark (LOGIN_RATE_PER_EMAIL/"
         "_PER_ADDRESS, LOGIN_BURST): the storm is not throttled",
+    ]
+
+
+def _page_lines(run: Run) -> list[str]:
+    page = run["dashboard_page"]
+    base = page["without_page"]
+    extra = run["cpu_percent"].get("service", 0.0) - base["cpu_percent"].get("service", 0.0)
+    return [
+        f"  page     {page['polls']} polls of /dashboard.json (mean {_num(page['mean_ms'], 1)} ms,"
+        f" {_num(page['mean_kb'], 1)} kB), {page['postgres_polls']} of postgres.json,"
+        f" {page['errors']} errors",
+        f"  page     service CPU {run['cpu_percent'].get('service', 0.0):.0f}% with the page,"
+        f" {base['cpu_percent'].get('service', 0.0):.0f}% without ({extra:+.0f}% of a core);"
+        f" {base['requests_per_s']:.1f} req/s without it",
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from benchlib import promscrape as prom
 from benchlib import wrk
+from benchlib.dashboard_page import PagePoller
 from benchlib.options import Options
 from benchlib.procstat import CpuMeter, CpuSources
 from benchlib.service import Service
@@ -26,6 +27,8 @@ def run_scenario(target: Target, scenario: str, connections: int) -> dict[str, A
     reads = wrk.Load("read" if scenario == "login-storm" else scenario, connections)
     if o.warmup:
         wrk.run([reads], target.service.base_url, o.warmup, o.timeout, target.data)
+    if scenario != "login-storm" and o.dashboard_page:
+        return _with_and_without_page(target, reads)
     if scenario != "login-storm":
         record, _ = _measure(target, [reads])
         return record
@@ -41,6 +44,22 @@ def run_scenario(target: Target, scenario: str, connections: int) -> dict[str, A
         "timeouts": logins.errors["timeout"],
     }
     return storm
+
+
+def _with_and_without_page(target: Target, reads: wrk.Load) -> dict[str, Any]:
+    """The same load twice: alone, then with a dashboard page open (the admin port's cost is
+    the service's CPU difference; a benchmark on a quiet machine, never a test)."""
+    without, _ = _measure(target, [reads])
+    with PagePoller(target.service.admin_url) as page:
+        record, _ = _measure(target, [reads])
+    record["dashboard_page"] = {
+        **page.summary(),
+        "without_page": {
+            "requests_per_s": without["requests_per_s"],
+            "cpu_percent": without["cpu_percent"],
+        },
+    }
+    return record
 
 
 def _measure(target: Target, loads: list[wrk.Load]) -> tuple[dict[str, Any], list[wrk.WrkResult]]:

@@ -8,7 +8,8 @@
 #   ensure_venv              .venv with the project installed editable; PATH gets .venv/bin first
 #   find_postgres            choose a server; exports PG_ADMIN_URL, PGHOST_RESOLVED, PGPORT_RESOLVED
 #   provision_database NAME  roles + database + grants; exports DATABASE_URL (app role),
-#                            MIGRATION_DATABASE_URL (owner role), ADMIN_DATABASE_URL
+#                            MIGRATION_DATABASE_URL (owner role), ADMIN_DATABASE_URL,
+#                            MONITOR_DATABASE_URL (sales_monitor: pg_monitor, nothing else)
 #   drop_database NAME       DROP DATABASE IF EXISTS NAME WITH (FORCE)
 #   start_private_standby    a streaming hot standby of the (running) private cluster in
 #                            .pgdata/standby, caught up; exports PG_REPLICA_PORT_RESOLVED
@@ -24,6 +25,7 @@
 #   SALES_PG_REPLICA_PORT   port of its standby, if started (default 55433)
 #   DB_OWNER_PASSWORD       password of sales_owner (default sales-owner-dev)
 #   DB_APP_PASSWORD         password of sales_app   (default sales-app-dev)
+#   DB_MONITOR_PASSWORD     password of sales_monitor (default sales-monitor-dev)
 
 # Resolve the repo root from this file's location, so the scripts work from any cwd.
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -418,6 +420,7 @@ provision_database() {
     local db=${1:?usage: provision_database DBNAME}
     local owner_pw=${DB_OWNER_PASSWORD:-sales-owner-dev}
     local app_pw=${DB_APP_PASSWORD:-sales-app-dev}
+    local monitor_pw=${DB_MONITOR_PASSWORD:-sales-monitor-dev}
     local host=$PGHOST_RESOLVED
     _check_dbname "$db"
     [[ -n ${PG_ADMIN_URL:-} ]] || die "provision_database: call find_postgres first"
@@ -432,9 +435,12 @@ provision_database() {
     #    SUPERUSER/BYPASSRLS needlessly.  Passwords are always (re)set so that the
     #    URLs exported below are valid.  psql does not interpolate variables into a
     #    DO body, hence the detour through session settings.
-    _psql "$PG_ADMIN_URL" -v owner_pw="$owner_pw" -v app_pw="$app_pw" <<'SQL'
+    #    sales_monitor (issue 21) only reads pg_stat_activity for the admin dashboard: it
+    #    inherits pg_monitor and gets CONNECT below, and no right on any table.
+    _psql "$PG_ADMIN_URL" -v owner_pw="$owner_pw" -v app_pw="$app_pw" -v monitor_pw="$monitor_pw" <<'SQL'
 SET sales.owner_pw = :'owner_pw';
 SET sales.app_pw = :'app_pw';
+SET sales.monitor_pw = :'monitor_pw';
 DO $$
 DECLARE
     r record;
@@ -445,7 +451,8 @@ BEGIN
     FOR r IN
         SELECT * FROM (VALUES
             ('sales_owner', false, current_setting('sales.owner_pw')),
-            ('sales_app',   true,  current_setting('sales.app_pw'))
+            ('sales_app',   true,  current_setting('sales.app_pw')),
+            ('sales_monitor', false, current_setting('sales.monitor_pw'))
         ) AS v(name, noinherit, pw)
     LOOP
         created := false;
@@ -472,10 +479,14 @@ BEGIN
             EXECUTE format('ALTER ROLE %I WITH %s PASSWORD %L', r.name, fix, r.pw);
         END IF;
     END LOOP;
+    IF NOT pg_has_role('sales_monitor', 'pg_monitor', 'MEMBER') THEN
+        GRANT pg_monitor TO sales_monitor;
+    END IF;
 END
 $$;
 RESET sales.owner_pw;
 RESET sales.app_pw;
+RESET sales.monitor_pw;
 SQL
 
     # 2. The database.  CREATE DATABASE cannot run inside a DO block, so \gexec
@@ -505,7 +516,7 @@ ALTER SCHEMA public OWNER TO sales_owner;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO sales_app;
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
-GRANT CONNECT ON DATABASE :"db" TO sales_app, sales_owner;
+GRANT CONNECT ON DATABASE :"db" TO sales_app, sales_owner, sales_monitor;
 ALTER DEFAULT PRIVILEGES FOR ROLE sales_owner IN SCHEMA public
     GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO sales_app;
 ALTER DEFAULT PRIVILEGES FOR ROLE sales_owner IN SCHEMA public
@@ -516,8 +527,9 @@ SQL
     # DATABASE_URL that find_postgres may have consumed.
     export DATABASE_URL="postgresql://sales_app:${app_pw}@${host}:${PGPORT_RESOLVED}/${db}"
     export MIGRATION_DATABASE_URL="postgresql://sales_owner:${owner_pw}@${host}:${PGPORT_RESOLVED}/${db}"
+    export MONITOR_DATABASE_URL="postgresql://sales_monitor:${monitor_pw}@${host}:${PGPORT_RESOLVED}/${db}"
     export ADMIN_DATABASE_URL
-    log "database '$db' provisioned (app role sales_app, owner sales_owner)"
+    log "database '$db' provisioned (app role sales_app, owner sales_owner, monitor sales_monitor)"
 }
 
 drop_database() {

@@ -43,15 +43,16 @@ def _bench_env(database: str) -> dict[str, str]:
     for variable, url in (
         ("DB_OWNER_PASSWORD", "MIGRATION_DATABASE_URL"),
         ("DB_APP_PASSWORD", "DATABASE_URL"),
+        ("DB_MONITOR_PASSWORD", "MONITOR_DATABASE_URL"),
     ):
-        password = urlsplit(os.environ[url]).password
+        password = urlsplit(os.environ.get(url, "")).password
         if password is not None:
             env[variable] = password
     return env
 
 
 @pytest.mark.slow
-def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_results(
+def test_bench_runs_read_mixed_the_ceiling_and_a_dashboard_page_on_a_tiny_dataset(
     bench_database: str, tmp_path: Path
 ) -> None:
     missing = [tool for tool in ("wrk", "pgbench") if shutil.which(tool, path=_SEARCH_PATH) is None]
@@ -62,7 +63,7 @@ def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_
     out = tmp_path / "results.json"
     command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny", "--scenarios", "read,mixed"]
     command += ["--connections", "10", "--duration", "2", "--warmup", "1", "--workers", "1"]
-    command += ["--ceiling", "--out", str(out)]
+    command += ["--ceiling", "--dashboard-page", "--out", str(out)]
 
     done = subprocess.run(
         command, env=_bench_env(bench_database), capture_output=True, text=True, timeout=150
@@ -84,5 +85,9 @@ def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_
         assert run["vs_one_trip"] > 0
         assert run["db"]["round_trips_per_request"] > 0
         assert run["consistency"]["ok"], run["consistency"]
+        # --dashboard-page: each run again with a page polling the admin port (no speed asserted)
+        assert run["dashboard_page"]["polls"] > 0 and run["dashboard_page"]["errors"] == 0
+        assert run["dashboard_page"]["without_page"]["requests_per_s"] > 0
     assert results["complete"] and results["consistency"]["ok"]
     assert "read" in done.stdout and "mixed" in done.stdout  # the table was printed
+    assert "polls of /dashboard.json" in done.stdout

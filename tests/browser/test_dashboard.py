@@ -103,6 +103,9 @@ async def test_a_replica_that_is_no_standby_shows_out_of_rotation_and_the_fallba
             assert await page.evaluate(field(primary, "share")) == "100 %"
             fallback = "#fallbacks tr[data-reason='no_replica']"
             assert int(await page.evaluate(field(fallback, "all"))) >= 50
+            # The history charts each replica's pool too (issue 21).
+            lines = await wait_for(page, "dashboard.charts.replica_pools?.names")
+            assert any(name.endswith(".in_use") for name in lines)
             await page.evaluate("document.getElementById('replicas').scrollIntoView()")
             await page.screenshot(REPLICAS_SCREENSHOT)
     assert REPLICAS_SCREENSHOT.stat().st_size > 10_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 from collections.abc import AsyncIterator
 
 import psycopg2
@@ -159,3 +160,21 @@ async def test_a_failed_connect_frees_its_slot():
             assert pool.size == 0
     finally:
         pool.terminate()
+
+
+async def test_the_oldest_waiters_age_is_the_first_waiters_and_zero_once_none_waits(pool):
+    assert pool.oldest_wait() == 0.0
+    held = [await pool.acquire(), await pool.acquire()]
+    first = asyncio.create_task(pool.acquire())
+    await asyncio.sleep(0.05)
+    second_from = time.monotonic()  # the second waiter starts after this
+    second = asyncio.create_task(pool.acquire())
+    await asyncio.sleep(0.05)
+    assert pool.oldest_wait() > time.monotonic() - second_from  # older than the second
+    pool.release(held.pop())
+    served = await first
+    assert 0 < pool.oldest_wait() <= time.monotonic() - second_from  # now the second's
+    pool.release(held.pop())
+    pool.release(await second)
+    pool.release(served)
+    assert pool.oldest_wait() == 0.0

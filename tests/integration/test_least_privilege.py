@@ -27,3 +27,33 @@ def test_the_app_role_cannot_touch_alembic_version(statement):
     finally:
         conn.rollback()
         conn.close()
+
+
+def _one(url: str, statement: str) -> object:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+            return cur.fetchone()[0]
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_the_app_role_is_not_a_member_of_pg_monitor():
+    """pg_monitor would let the app read every session's query text: only the dashboard's
+    monitoring role (MONITOR_DATABASE_URL) has it."""
+    statement = "select pg_has_role(current_user, 'pg_monitor', 'MEMBER')"
+    assert _one(os.environ["DATABASE_URL"], statement) is False
+
+
+def test_the_monitoring_role_has_pg_monitor_and_cannot_read_a_table():
+    url = os.environ["MONITOR_DATABASE_URL"]
+    assert _one(url, "select pg_has_role(current_user, 'pg_monitor', 'USAGE')") is True
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("select count(*) from public.customers")
+    finally:
+        conn.rollback()
+        conn.close()

@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
+from app.ops.thresholds import LATENCY_P99, POOL_BUSY, THRESHOLDS, Threshold, latency_limit
+from app.runtime.config import Config
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PACKAGES = (ROOT / "app", ROOT / "infrastructure")
 MONITORING = ROOT / "docs" / "monitoring"
@@ -352,3 +355,23 @@ def test_dashboard_covers_pool_admission_http_and_replicas() -> None:
         "db_replica_lag_seconds",
         "db_replica_up",
     } <= used
+
+
+# ------------------------------------------------------- one source for the saturation limits
+
+_COMPARISON = re.compile(r"(>=|>)\s*([0-9.]+)\s*$")
+
+
+@pytest.mark.parametrize("threshold", THRESHOLDS, ids=lambda t: t.key)
+def test_the_alert_rules_use_the_dashboards_saturation_thresholds(threshold: Threshold) -> None:
+    """app/ops/thresholds.py colours the admin dashboard; the shipped rule compares against
+    the same number (the latency one against half of REQUEST_TIMEOUT's default)."""
+    rule = {r["alert"]: r for r in _alert_rules()}[threshold.alert]
+    found = _COMPARISON.search(rule["expr"].strip())
+    assert found is not None, f"{threshold.alert}: no trailing comparison in its expr"
+    expected = threshold.limit
+    if threshold is LATENCY_P99:
+        expected = latency_limit(Config(database_url="", migration_database_url="").request_timeout)
+    assert float(found.group(2)) == expected
+    assert found.group(1) == (">=" if threshold is POOL_BUSY else ">")
+    assert rule["for"] == threshold.alert_for

@@ -93,3 +93,12 @@ async def test_a_queued_request_cancelled_while_another_leaves_is_still_just_can
     with pytest.raises(asyncio.CancelledError):  # a ValueError here became a bare 500
         await doomed
     assert gate.queued == 0 and gate.active == 0
+
+
+async def test_entering_says_whether_the_request_had_to_wait_its_turn() -> None:
+    gate = AdmissionGate(limit=1, max_queued=10)
+    assert await gate.enter() is False
+    second = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)
+    gate.leave()
+    assert await second is True

@@ -36,7 +36,7 @@ def test_the_summary_has_the_pool_gates_requests_and_buckets_of_a_worker() -> No
     summary = summarize(registry.collect())
     assert summary["worker"] == "3"
     assert summary["pool"] == {"max": 7, "size": 3, "in_use": 2, "idle": 1, "waiting": 4}
-    assert summary["gates"]["reads"] == {"active": 0, "queued": 0, "places": 2}
+    assert summary["gates"]["reads"] == {"active": 0, "queued": 0, "limit": 2}
     assert summary["requests"] == {"2xx": 1, "5xx": 1}
     assert (summary["timeouts"], summary["refusals"], summary["round_trips"]) == (1, 1, 1)
     latency = dict((str(le), n) for le, n in summary["buckets"]["latency"])
