@@ -19,6 +19,32 @@ from infrastructure.db.stats import current_stats
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
+def _route_costs(registry: CollectorRegistry) -> tuple[Any, ...]:
+    """Where each route's time went, for the dashboard's routes table (issue 21). The route
+    label is the route table's template, so the series are a fixed set."""
+    by_route = ["method", "route"]
+    return (
+        Counter(
+            "http_route_db_hold_seconds",
+            "Seconds requests held pool connections",
+            by_route,
+            registry=registry,
+        ),
+        Counter(
+            "http_route_pool_wait_seconds",
+            "Seconds requests waited for a pool connection",
+            by_route,
+            registry=registry,
+        ),
+        Counter(
+            "http_route_queue_seconds",
+            "Seconds requests waited at their admission gate",
+            by_route,
+            registry=registry,
+        ),
+    )
+
+
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry, worker: str = "1") -> None:
         self.requests = Counter(
@@ -61,29 +87,7 @@ class HttpMetrics:
             Gauge("service_http_requests_queued", "Summed over the live workers", **summed),
             Gauge("service_http_admission_places", "Summed over the live workers", **summed),
         )
-        # Issue 21: where each route's time went, for the dashboard's routes table. The
-        # route label is the route table's template, so the series are a fixed set.
-        by_route = ["method", "route"]
-        self._costs = (
-            Counter(
-                "http_route_db_hold_seconds",
-                "Seconds requests held pool connections",
-                by_route,
-                registry=registry,
-            ),
-            Counter(
-                "http_route_pool_wait_seconds",
-                "Seconds requests waited for a pool connection",
-                by_route,
-                registry=registry,
-            ),
-            Counter(
-                "http_route_queue_seconds",
-                "Seconds requests waited at their admission gate",
-                by_route,
-                registry=registry,
-            ),
-        )
+        self._costs = _route_costs(registry)
         self._costed: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._gates: tuple[tuple[str, AdmissionGate], ...] = ()
         # Children looked up once per label set: labels() costs more than the update itself.

@@ -103,6 +103,25 @@ async def test_a_page_opened_into_a_load_draws_the_load_from_before_it_opened(tm
     assert {"worker.1.in_use", "worker.2.in_use"} <= set(drawn["workers"])
 
 
+async def postgres_names_the_locker(page: Any, locker_pid: int) -> None:
+    """The PostgreSQL panel shows the locking session idle in transaction, with its age, and
+    names it as the blocked sessions' blocker."""
+    idle = "#pg-longest tr[data-what='idle in transaction']"
+    await wait_for(
+        page,
+        f"document.querySelector(\"{idle} [data-field='pid']\")?.textContent === '{locker_pid}'",
+        30,
+    )
+    age = await page.evaluate(f"document.querySelector(\"{idle} [data-field='age']\").textContent")
+    assert age.endswith(" s") and float(age.split()[0]) > 0
+    blockers = await wait_for(
+        page,
+        "[...document.querySelectorAll('#pg-blocked tr[data-blockers]')].map(r => r.dataset.blockers)",
+        30,
+    )
+    assert str(locker_pid) in blockers[0].split(",")
+
+
 async def test_a_locked_table_turns_the_header_red_and_postgres_names_who_blocks_whom(
     tmp_path, seeder
 ):
@@ -149,22 +168,7 @@ async def test_a_locked_table_turns_the_header_red_and_postgres_names_who_blocks
                 assert await page.evaluate(
                     "document.querySelector(\"#pool tr[data-worker='1']\").classList.contains('alarm')"
                 )
-                idle = "#pg-longest tr[data-what='idle in transaction']"
-                await wait_for(
-                    page,
-                    f"document.querySelector(\"{idle} [data-field='pid']\")?.textContent === '{locker_pid}'",
-                    30,
-                )
-                age = await page.evaluate(
-                    f"document.querySelector(\"{idle} [data-field='age']\").textContent"
-                )
-                assert age.endswith(" s") and float(age.split()[0]) > 0
-                blockers = await wait_for(
-                    page,
-                    "[...document.querySelectorAll('#pg-blocked tr[data-blockers]')].map(r => r.dataset.blockers)",
-                    30,
-                )
-                assert str(locker_pid) in blockers[0].split(",")
+                await postgres_names_the_locker(page, locker_pid)
                 await page.evaluate("document.getElementById('pg').scrollIntoView()")
                 await page.screenshot(ARTIFACTS / "dashboard-saturated-postgres.png")
                 await page.evaluate("window.scrollTo(0, 0)")
