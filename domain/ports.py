@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.dashboard import Dashboard
+from domain.model.events import FeedQuery, FeedSlice
 from domain.model.identity import (
     ApiKey,
     NewApiKey,
@@ -122,6 +123,18 @@ class DashboardReader(Protocol):
     async def summary(self, tenant_id: UUID, low_stock_threshold: int) -> Dashboard: ...
 
 
+class EventReader(Protocol):
+    async def slice(self, tenant_id: UUID, query: FeedQuery) -> FeedSlice:
+        """The events after `query.after` (or the oldest kept), in feed order, in ONE read."""
+        ...
+
+
+class FeedWaker(Protocol):
+    async def wait(self, tenant_id: UUID, seconds: float) -> None:
+        """Return when the tenant's feed may have news, or after `seconds`."""
+        ...
+
+
 # ---- writes (only inside a UnitOfWork) -------------------------------------------------------
 
 
@@ -201,6 +214,13 @@ class InvoiceWriter(Protocol):
     async def mark_paid(self, invoice_id: UUID, at: datetime, payment: Payment) -> None: ...
 
 
+class EventWriter(Protocol):
+    def record(self, type: str, data: object) -> None:
+        """Say what happened: `data` is the resource as the API answers it. The event is
+        stored by commit(), in the same transaction as the change, or not at all."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction under one tenant; rolls back on exit unless commit() was awaited."""
 
@@ -211,6 +231,7 @@ class UnitOfWork(Protocol):
     movements: MovementWriter
     orders: OrderWriter
     invoices: InvoiceWriter
+    events: EventWriter
 
     async def __aenter__(self) -> UnitOfWork: ...
 

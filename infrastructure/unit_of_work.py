@@ -3,7 +3,8 @@
 `BEGIN` and the tenant setting go in one round trip; the transaction commits only on an
 explicit `await uow.commit()`. Leaving without commit, on an exception or on cancellation, rolls
 back; if the rollback itself cannot run, the connection is closed rather than returned dirty.
-A command the caller marked idempotent brings its claim along (`idempotency`): the record of
+The events the command recorded (`uow.events`) are written just before COMMIT, in the same
+transaction (infrastructure/repositories/events.py). A command the caller marked idempotent brings its claim along (`idempotency`): the record of
 its answer is checked right after BEGIN and written right before COMMIT, in the same
 transaction as the effect (infrastructure/idempotency.py).
 
@@ -27,6 +28,7 @@ import structlog
 from domain.ports import (
     ApiKeyWriter,
     CustomerWriter,
+    EventWriter,
     IdempotencyClaim,
     InvoiceWriter,
     MovementWriter,
@@ -41,6 +43,7 @@ from infrastructure.db.errors import TransientConflict
 from infrastructure.db.tenancy import BEGIN_PRELUDE
 from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.customers import CustomerWriteRepository
+from infrastructure.repositories.events import EventOutbox
 from infrastructure.repositories.identity import ApiKeyWriteRepository, SessionWriteRepository
 from infrastructure.repositories.invoices import InvoiceWriteRepository
 from infrastructure.repositories.orders import OrderWriteRepository
@@ -76,6 +79,7 @@ class PgUnitOfWork:
         self._conn: Connection | None = None
         self._writes: TenantWrites | None = None
         self._committed = False
+        self._outbox = EventOutbox(db.metrics.event_written)
 
     async def __aenter__(self) -> PgUnitOfWork:
         conn = await self._stack.enter_async_context(self._db.connection("command"))
@@ -98,6 +102,7 @@ class PgUnitOfWork:
         self.movements: MovementWriter = MovementWriteRepository(writes)
         self.orders: OrderWriter = OrderWriteRepository(writes)
         self.invoices: InvoiceWriter = InvoiceWriteRepository(writes)
+        self.events: EventWriter = self._outbox
         if self._idempotency is not None:
             try:
                 await idempotency.check(writes, self._idempotency)
@@ -108,6 +113,8 @@ class PgUnitOfWork:
 
     async def commit(self, result: object = None) -> None:
         assert self._conn is not None and self._writes is not None, "commit() outside 'async with'"
+        # Last of the command's writes: the feed counter's lock is then held only until COMMIT.
+        await self._outbox.flush(self._writes)
         if self._idempotency is not None:
             await idempotency.store(self._writes, self._idempotency, result)
         if self._capture_position:
@@ -118,6 +125,7 @@ class PgUnitOfWork:
             await self._conn.execute("commit")
             self._committed = True
         self._db.metrics.commits.inc()
+        self._outbox.committed()
 
     async def __aexit__(
         self,

@@ -46,5 +46,6 @@ class InvoiceService:
                     payment_method=payment.method,
                     payment_reference=payment.reference,
                 )
+                uow.events.record("invoice.paid", invoice)
             await uow.commit(invoice)
         return invoice

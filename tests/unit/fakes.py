@@ -572,6 +572,16 @@ class FakeInvoiceWriter:
         )
 
 
+class FakeEventWriter:
+    """The EventWriter port: staged events reach `store_events` only when the unit commits."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[str, object]] = []
+
+    def record(self, type: str, data: object) -> None:
+        self.staged.append((type, data))
+
+
 # ---- the unit of work ------------------------------------------------------------------------
 
 
@@ -592,6 +602,7 @@ class FakeUnitOfWork:
         self.options = options or {}  # any keyword the port may gain, recorded for tests
         self.commits = 0
         self.results: list[object] = []  # what each commit() was handed
+        self.events_committed: list[tuple[str, object]] = []  # (type, data), in order
         self.exited = False
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -604,6 +615,7 @@ class FakeUnitOfWork:
         self.movements = FakeMovementWriter(staged, tenant_id)
         self.orders = FakeOrderWriter(staged, tenant_id, clock)
         self.invoices = FakeInvoiceWriter(staged, tenant_id, clock)
+        self.events = FakeEventWriter()
         return self
 
     async def __aexit__(
@@ -620,6 +632,7 @@ class FakeUnitOfWork:
         self._store.replace_with(self._staged)
         self.commits += 1
         self.results.append(result)
+        self.events_committed.extend(self.events.staged)
 
 
 class FakeUnitOfWorkFactory:
