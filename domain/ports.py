@@ -130,8 +130,12 @@ class EventReader(Protocol):
 
 
 class FeedWaker(Protocol):
-    async def wait(self, tenant_id: UUID, seconds: float) -> None:
-        """Return when the tenant's feed may have news, or after `seconds`."""
+    def mark(self, tenant_id: UUID) -> int:
+        """Where the tenant's news stands; take it before reading the feed."""
+        ...
+
+    async def wait(self, tenant_id: UUID, mark: int, seconds: float) -> None:
+        """Return when the tenant's feed may have news since `mark`, or after `seconds`."""
         ...
 
 

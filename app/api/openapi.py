@@ -22,6 +22,7 @@ _STATUS_TEXT = {
     404: "Unknown tenant, or no such resource for this tenant",
     408: "The body did not arrive within the request deadline",
     409: "Conflict with current state (or an Idempotency-Key still in flight)",
+    410: "Gone: the cursor points before what is still kept",
     413: "Body larger than the configured limit",
     415: "Body is not application/json (a command authenticated by the session cookie needs it even without a body)",
     422: "Invalid input (or an Idempotency-Key reused with another request)",

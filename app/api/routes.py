@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api import api_keys, auth, customers, dashboard, invoices, orders, products
+from app.api import api_keys, auth, customers, dashboard, events, invoices, orders, products
 from app.api.schemas import api_keys as api_key_s
 from app.api.schemas import auth as auth_s
 from app.api.schemas import customers as customer_s
 from app.api.schemas import dashboard as dashboard_s
+from app.api.schemas import events as event_s
 from app.api.schemas import invoices as invoice_s
 from app.api.schemas import orders as order_s
 from app.api.schemas import products as product_s
 from app.api.schemas.common import PageQuery
 from app.edge.rules import Access, ApiHandler, Route
 from app.ops import endpoints as ops
+from domain.model.events import MAX_WAIT_SECONDS
 
 API = "/api/sales"
 
@@ -272,6 +274,17 @@ ROUTES: tuple[Route, ...] = (
         "dashboard",
         "Tenant dashboard: one read after authentication",
         response=dashboard_s.DashboardOut,
+    ),
+    # Issue 18: the change feed (docs/events.md).
+    _read(
+        "/events",
+        events.list_events,
+        "events.list",
+        "The change feed: events after a cursor in commit order; `wait` long-polls",
+        query=event_s.EventListQuery,
+        response=event_s.EventPage,
+        errors=(410,),
+        long_poll=MAX_WAIT_SECONDS,
     ),
 )
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from app.edge.keys import ADMISSION, ROUTE
+from app.edge.keys import ADMISSION, PLACE, ROUTE
 from app.edge.types import Handler
 
 
@@ -73,6 +74,32 @@ class AdmissionGate:
         self.active -= 1
 
 
+class Place:
+    """One request's place at its gate. A long poll steps aside while it waits (the place
+    goes to the next in the queue) and queues again for its next look at the database."""
+
+    def __init__(self, gate: AdmissionGate) -> None:
+        self._gate = gate
+        self.held = False
+
+    async def take(self) -> None:
+        await self._gate.enter()
+        self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self._gate.leave()
+
+    @contextlib.asynccontextmanager
+    async def stepped_aside(self) -> AsyncIterator[None]:
+        self.give_back()
+        try:
+            yield
+        finally:
+            await self.take()
+
+
 class Admission:
     """The worker's two gates; the route table says which one a route queues at."""
 
@@ -90,8 +117,9 @@ async def admission(request: web.Request, handler: Handler) -> web.StreamRespons
     gate = admission.reads if route.gate == "reads" else admission.commands
     # A command's body was read before it got here (app/edge/receive.py): a slow client never
     # sits on a place.
-    await gate.enter()
+    place = request[PLACE] = Place(gate)
+    await place.take()
     try:
         return await handler(request)
     finally:
-        gate.leave()
+        place.give_back()

@@ -40,6 +40,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     domain.InvalidTransition: (409, "invalid-transition", "Invalid state transition"),
     domain.Conflict: (409, "conflict", "Conflict"),
     domain.InvalidInput: (422, "validation-error", "Invalid input"),
+    domain.CursorExpired: (410, "cursor-expired", "Cursor expired"),
     idempotency.InFlight: (409, "idempotency-in-flight", "Request with this key still running"),
     idempotency.KeyReused: (
         422,

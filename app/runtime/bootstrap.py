@@ -20,6 +20,7 @@ from domain.ports import IdempotencyClaim, TenantDirectory
 from domain.services.auth import AuthService
 from domain.services.customers import CustomerService
 from domain.services.dashboard import DashboardService
+from domain.services.events import EventService
 from domain.services.invoices import InvoiceService
 from domain.services.orders import OrderService
 from domain.services.products import ProductService
@@ -32,9 +33,12 @@ from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.replica_health import ReplicaMonitor
 from infrastructure.db.replica_state import Replica
 from infrastructure.db.replicas import ReplicaReads
+from infrastructure.feed_waker import FeedWaker
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository
 from infrastructure.repositories.dashboard_cache import CachedDashboardReader
+from infrastructure.repositories.events import CHANNEL as EVENTS_CHANNEL
+from infrastructure.repositories.events import EventReadRepository
 from infrastructure.repositories.identity import (
     CachedTenantDirectory,
     IdentityReadRepository,
@@ -70,6 +74,7 @@ class Services:
     orders: OrderService
     invoices: InvoiceService
     dashboard: DashboardService
+    events: EventService
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,23 +142,34 @@ def bootstrap(config: Config) -> Container:
     )
     hasher = Argon2Hasher(workers=config.password_workers)
     cache = PrincipalCache(config.auth_cache_ttl, config.auth_cache_size)
-    listener = _listener(config, cache) if cache.enabled else None
+    # The change feed's long polls are woken through the auth listener's connection; without
+    # it (AUTH_CACHE_TTL=0) they look at the feed every FeedWaker.POLL_WHILE_DEAF seconds.
+    listener: Listener | None = None
+    waker = FeedWaker(lambda: listener is not None and listener.up)
+    listener = _listener(config, cache, waker) if cache.enabled else None
     registry.register(AuthCacheCollector(cache, listener))
     replicas = _replicas(config, registry) if config.database_replica_urls else None
-    services = _services(config, db, hasher, cache, replicas)
+    services = _services(config, db, hasher, cache, replicas, waker)
     return Container(config, registry, db, hasher, services, cache, listener, replicas)
 
 
-def _listener(config: Config, cache: PrincipalCache) -> Listener:
-    """Invalidations for the auth cache, heard on a connection of their own."""
+def _listener(config: Config, cache: PrincipalCache, waker: FeedWaker) -> Listener:
+    """Invalidations for the auth cache (and news of the change feed), heard on a connection
+    of their own."""
+
+    def up() -> None:
+        cache.resume()
+        waker.wake_all()
+
     return Listener(
         config.auth_listen_url,
         AUTH_CHANNEL,
         probe_dsn=config.database_url,
         on_notify=cache.apply,
-        on_up=cache.resume,
+        on_up=up,
         on_down=cache.suspend,
         connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
+        also={EVENTS_CHANNEL: waker.notify},
     )
 
 
@@ -191,6 +207,7 @@ def _services(
     hasher: Argon2Hasher,
     auth_cache: PrincipalCache,
     replicas: Replicas | None,
+    waker: FeedWaker,
 ) -> Services:
     primary = TenantReads(db)
     if replicas is None:
@@ -230,4 +247,7 @@ def _services(
             CachedDashboardReader(DashboardReadRepository(reads), config.dashboard_cache_ttl),
             config.low_stock_threshold,
         ),
+        # On the primary: a long poll is woken by the primary's commit, and a lagging replica
+        # would answer "nothing yet" and send it back to sleep.
+        events=EventService(EventReadRepository(primary), waker),
     )
