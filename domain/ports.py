@@ -35,6 +35,12 @@ from domain.model.orders import (
 )
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
+from domain.model.webhooks import (
+    EndpointChanges,
+    NewWebhookEndpoint,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 # ---- reads (one round trip each, no transaction) -------------------------------------------
 
@@ -129,6 +135,18 @@ class EventReader(Protocol):
         ...
 
 
+class WebhookReader(Protocol):
+    async def list(self, tenant_id: UUID, page: PageRequest) -> Page[WebhookEndpoint]: ...
+
+    async def get(self, tenant_id: UUID, endpoint_id: UUID) -> WebhookEndpoint | None: ...
+
+    async def deliveries(
+        self, tenant_id: UUID, endpoint_id: UUID, page: PageRequest
+    ) -> Page[WebhookDelivery] | None:
+        """None when the tenant has no such endpoint."""
+        ...
+
+
 class FeedWaker(Protocol):
     def mark(self, tenant_id: UUID) -> int:
         """Where the tenant's news stands; take it before reading the feed."""
@@ -218,6 +236,22 @@ class InvoiceWriter(Protocol):
     async def mark_paid(self, invoice_id: UUID, at: datetime, payment: Payment) -> None: ...
 
 
+class WebhookWriter(Protocol):
+    async def add(self, endpoint: NewWebhookEndpoint) -> WebhookEndpoint:
+        """Starts after the newest event committed so far: it is sent what happens next."""
+        ...
+
+    async def update(
+        self, endpoint_id: UUID, changes: EndpointChanges
+    ) -> WebhookEndpoint | None: ...
+
+    async def delete(self, endpoint_id: UUID) -> bool: ...
+
+    async def queue_resend(self, endpoint_id: UUID, delivery_id: UUID) -> WebhookDelivery | None:
+        """Queue the event of that delivery to be sent again; None when there is none."""
+        ...
+
+
 class EventWriter(Protocol):
     def record(self, type: str, data: object) -> None:
         """Say what happened: `data` is the resource as the API answers it. The event is
@@ -236,6 +270,7 @@ class UnitOfWork(Protocol):
     orders: OrderWriter
     invoices: InvoiceWriter
     events: EventWriter
+    webhooks: WebhookWriter
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -282,3 +317,15 @@ class PasswordHasher(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class UrlGuard(Protocol):
+    async def check(self, url: str) -> None:
+        """Raise InvalidInput when the URL may not be called (loopback, private, ...)."""
+        ...
+
+
+class SecretSealer(Protocol):
+    def seal(self, secret: str, context: str) -> bytes:
+        """Encrypt a webhook secret, bound to `context` (tenant and endpoint)."""
+        ...

@@ -35,6 +35,7 @@ from domain.ports import (
     OrderWriter,
     ProductWriter,
     SessionWriter,
+    WebhookWriter,
 )
 from infrastructure import idempotency
 from infrastructure.db.consistency import committed_at, parse_lsn
@@ -48,6 +49,7 @@ from infrastructure.repositories.identity import ApiKeyWriteRepository, SessionW
 from infrastructure.repositories.invoices import InvoiceWriteRepository
 from infrastructure.repositories.orders import OrderWriteRepository
 from infrastructure.repositories.products import MovementWriteRepository, ProductWriteRepository
+from infrastructure.repositories.webhooks import WebhookWriteRepository
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -103,6 +105,7 @@ class PgUnitOfWork:
         self.orders: OrderWriter = OrderWriteRepository(writes)
         self.invoices: InvoiceWriter = InvoiceWriteRepository(writes)
         self.events: EventWriter = self._outbox
+        self.webhooks: WebhookWriter = WebhookWriteRepository(writes)
         if self._idempotency is not None:
             try:
                 await idempotency.check(writes, self._idempotency)
@@ -111,19 +114,30 @@ class PgUnitOfWork:
                 raise
         return self
 
+    @property
+    def writes(self) -> TenantWrites:
+        """The transaction's tenant-bound connection, for infrastructure's own jobs (the
+        webhook deliverer's claims and records), which have no domain port."""
+        assert self._writes is not None, "writes outside 'async with'"
+        return self._writes
+
     async def commit(self, result: object = None) -> None:
         assert self._conn is not None and self._writes is not None, "commit() outside 'async with'"
-        # Last of the command's writes: the feed counter's lock is then held only until COMMIT.
-        await self._outbox.flush(self._writes)
         if self._idempotency is not None:
             await idempotency.store(self._writes, self._idempotency, result)
+        ending = _COMMIT_AND_POSITION if self._capture_position else "commit"
+        params: dict[str, object] = {}
+        if (events := self._outbox.flush()) is not None:
+            # The events go in the COMMIT's own message: last of the command's writes, so the
+            # feed counter's lock (infrastructure/repositories/events.py) lasts no round trip.
+            # If storing them fails, the rest of the message is skipped and nothing commits.
+            text, params = events
+            ending = f"{text}; {ending}"
+            params["tenant_id"] = self._tenant_id
+        rows = await self._conn.execute(ending, params or None)
+        self._committed = True
         if self._capture_position:
-            rows = await self._conn.execute(_COMMIT_AND_POSITION)
-            self._committed = True
             committed_at(parse_lsn(rows[0][0]))
-        else:
-            await self._conn.execute("commit")
-            self._committed = True
         self._db.metrics.commits.inc()
         self._outbox.committed()
 

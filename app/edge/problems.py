@@ -17,6 +17,7 @@ from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
 from infrastructure.db.consistency import InvalidConsistencyToken
+from infrastructure.webhooks.secrets import WebhooksNotConfigured
 
 
 class RequestTimeout(Exception):
@@ -41,6 +42,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     domain.Conflict: (409, "conflict", "Conflict"),
     domain.InvalidInput: (422, "validation-error", "Invalid input"),
     domain.CursorExpired: (410, "cursor-expired", "Cursor expired"),
+    WebhooksNotConfigured: (503, "webhooks-not-configured", "Webhooks not configured"),
     idempotency.InFlight: (409, "idempotency-in-flight", "Request with this key still running"),
     idempotency.KeyReused: (
         422,

@@ -50,7 +50,8 @@ class Route:
 
     @property
     def router_path(self) -> str:
-        return self.path.replace("{id}", "{id:" + UUID_PATTERN + "}")
+        path = self.path.replace("{id}", "{id:" + UUID_PATTERN + "}")
+        return path.replace("{delivery_id}", "{delivery_id:" + UUID_PATTERN + "}")
 
     @property
     def tag(self) -> str:

@@ -24,6 +24,7 @@ from domain.services.events import EventService
 from domain.services.invoices import InvoiceService
 from domain.services.orders import OrderService
 from domain.services.products import ProductService
+from domain.services.webhooks import WebhookService
 from infrastructure.clock import SystemClock
 from infrastructure.db.consistency import ConsistencyTokens
 from infrastructure.db.database import Database, open_pool
@@ -53,8 +54,11 @@ from infrastructure.repositories.identity_cache_metrics import AuthCacheCollecto
 from infrastructure.repositories.invoices import InvoiceReadRepository
 from infrastructure.repositories.orders import OrderReadRepository
 from infrastructure.repositories.products import ProductReadRepository
+from infrastructure.repositories.webhooks import WebhookReadRepository
 from infrastructure.security.passwords import Argon2Hasher
 from infrastructure.unit_of_work import PgUnitOfWork
+from infrastructure.webhooks.addresses import AddressGuard
+from infrastructure.webhooks.secrets import AesGcmSealer
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +79,7 @@ class Services:
     invoices: InvoiceService
     dashboard: DashboardService
     events: EventService
+    webhooks: WebhookService
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,4 +255,10 @@ def _services(
         # On the primary: a long poll is woken by the primary's commit, and a lagging replica
         # would answer "nothing yet" and send it back to sleep.
         events=EventService(EventReadRepository(primary), waker),
+        webhooks=WebhookService(
+            WebhookReadRepository(primary),  # an admin's own changes, read back at once
+            uow,
+            AddressGuard(config.webhook_allow_private),
+            AesGcmSealer(config.webhook_secret_key),
+        ),
     )

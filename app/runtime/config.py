@@ -84,6 +84,16 @@ class Config:
     # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
     # every instance behind the same load balancer (a token from one must verify at another).
     consistency_token_secret: str | None = None
+    # Issue 18: the change feed and webhooks (docs/events.md). The key that seals webhook
+    # secrets at rest (unset: no endpoint can be created); private targets only for tests and
+    # local development; the HTTP timeout and the seconds between attempts (with jitter);
+    # how long events are kept; endpoints one deliver process serves at once.
+    webhook_secret_key: str | None = None
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    webhook_retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    event_retention_days: float = 30.0
+    webhook_concurrency: int = 16
 
     @property
     def auth_listen_url(self) -> str:
@@ -157,6 +167,16 @@ def _urls(name: str, raw: str) -> tuple[str, ...]:
     return urls
 
 
+def _seconds_list(name: str, raw: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise ConfigError(f"{name} must list at least one non-negative number of seconds")
+    return values
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     defaults = Config(database_url="", migration_database_url="")
@@ -222,6 +242,14 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
         replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
         consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
+        webhook_secret_key=env.get("WEBHOOK_SECRET_KEY") or None,
+        webhook_allow_private=get("WEBHOOK_ALLOW_PRIVATE", _bool, defaults.webhook_allow_private),
+        webhook_timeout=get("WEBHOOK_TIMEOUT", _float, defaults.webhook_timeout),
+        webhook_retry_schedule=get(
+            "WEBHOOK_RETRY_SCHEDULE", _seconds_list, defaults.webhook_retry_schedule
+        ),
+        event_retention_days=get("EVENT_RETENTION_DAYS", _float, defaults.event_retention_days),
+        webhook_concurrency=get("WEBHOOK_CONCURRENCY", _int, defaults.webhook_concurrency),
     )
     _validate(config)
     return config
@@ -283,6 +311,13 @@ def _validate(c: Config) -> None:
             "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"
             " DATABASE_REPLICA_URLS is: every worker must verify every other's tokens",
         ),
+        (
+            c.webhook_secret_key is None or len(c.webhook_secret_key) >= 16,
+            "WEBHOOK_SECRET_KEY must be at least 16 characters",
+        ),
+        (c.webhook_timeout > 0, "WEBHOOK_TIMEOUT must be positive"),
+        (c.event_retention_days > 0, "EVENT_RETENTION_DAYS must be positive"),
+        (c.webhook_concurrency >= 1, "WEBHOOK_CONCURRENCY must be at least 1"),
     ]
     for ok, message in checks:
         if not ok:

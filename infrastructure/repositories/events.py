@@ -19,7 +19,6 @@ from uuid import UUID
 from domain.model.events import Event, FeedQuery, FeedSlice
 from infrastructure.db.reads import TenantReads
 from infrastructure.db.sql import raw
-from infrastructure.db.writes import TenantWrites
 from infrastructure.encoding import json_bytes
 
 CHANNEL = "sales_events"  # pg_notify payload: the tenant id (heard by infrastructure/feed_waker.py)
@@ -68,16 +67,18 @@ class EventOutbox:
         # Encoded now, with the one encoding responses use: the event says what the API said.
         self._staged.append((type, json_bytes(data).decode()))
 
-    async def flush(self, writes: TenantWrites) -> None:
-        """Store the staged events; call right before COMMIT (the counter lock lasts till then)."""
+    def flush(self) -> tuple[str, dict[str, Any]] | None:
+        """The statement that stores the staged events (None: nothing staged). The UnitOfWork
+        sends it in the same message as its COMMIT, so the counter's lock is held for no
+        round trip of its own and a command with events costs no extra trip."""
         if not self._staged:
-            return
+            return None
         params = {
             "n": len(self._staged),
             "types": [t for t, _ in self._staged],
             "datas": [d for _, d in self._staged],
         }
-        await writes.execute(_FLUSH, params)
+        return _FLUSH.text, params
 
     def committed(self) -> None:
         """Count what the committed transaction stored (a rollback stores nothing)."""

@@ -13,6 +13,7 @@ import pytest
 from domain.model.customers import NewCustomer
 from domain.model.events import FeedQuery
 from infrastructure.db.reads import TenantReads
+from infrastructure.db.sql import raw
 from infrastructure.repositories.events import EventReadRepository
 from infrastructure.unit_of_work import PgUnitOfWork
 from tests.integration.conftest import assert_all_idle
@@ -74,7 +75,8 @@ async def test_a_transaction_that_took_its_position_first_is_never_skipped(make_
     a = PgUnitOfWork(db, tenant.id)
     await a.__aenter__()
     a.events.record("customer.created", {"id": "A"})
-    await a._outbox.flush(a._writes)  # A holds its position, uncommitted
+    text, params = a._outbox.flush()
+    await a.writes.execute(raw(text), params)  # A holds its position, uncommitted
 
     async def b() -> None:
         async with PgUnitOfWork(db, tenant.id) as uow:

@@ -18,7 +18,11 @@ class EventListQuery(Schema):
         validate=validate.Length(1, 1000),
         metadata={"description": "Comma-separated event types to keep (default: all)"},
     )
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(1, 500),
+        metadata={"description": "Events per answer, 1 to 500 (default 100)"},
+    )
     wait = fields.Float(
         load_default=0,
         validate=validate.Range(0, MAX_WAIT_SECONDS),
