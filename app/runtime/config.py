@@ -94,6 +94,7 @@ class Config:
     webhook_retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
     event_retention_days: float = 30.0
     webhook_concurrency: int = 16
+    deliver_metrics_port: int = 0  # the deliverer's /metrics on ADMIN_HOST (0: none)
 
     @property
     def auth_listen_url(self) -> str:
@@ -250,6 +251,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         ),
         event_retention_days=get("EVENT_RETENTION_DAYS", _float, defaults.event_retention_days),
         webhook_concurrency=get("WEBHOOK_CONCURRENCY", _int, defaults.webhook_concurrency),
+        deliver_metrics_port=get("DELIVER_METRICS_PORT", _int, defaults.deliver_metrics_port),
     )
     _validate(config)
     return config
