@@ -7,6 +7,7 @@ stops on SIGTERM or SIGINT after the calls in flight have been answered and reco
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 
@@ -72,10 +73,25 @@ async def deliver(config: Config) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     listener.start()
+    watch = asyncio.create_task(_outlive_no_parent(stop))
     log.info("deliver_started", owner=deliverer.owner, timeout_s=config.webhook_timeout)
     try:
         await deliverer.run(stop)
     finally:
+        watch.cancel()
         await listener.close()
         await db.close()
         log.info("deliver_stopped")
+
+
+async def _outlive_no_parent(stop: asyncio.Event) -> None:
+    """Under `scripts/run` (DELIVER_PARENT_PID): stop once the service that started us ends."""
+    parent = os.environ.get("DELIVER_PARENT_PID")
+    if not parent:
+        return
+    while not stop.is_set():
+        if os.getppid() != int(parent):
+            log.info("deliver_parent_gone")
+            break
+        await asyncio.sleep(1.0)
+    stop.set()
