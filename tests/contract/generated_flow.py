@@ -14,11 +14,13 @@ from http import HTTPStatus
 from sales_client import AuthenticatedClient, Client
 from sales_client.api.auth import auth_login
 from sales_client.api.customers import customers_create
+from sales_client.api.events import events_list
 from sales_client.api.invoices import invoices_pay
 from sales_client.api.orders import orders_create
 from sales_client.models import (
     CustomerCreate,
     CustomerOut,
+    EventPage,
     InvoiceOut,
     LineIn,
     LoginRequest,
@@ -68,7 +70,33 @@ def main(base: str, tenant: str, email: str, password: str, product_id: str) -> 
         assert isinstance(paid.parsed, InvoiceOut)
         assert (paid.parsed.status, paid.parsed.payment_reference) == ("paid", "gen-1")
         assert paid.parsed.amount == order.parsed.total
+
+        walked = walk_feed(api)
+        assert [kind for kind, _ in walked[-4:]] == [
+            "customer.created",
+            "order.placed",
+            "invoice.issued",
+            "invoice.paid",
+        ], walked
+        assert walked[-4][1] == str(customer.parsed.id)
+        assert walked[-1][1] == str(invoice.id)
     print("flow ok")
+
+
+def walk_feed(api: AuthenticatedClient) -> list[tuple[str, str]]:
+    """The whole change feed, two events a page: (type, the resource's id) of each."""
+    walked: list[tuple[str, str]] = []
+    after = None
+    while True:
+        page = events_list.sync_detailed(client=api, after=after, limit=2)
+        assert page.status_code == HTTPStatus.OK, page.content
+        assert isinstance(page.parsed, EventPage)
+        for item in page.parsed.items:
+            kind = getattr(item.type_, "value", item.type_)
+            walked.append((str(kind), str(item.data.to_dict()["id"])))
+        if not page.parsed.items:
+            return walked
+        after = page.parsed.next_
 
 
 if __name__ == "__main__":
