@@ -3,10 +3,12 @@ two at once never call one endpoint twice at the same time."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import ROOT
+from tests.support.server import ROOT, free_port
 from tests.webhooks.conftest import KEY, verified
 from tests.webhooks.test_delivery import admin, customers, endpoint, first_arrivals, until
 
@@ -27,7 +29,7 @@ async def api(make_client):
 
 
 @contextmanager
-def deliver_process(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def deliver_process(log_path: Path, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "WEBHOOK_SECRET_KEY": KEY,
@@ -36,6 +38,7 @@ def deliver_process(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         "WEBHOOK_RETRY_SCHEDULE": "0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
+        **extra,
     }
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
@@ -70,9 +73,19 @@ async def test_a_deliverer_killed_mid_batch_loses_nothing_once_another_runs(
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     assert len(receiver.delivered) < 10, "killed mid-batch"
-    with deliver_process(tmp_path / "second.log"):
+    port = free_port()
+    with deliver_process(tmp_path / "second.log", DELIVER_METRICS_PORT=str(port)):
         await until(lambda: len(first_arrivals(hook["secret"], receiver.delivered)) == 10)
+        metrics = await asyncio.to_thread(_scrape, f"http://127.0.0.1:{port}/metrics")
     assert first_arrivals(hook["secret"], receiver.delivered) == made
+    assert 'webhook_deliveries_total{outcome="succeeded"}' in metrics
+    logged = (tmp_path / "second.log").read_text()
+    assert '"event":"webhook_delivered"' in logged and hook["secret"] not in logged
+
+
+def _scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return resp.read().decode()
 
 
 async def test_two_deliverers_never_call_one_endpoint_twice_at_once(
