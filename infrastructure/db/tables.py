@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSON, UUID
 
 metadata = sa.MetaData(
     naming_convention={
@@ -221,7 +221,7 @@ events = sa.Table(
     sa.Column("id", UUID(as_uuid=True), nullable=False, unique=True, server_default=_uuid),
     sa.Column("type", sa.Text, nullable=False),
     _ts("occurred_at"),
-    sa.Column("data", JSONB, nullable=False),
+    sa.Column("data", JSON, nullable=False),  # json, not jsonb: the bytes the API answered
     sa.PrimaryKeyConstraint("tenant_id", "position"),
 )
 

@@ -34,7 +34,7 @@ _FLUSH = raw(
     " stored as ("
     " insert into events (tenant_id, position, type, data)"
     " select %(tenant_id)s, counter.last_position - %(n)s + e.ord, e.type, e.data"
-    " from counter, unnest(%(types)s::text[], %(datas)s::jsonb[]) with ordinality"
+    " from counter, unnest(%(types)s::text[], %(datas)s::json[]) with ordinality"
     " as e(type, data, ord))"
     f" select pg_notify('{CHANNEL}', %(tenant_id)s::text)"
 )

@@ -171,3 +171,11 @@ def _app_sessions_in_transaction(seeder) -> int:
         " and usename <> current_user and state like 'idle in transaction%%'",
     )
     return row[0]
+
+
+async def test_an_events_data_is_byte_for_byte_what_the_api_answered(client, tenant, seeder):
+    headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
+    body = {"name": "Byte Exact", "email": f"exact-{uuid.uuid4().hex[:8]}@example.test"}
+    answered = await (await client.post("/api/sales/customers", json=body, headers=headers)).read()
+    feed = await (await client.get(FEED, headers=headers)).read()
+    assert b'"data":' + answered + b"}" in feed

@@ -3,7 +3,8 @@
 `event_counters` hands out each tenant's feed positions under a row lock that the writing
 transaction holds until it commits, so positions are taken in commit order and a reader that
 walks `position > cursor` can never skip a row that commits later with a smaller position
-(docs/events.md, "Ordering"). Every table is tenant-owned, under forced row-level security;
+(docs/events.md, "Ordering"). `events.data` is `json`, not `jsonb`: it keeps the exact bytes
+the API answered, key order included. Every table is tenant-owned, under forced row-level security;
 the app role gets DML through the owner's default privileges, like every other table.
 
 Revision ID: 0007
@@ -34,7 +35,7 @@ create table events (
     id uuid not null default gen_random_uuid(),
     type text not null,
     occurred_at timestamptz not null default now(),
-    data jsonb not null,
+    data json not null,
     constraint pk_events primary key (tenant_id, position),
     constraint uq_events_id unique (id)
 );
