@@ -94,10 +94,10 @@ class Place:
     @contextlib.asynccontextmanager
     async def stepped_aside(self) -> AsyncIterator[None]:
         self.give_back()
-        try:
-            yield
-        finally:
-            await self.take()
+        yield
+        # Not after an exception (a deadline, a cancelled request): it leaves without a place,
+        # and give_back() then has nothing to return.
+        await self.take()
 
 
 class Admission:
