@@ -183,7 +183,13 @@ class Deliverer:
         try:
             await self._serve_batch(endpoint)
         except Exception as exc:
-            log.exception("deliver_failed", endpoint=str(endpoint.id), error=type(exc).__name__)
+            # No traceback: a console traceback shows each frame's locals, the secret among them.
+            log.error(
+                "deliver_failed",
+                endpoint=str(endpoint.id),
+                error=type(exc).__name__,
+                detail=str(exc)[:300],
+            )
         finally:
             await self._release(endpoint)
 

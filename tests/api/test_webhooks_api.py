@@ -71,17 +71,20 @@ async def test_a_sales_user_cannot_manage_endpoints(hooks, tenant, seeder):
     )
 
 
-async def test_another_tenants_endpoints_and_deliveries_are_not_found(
+async def test_another_tenants_endpoints_and_deliveries_are_not_found_either_way(
     hooks, tenant, other_tenant, seeder
 ):
-    mine = await (await create(hooks, admin(seeder, tenant))).json()
-    theirs = admin(seeder, other_tenant)
-    for path in (f"{HOOKS}/{mine['id']}", f"{HOOKS}/{mine['id']}/deliveries"):
-        await assert_problem(await hooks.get(path, headers=theirs), 404)
-    listed = await (await hooks.get(HOOKS, headers=theirs)).json()
-    assert listed["items"] == []
-    resp = await hooks.patch(f"{HOOKS}/{mine['id']}", json={"enabled": False}, headers=theirs)
-    await assert_problem(resp, 404)
+    for owner, stranger in ((tenant, other_tenant), (other_tenant, tenant)):
+        mine = await (await create(hooks, admin(seeder, owner))).json()
+        theirs = admin(seeder, stranger)
+        for path in (f"{HOOKS}/{mine['id']}", f"{HOOKS}/{mine['id']}/deliveries"):
+            await assert_problem(await hooks.get(path, headers=theirs), 404)
+        listed = await (await hooks.get(HOOKS, headers=theirs)).json()
+        assert mine["id"] not in [e["id"] for e in listed["items"]]
+        url = f"{HOOKS}/{mine['id']}"
+        await assert_problem(await hooks.patch(url, json={"enabled": False}, headers=theirs), 404)
+        await assert_problem(await hooks.delete(url, headers=theirs), 404)
+        assert seeder.count(owner, "webhook_endpoints", "id = %s and enabled", (mine["id"],)) == 1
 
 
 @pytest.mark.parametrize(
