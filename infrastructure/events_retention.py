@@ -10,9 +10,7 @@ answers 410 cursor-expired instead of silently skipping what was deleted.
 
 from __future__ import annotations
 
-import psycopg2
-
-from infrastructure.db.owner import act_as_tenant
+from infrastructure.db.owner import total_in_each_tenant
 
 _PURGE = """
 with keep_from as (
@@ -37,18 +35,4 @@ select count(*) from gone
 
 def purge_old_events(owner_url: str, retention_days: float) -> int:
     """Delete every tenant's events past retention; returns how many were deleted."""
-    conn = psycopg2.connect(owner_url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("select id from tenants")
-            tenant_ids = [str(row[0]) for row in cur.fetchall()]
-        removed = 0
-        for tenant_id in tenant_ids:
-            with conn, conn.cursor() as cur:  # one short transaction per tenant
-                act_as_tenant(cur, tenant_id)
-                cur.execute(_PURGE, {"tenant_id": tenant_id, "seconds": retention_days * 86400})
-                row = cur.fetchone()
-                removed += row[0] if row else 0
-        return removed
-    finally:
-        conn.close()
+    return total_in_each_tenant(owner_url, _PURGE, {"seconds": retention_days * 86400})
