@@ -12,10 +12,13 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from aiohttp import ThreadedResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
+
 from domain.errors import InvalidInput
 
 
-class AddressRefused(Exception):
+class AddressRefused(OSError):
     """The URL points somewhere the deliverer must not call."""
 
 
@@ -66,3 +69,26 @@ class AddressGuard:
         reason = await refusal(url, self.allow_private)
         if reason is not None:
             raise InvalidInput("webhook URL not allowed", {"url": [reason]})
+
+
+class GuardedResolver(AbstractResolver):
+    """The deliverer's resolver: the addresses a call connects to are the ones checked, so a
+    DNS answer that changes between the check and the connection cannot slip through."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._inner = ThreadedResolver()
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        answers = await self._inner.resolve(host, port, family)
+        if self._allow_private:
+            return answers
+        allowed = [a for a in answers if not _refused(ipaddress.ip_address(a["host"]))]
+        if not allowed:
+            raise AddressRefused(f"{host} resolves only to addresses not allowed")
+        return allowed
+
+    async def close(self) -> None:
+        await self._inner.close()

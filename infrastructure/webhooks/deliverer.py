@@ -37,7 +37,7 @@ from infrastructure.encoding import json_bytes
 from infrastructure.repositories.webhooks import endpoint_of
 from infrastructure.unit_of_work import PgUnitOfWork
 from infrastructure.webhooks import signing, store
-from infrastructure.webhooks.addresses import refusal
+from infrastructure.webhooks.addresses import GuardedResolver, refusal
 from infrastructure.webhooks.metrics import DeliveryMetrics
 from infrastructure.webhooks.secrets import AesGcmSealer, SecretKeyMismatch
 from infrastructure.webhooks.store import Claimed, Item
@@ -97,7 +97,11 @@ class Deliverer:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        connector = aiohttp.TCPConnector(limit=self._settings.concurrency, force_close=True)
+        connector = aiohttp.TCPConnector(
+            limit=self._settings.concurrency,
+            force_close=True,
+            resolver=GuardedResolver(self._settings.allow_private),
+        )
         async with aiohttp.ClientSession(connector=connector) as self._session:
             next_scan = 0.0
             while not stop.is_set():

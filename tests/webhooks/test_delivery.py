@@ -13,6 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from standardwebhooks import WebhookVerificationError
 
+from infrastructure.webhooks.addresses import AddressRefused, GuardedResolver
 from infrastructure.webhooks.deliverer import Deliverer, Settings
 from infrastructure.webhooks.metrics import DeliveryMetrics
 from infrastructure.webhooks.secrets import AesGcmSealer
@@ -29,14 +30,16 @@ async def api(make_client):
 
 
 @asynccontextmanager
-async def delivering(call_timeout: float = 1.0, schedule=SHORT, concurrency: int = 4):
+async def delivering(
+    call_timeout: float = 1.0, schedule=SHORT, concurrency: int = 4, allow_private: bool = True
+):
     db = build_database(
         os.environ["DATABASE_URL"], 4, 5.0, max_waiters=100, statement_timeout_ms=5000
     )
     deliverer = Deliverer(
         db,
         AesGcmSealer(KEY),
-        Settings(call_timeout, schedule, True, concurrency),
+        Settings(call_timeout, schedule, allow_private, concurrency),
         DeliveryMetrics(CollectorRegistry()),
     )
     stop = asyncio.Event()
@@ -193,6 +196,29 @@ async def test_one_hanging_endpoint_never_delays_another(api, receiver, tenant, 
         assert receiver.in_flight.get("/hangs") == 1, "the other call is still hanging"
     assert first_arrivals(healthy["secret"], receiver.delivered) == made
     assert hanging["id"] != healthy["id"]
+
+
+async def test_a_target_that_became_private_is_refused_at_delivery_time(
+    api, receiver, tenant, seeder
+):
+    headers = admin(seeder, tenant)
+    hook = await endpoint(api, headers, receiver.url())  # allowed when it was registered
+    await customers(api, headers, 1)
+    async with delivering(allow_private=False):
+        await until(lambda: _failures(seeder, tenant) >= 1, what="a refused attempt")
+    assert receiver.calls == [], "never called"
+    log = f"/api/sales/webhooks/{hook['id']}/deliveries"
+    attempts = (await (await api.get(log, headers=headers)).json())["items"]
+    assert attempts[-1]["error"].startswith("refused: 127.0.0.1 resolves to 127.0.0.1")
+
+
+async def test_the_delivery_resolver_connects_only_to_addresses_it_allowed():
+    resolver = GuardedResolver(allow_private=False)
+    try:
+        with pytest.raises(AddressRefused):
+            await resolver.resolve("localhost", 80)
+    finally:
+        await resolver.close()
 
 
 def _failures(seeder, tenant) -> int:
