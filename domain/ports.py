@@ -152,8 +152,9 @@ class FeedWaker(Protocol):
         """Where the tenant's news stands; take it before reading the feed."""
         ...
 
-    async def wait(self, tenant_id: UUID, mark: int, seconds: float) -> None:
-        """Return when the tenant's feed may have news since `mark`, or after `seconds`."""
+    async def wait(self, tenant_id: UUID, mark: int, seconds: float) -> bool:
+        """Return when the tenant's feed may have news since `mark`, or after `seconds`;
+        False when waiting is over for good (the worker is stopping): answer now."""
         ...
 
 

@@ -23,6 +23,7 @@ class FeedWaker:
         self._epoch = 0  # bumped when listening (re)starts: anything may have been missed
         self._counts: dict[str, int] = {}
         self._events: dict[str, asyncio.Event] = {}
+        self._closing = False
 
     def notify(self, payload: str) -> None:
         """A commit of this tenant (payload: its id) stored events."""
@@ -37,20 +38,28 @@ class FeedWaker:
         for event in events.values():
             event.set()
 
+    def close(self) -> None:
+        """The worker is stopping: every long poll answers now, within the drain window."""
+        self._closing = True
+        self.wake_all()
+
     def mark(self, tenant_id: UUID) -> int:
         """Taken BEFORE reading the feed: a wait given it returns at once if news came since,
         so a commit between the read and the wait is never slept through."""
         return self._epoch + self._counts.get(str(tenant_id), 0)
 
-    async def wait(self, tenant_id: UUID, mark: int, seconds: float) -> None:
+    async def wait(self, tenant_id: UUID, mark: int, seconds: float) -> bool:
+        if self._closing:
+            return False
         if not self._listening():
             await asyncio.sleep(min(seconds, POLL_WHILE_DEAF))
-            return
+            return not self._closing
         if self.mark(tenant_id) != mark:
-            return
+            return True
         # One Event per tenant, shared by its waiters and replaced once set: a notification
         # wakes every poll of the tenant in this worker at once.
         event = self._events.setdefault(str(tenant_id), asyncio.Event())
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await event.wait()
+        return not self._closing

@@ -94,6 +94,7 @@ class Container:
     auth_cache: PrincipalCache
     listener: Listener | None  # None when the auth cache is off (AUTH_CACHE_TTL=0)
     replicas: Replicas | None = None  # None: no DATABASE_REPLICA_URLS, every read on the primary
+    feed_waker: FeedWaker | None = None  # wakes the change feed's long polls (issue 18)
 
     async def start(self) -> None:
         """Open DB_POOL_MIN connections now (side by side), but start anyway when the
@@ -155,7 +156,7 @@ def bootstrap(config: Config) -> Container:
     registry.register(AuthCacheCollector(cache, listener))
     replicas = _replicas(config, registry) if config.database_replica_urls else None
     services = _services(config, db, hasher, cache, replicas, waker)
-    return Container(config, registry, db, hasher, services, cache, listener, replicas)
+    return Container(config, registry, db, hasher, services, cache, listener, replicas, waker)
 
 
 def _listener(config: Config, cache: PrincipalCache, waker: FeedWaker) -> Listener:

@@ -43,6 +43,7 @@ class EventService:
         With `wait`, an empty answer waits up to that many seconds for the first new event."""
         query = FeedQuery(decode_cursor(after) if after else None, check_types(types), limit)
         deadline = time.monotonic() + min(max(wait, 0), MAX_WAIT_SECONDS)
+        stopping = False
         while True:
             mark = self._waker.mark(tenant_id)
             found = await self._reader.slice(tenant_id, query)
@@ -56,8 +57,8 @@ class EventService:
                 # counter and the rows come from one snapshot): skip what the filter left out.
                 position = max(start, found.last_position)
             remaining = deadline - time.monotonic()
-            if found.items or remaining <= 0:
+            if found.items or remaining <= 0 or stopping:
                 return FeedPage(found.items, encode_cursor(position))
             query = FeedQuery(position, query.types, limit)
             async with (step_aside or nullcontext)():
-                await self._waker.wait(tenant_id, mark, remaining)
+                stopping = not await self._waker.wait(tenant_id, mark, remaining)
