@@ -117,7 +117,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
     await receiver.down()
     made = await customers(api, headers, 3)
     log = f"/api/sales/webhooks/{hook['id']}/deliveries"
-    async with delivering(call_timeout=1.0):
+    async with delivering(call_timeout=1.0) as (_, db):
         await until(lambda: _failures(seeder, tenant) >= 1, what="a refused attempt")
         receiver.mode = "fail"
         await receiver.up()
@@ -126,6 +126,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
         hanging = len(receiver.calls)
         await until(lambda: len(receiver.calls) > hanging, what="a hanging call")
         assert _idle_in_transaction(seeder) == 0, "nothing waits on a transaction mid-call"
+        assert receiver.in_flight.get("/hook") == 1 and db.in_use == 0, "no connection held"
         await until(lambda: _failures(seeder, tenant) >= 3, what="the hang timing out")
         receiver.mode = "ok"
         await until(lambda: len(receiver.delivered) >= 3, what="every event delivered")
