@@ -195,6 +195,7 @@ async def test_one_hanging_endpoint_never_delays_another(api, receiver, tenant, 
     async with delivering(call_timeout=20.0):
         await until(lambda: len(receiver.delivered) >= 5, what="the healthy endpoint's events")
         assert receiver.in_flight.get("/hangs") == 1, "the other call is still hanging"
+        await receiver.down()  # ends the hanging call, so stopping need not wait out its timeout
     assert first_arrivals(healthy["secret"], receiver.delivered) == made
     assert hanging["id"] != healthy["id"]
 
