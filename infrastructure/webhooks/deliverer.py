@@ -108,10 +108,11 @@ class Deliverer:
                 if time.monotonic() >= next_scan:
                     await self._scan()
                     next_scan = time.monotonic() + SCAN_EVERY
+                # Cleared before the claims: news that arrives during them wakes the next round.
+                self._wake.clear()
                 due, self._due = self._due | self._with_endpoints, set()
                 for tenant_id in due:
                     await self._claim(tenant_id)
-                self._wake.clear()
                 wakers = [
                     asyncio.ensure_future(self._wake.wait()),
                     asyncio.ensure_future(stop.wait()),
