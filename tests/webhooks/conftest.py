@@ -4,6 +4,7 @@ every call with the `standardwebhooks` package, as a client of ours would."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,9 @@ class Receiver:
     the port so calls are refused, `up()` opens it again on the same port."""
 
     port: int = field(default_factory=free_port)
+    # Endpoints left behind by earlier tests may point at a port this receiver now has: only
+    # calls under its own prefix are its own (others get 410 and are not recorded).
+    prefix: str = field(default_factory=lambda: "/" + uuid.uuid4().hex[:12])
     mode: str = "ok"
     calls: list[Call] = field(default_factory=list)  # every call, answered or not
     delivered: list[Call] = field(default_factory=list)  # those answered 2xx
@@ -44,10 +48,13 @@ class Receiver:
     _runner: web.AppRunner | None = None
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://127.0.0.1:{self.port}{self.prefix}{path}"
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        call = Call(request.path, dict(request.headers), await request.read())
+        if not request.path.startswith(self.prefix + "/"):
+            return web.Response(status=410)
+        path = request.path.removeprefix(self.prefix)
+        call = Call(path, dict(request.headers), await request.read())
         self.calls.append(call)
         self.in_flight[call.path] = self.in_flight.get(call.path, 0) + 1
         if self.in_flight[call.path] > 1:

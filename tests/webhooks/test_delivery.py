@@ -117,7 +117,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
     await receiver.down()
     made = await customers(api, headers, 3)
     log = f"/api/sales/webhooks/{hook['id']}/deliveries"
-    async with delivering(call_timeout=1.0) as (_, db):
+    async with delivering(call_timeout=3.0) as (_, db):
         await until(lambda: _failures(seeder, tenant) >= 1, what="a refused attempt")
         receiver.mode = "fail"
         await receiver.up()
@@ -126,7 +126,13 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
         hanging = len(receiver.calls)
         await until(lambda: len(receiver.calls) > hanging, what="a hanging call")
         assert _idle_in_transaction(seeder) == 0, "nothing waits on a transaction mid-call"
-        assert receiver.in_flight.get("/hook") == 1 and db.in_use == 0, "no connection held"
+        # Other tenants' work may take a connection for a moment (a shared test database); the
+        # hanging call itself holds none, so the pool is seen empty while it hangs.
+        in_use = []
+        while receiver.in_flight.get("/hook") == 1 and len(in_use) < 100:
+            in_use.append(db.in_use)
+            await asyncio.sleep(0.005)
+        assert 0 in in_use, "no connection held during the call"
         await until(lambda: _failures(seeder, tenant) >= 3, what="the hang timing out")
         receiver.mode = "ok"
         await until(lambda: len(receiver.delivered) >= 3, what="every event delivered")
@@ -135,7 +141,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
     attempts = (await (await api.get(log, headers=headers, params={"limit": 100})).json())["items"]
     errors = [a["error"] for a in attempts if a["outcome"] == "failed"]
     assert any("Connect" in e for e in errors), errors
-    assert "HTTP 500" in errors and any("no answer within 1 s" in e for e in errors), errors
+    assert "HTTP 500" in errors and any("no answer within 3 s" in e for e in errors), errors
     assert all(a["next_retry_at"] for a in attempts if a["outcome"] == "failed")
     assert sum(a["outcome"] == "succeeded" for a in attempts) == 3
 
@@ -185,7 +191,7 @@ async def test_one_hanging_endpoint_never_delays_another(api, receiver, tenant, 
     original = receiver.handle
 
     async def per_path(request):
-        receiver.mode = "hang" if request.path == "/hangs" else "ok"
+        receiver.mode = "hang" if request.path.endswith("/hangs") else "ok"
         return await original(request)
 
     receiver.handle = per_path  # type: ignore[method-assign]
