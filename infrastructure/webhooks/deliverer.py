@@ -25,19 +25,16 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-import aiohttp
-import orjson
 import structlog
 
 from domain.services.webhooks import sealing_context
 from infrastructure.db.database import Database
 from infrastructure.db.reads import TenantReads, read_on
 from infrastructure.db.tenancy import GLOBAL_READ_PRELUDE
-from infrastructure.encoding import json_bytes
 from infrastructure.repositories.webhooks import endpoint_of
 from infrastructure.unit_of_work import PgUnitOfWork
-from infrastructure.webhooks import signing, store
-from infrastructure.webhooks.addresses import GuardedResolver, refusal
+from infrastructure.webhooks import store
+from infrastructure.webhooks.calls import Caller, CallSettings, Outcome
 from infrastructure.webhooks.metrics import DeliveryMetrics
 from infrastructure.webhooks.secrets import AesGcmSealer, SecretKeyMismatch
 from infrastructure.webhooks.store import Claimed, Item
@@ -60,15 +57,8 @@ class Settings:
     concurrency: int
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status_code: int | None
-    duration_ms: int
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+def settings_of_calls(settings: Settings) -> CallSettings:
+    return CallSettings(settings.timeout, settings.allow_private, settings.concurrency)
 
 
 class Deliverer:
@@ -86,7 +76,7 @@ class Deliverer:
         self._due: set[UUID] = set()
         self._with_endpoints: set[UUID] = set()
         self._wake = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
+        self._caller: Caller | None = None
 
     def notify(self, payload: str) -> None:
         """A tenant committed events (the listener's handler)."""
@@ -97,12 +87,7 @@ class Deliverer:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        connector = aiohttp.TCPConnector(
-            limit=self._settings.concurrency,
-            force_close=True,
-            resolver=GuardedResolver(self._settings.allow_private),
-        )
-        async with aiohttp.ClientSession(connector=connector) as self._session:
+        async with Caller(settings_of_calls(self._settings)) as self._caller:
             next_scan = 0.0
             while not stop.is_set():
                 if time.monotonic() >= next_scan:
@@ -214,7 +199,8 @@ class Deliverer:
             # Nothing of its types since its position: move it on, past what it does not want.
             await self._record(endpoint, store.SKIP_TO, {"position": newest})
         for item in items:
-            outcome = await self._send(endpoint.url, secret, item)
+            assert self._caller is not None
+            outcome = await self._caller.send(endpoint.url, secret, item)
             if not await self._settle(endpoint, item, outcome) or not outcome.ok:
                 return  # failed (the next event waits for the retry) or no longer ours
 
@@ -233,37 +219,6 @@ class Deliverer:
         ]
         newest = next((r[3] for r in rows if r[0] == 2), 0)
         return items, newest
-
-    async def _send(self, url: str, secret: str, item: Item) -> Outcome:
-        """The HTTP call; no connection of the pool is held here."""
-        body = json_bytes(
-            {
-                "id": item.event_id,
-                "type": item.event_type,
-                "occurred_at": item.occurred_at,
-                "data": orjson.Fragment(item.data_json),
-            }
-        )
-        started = time.monotonic()
-        headers = signing.headers(secret, str(item.event_id), int(time.time()), body)
-        assert self._session is not None
-        try:
-            async with asyncio.timeout(self._settings.timeout):
-                # Again at every call, inside its time budget: DNS answers change.
-                reason = await refusal(url, self._settings.allow_private)
-                if reason is not None:
-                    return Outcome(None, 0, f"refused: {reason}")
-                async with self._session.post(
-                    url, data=body, headers=headers, allow_redirects=False
-                ) as resp:
-                    await resp.content.read(65536)  # a receiver's answer is not ours to keep
-                    status: int | None = resp.status
-            error = None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
-        except TimeoutError:
-            status, error = None, f"no answer within {self._settings.timeout:g} s"
-        except (aiohttp.ClientError, OSError) as exc:
-            status, error = None, f"{type(exc).__name__}: {exc}"[:500]
-        return Outcome(status, round((time.monotonic() - started) * 1000), error)
 
     async def _settle(self, endpoint: Claimed, item: Item, outcome: Outcome) -> bool:
         """Record the attempt; False when the endpoint is no longer ours."""
