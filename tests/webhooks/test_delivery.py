@@ -163,10 +163,15 @@ async def test_an_endpoint_failing_past_its_schedule_is_disabled_and_says_so_in_
         while not await disabled():
             assert time.monotonic() < deadline, "never disabled"
             await asyncio.sleep(0.1)
-    assert len(receiver.calls) == 3  # the first try and two retries
-    feed = await (await api.get("/api/sales/events", headers=headers)).json()
-    last = feed["items"][-1]
-    assert last["type"] == "webhook_endpoint.disabled" and last["data"]["id"] == hook["id"]
+        assert len(receiver.calls) == 3  # the first try and two retries
+        feed = await (await api.get("/api/sales/events", headers=headers)).json()
+        last = feed["items"][-1]
+        assert last["type"] == "webhook_endpoint.disabled" and last["data"]["id"] == hook["id"]
+
+        receiver.mode = "ok"  # fixed; re-enabled, it resumes with the event that failed
+        assert (await api.patch(url, json={"enabled": True}, headers=headers)).status == 200
+        await until(lambda: receiver.delivered, what="the delivery after re-enabling")
+    assert verified(hook["secret"], receiver.delivered[0])["type"] == "customer.created"
 
 
 async def test_a_resend_sends_that_event_again(api, receiver, tenant, seeder):
