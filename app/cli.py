@@ -126,6 +126,15 @@ def purge_sessions(config: Config, _: argparse.Namespace) -> int:
     return 0
 
 
+def purge_events(config: Config, _: argparse.Namespace) -> int:
+    from infrastructure.events_retention import purge_old_events
+
+    days = config.event_retention_days
+    removed = purge_old_events(config.migration_database_url, days)
+    print(f"purged {removed} events older than {days:g} days (EVENT_RETENTION_DAYS)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m app.cli",
@@ -163,6 +172,11 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=purge_idempotency_keys)
     p = sub.add_parser("purge-sessions", help="delete expired and revoked sessions (run daily)")
     p.set_defaults(func=purge_sessions)
+    p = sub.add_parser(
+        "purge-events",
+        help="delete change feed events and delivery logs past EVENT_RETENTION_DAYS (run daily)",
+    )
+    p.set_defaults(func=purge_events)
     return top
 
 

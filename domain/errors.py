@@ -72,3 +72,7 @@ class InvalidInput(DomainError):
 
 class UnknownTenant(NotFound):
     """The request names no tenant we serve."""
+
+
+class CursorExpired(DomainError):
+    """A feed cursor points before what the retention still keeps (410): events were purged."""

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.dashboard import Dashboard
+from domain.model.events import FeedQuery, FeedSlice
 from domain.model.identity import (
     ApiKey,
     NewApiKey,
@@ -34,6 +35,12 @@ from domain.model.orders import (
 )
 from domain.model.paging import Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
+from domain.model.webhooks import (
+    EndpointChanges,
+    NewWebhookEndpoint,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 T = TypeVar("T")
 F = TypeVar("F", contravariant=True)
@@ -124,6 +131,35 @@ class DashboardReader(Protocol):
     async def summary(self, tenant_id: UUID, low_stock_threshold: int) -> Dashboard: ...
 
 
+class EventReader(Protocol):
+    async def slice(self, tenant_id: UUID, query: FeedQuery) -> FeedSlice:
+        """The events after `query.after` (or the oldest kept), in feed order, in ONE read."""
+        ...
+
+
+class WebhookReader(Protocol):
+    async def list(self, tenant_id: UUID, page: PageRequest) -> Page[WebhookEndpoint]: ...
+
+    async def get(self, tenant_id: UUID, endpoint_id: UUID) -> WebhookEndpoint | None: ...
+
+    async def deliveries(
+        self, tenant_id: UUID, endpoint_id: UUID, page: PageRequest
+    ) -> Page[WebhookDelivery] | None:
+        """None when the tenant has no such endpoint."""
+        ...
+
+
+class FeedWaker(Protocol):
+    def mark(self, tenant_id: UUID) -> int:
+        """Where the tenant's news stands; take it before reading the feed."""
+        ...
+
+    async def wait(self, tenant_id: UUID, mark: int, seconds: float) -> bool:
+        """Return when the tenant's feed may have news since `mark`, or after `seconds`;
+        False when waiting is over for good (the worker is stopping): answer now."""
+        ...
+
+
 # ---- writes (only inside a UnitOfWork) -------------------------------------------------------
 
 
@@ -203,6 +239,29 @@ class InvoiceWriter(Protocol):
     async def mark_paid(self, invoice_id: UUID, at: datetime, payment: Payment) -> None: ...
 
 
+class WebhookWriter(Protocol):
+    async def add(self, endpoint: NewWebhookEndpoint) -> WebhookEndpoint:
+        """Starts after the newest event committed so far: it is sent what happens next."""
+        ...
+
+    async def update(
+        self, endpoint_id: UUID, changes: EndpointChanges
+    ) -> WebhookEndpoint | None: ...
+
+    async def delete(self, endpoint_id: UUID) -> bool: ...
+
+    async def queue_resend(self, endpoint_id: UUID, delivery_id: UUID) -> WebhookDelivery | None:
+        """Queue the event of that delivery to be sent again; None when there is none."""
+        ...
+
+
+class EventWriter(Protocol):
+    def record(self, type: str, data: object) -> None:
+        """Say what happened: `data` is the resource as the API answers it. The event is
+        stored by commit(), in the same transaction as the change, or not at all."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction under one tenant; rolls back on exit unless commit() was awaited."""
 
@@ -213,6 +272,8 @@ class UnitOfWork(Protocol):
     movements: MovementWriter
     orders: OrderWriter
     invoices: InvoiceWriter
+    events: EventWriter
+    webhooks: WebhookWriter
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -266,4 +327,16 @@ class KeyUseLog(Protocol):
 
     def note(self, tenant_id: UUID, key_id: UUID, at: datetime) -> None:
         """Never awaits and never fails: a read must not wait on, or fail for, this write."""
+        ...
+
+
+class UrlGuard(Protocol):
+    async def check(self, url: str) -> None:
+        """Raise InvalidInput when the URL may not be called (loopback, private, ...)."""
+        ...
+
+
+class SecretSealer(Protocol):
+    def seal(self, secret: str, context: str) -> bytes:
+        """Encrypt a webhook secret, bound to `context` (tenant and endpoint)."""
         ...

@@ -3,7 +3,8 @@
 `BEGIN` and the tenant setting go in one round trip; the transaction commits only on an
 explicit `await uow.commit()`. Leaving without commit, on an exception or on cancellation, rolls
 back; if the rollback itself cannot run, the connection is closed rather than returned dirty.
-A command the caller marked idempotent brings its claim along (`idempotency`): the record of
+The events the command recorded (`uow.events`) are written just before COMMIT, in the same
+transaction (infrastructure/repositories/events.py). A command the caller marked idempotent brings its claim along (`idempotency`): the record of
 its answer is checked right after BEGIN and written right before COMMIT, in the same
 transaction as the effect (infrastructure/idempotency.py).
 
@@ -27,12 +28,14 @@ import structlog
 from domain.ports import (
     ApiKeyWriter,
     CustomerWriter,
+    EventWriter,
     IdempotencyClaim,
     InvoiceWriter,
     MovementWriter,
     OrderWriter,
     ProductWriter,
     SessionWriter,
+    WebhookWriter,
 )
 from infrastructure import idempotency
 from infrastructure.db.consistency import parse_lsn, record_commit
@@ -41,10 +44,12 @@ from infrastructure.db.errors import TransientConflict
 from infrastructure.db.tenancy import BEGIN_PRELUDE
 from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.customers import CustomerWriteRepository
+from infrastructure.repositories.events import EventOutbox
 from infrastructure.repositories.identity import ApiKeyWriteRepository, SessionWriteRepository
 from infrastructure.repositories.invoices import InvoiceWriteRepository
 from infrastructure.repositories.orders import OrderWriteRepository
 from infrastructure.repositories.products import MovementWriteRepository, ProductWriteRepository
+from infrastructure.repositories.webhooks import WebhookWriteRepository
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -76,6 +81,7 @@ class PgUnitOfWork:
         self._conn: Connection | None = None
         self._writes: TenantWrites | None = None
         self._committed = False
+        self._outbox = EventOutbox(db.metrics.event_written)
 
     async def __aenter__(self) -> PgUnitOfWork:
         conn = await self._stack.enter_async_context(self._db.connection("command"))
@@ -98,6 +104,8 @@ class PgUnitOfWork:
         self.movements: MovementWriter = MovementWriteRepository(writes)
         self.orders: OrderWriter = OrderWriteRepository(writes)
         self.invoices: InvoiceWriter = InvoiceWriteRepository(writes)
+        self.events: EventWriter = self._outbox
+        self.webhooks: WebhookWriter = WebhookWriteRepository(writes)
         if self._idempotency is not None:
             try:
                 await idempotency.check(writes, self._idempotency)
@@ -106,18 +114,32 @@ class PgUnitOfWork:
                 raise
         return self
 
+    @property
+    def writes(self) -> TenantWrites:
+        """The transaction's tenant-bound connection, for infrastructure's own jobs (the
+        webhook deliverer's claims and records), which have no domain port."""
+        assert self._writes is not None, "writes outside 'async with'"
+        return self._writes
+
     async def commit(self, result: object = None) -> None:
         assert self._conn is not None and self._writes is not None, "commit() outside 'async with'"
         if self._idempotency is not None:
             await idempotency.store(self._writes, self._idempotency, result)
+        ending = _COMMIT_AND_POSITION if self._capture_position else "commit"
+        params: dict[str, object] = {}
+        if (events := self._outbox.flush()) is not None:
+            # The events go in the COMMIT's own message: last of the command's writes, so the
+            # feed counter's lock (infrastructure/repositories/events.py) lasts no round trip.
+            # If storing them fails, the rest of the message is skipped and nothing commits.
+            text, params = events
+            ending = f"{text}; {ending}"
+            params["tenant_id"] = self._tenant_id
+        rows = await self._conn.execute(ending, params or None)
+        self._committed = True
         if self._capture_position:
-            rows = await self._conn.execute(_COMMIT_AND_POSITION)
-            self._committed = True
             record_commit(parse_lsn(rows[0][0]))
-        else:
-            await self._conn.execute("commit")
-            self._committed = True
         self._db.metrics.commits.inc()
+        self._outbox.committed()
 
     async def __aexit__(
         self,

@@ -156,7 +156,8 @@ def _serve_with(
             tenant.token = service.log_in(svc.base_url, tenant)
         data = bench.tmp / f"data-{workers}w.lua"
         wrk.write_data(data, bench.tenants)
-        target = runner.Target(svc, data, bench.cpu.plus("service", svc.pid), bench.options)
+        cpu = bench.cpu.plus("service", svc.pid)
+        target = runner.Target(svc, data, cpu, bench.options, env, bench.tenants, log.parent)
         for scenario in bench.options.scenarios:
             for connections in bench.options.connections:
                 bench.results["runs"].append(

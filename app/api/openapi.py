@@ -16,6 +16,7 @@ from app.edge.rules import Access, Route
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
+    202: "Accepted: queued",
     204: "No content",
     400: "Unknown query parameter, malformed JSON, a body nested too deeply, or an API key used with another tenant's X-Tenant",
     401: "Missing, invalid, expired or revoked credentials",
@@ -23,6 +24,7 @@ _STATUS_TEXT = {
     404: "Unknown tenant, or no such resource for this tenant",
     408: "The body did not arrive within the request deadline",
     409: "Conflict with current state (or an Idempotency-Key still in flight)",
+    410: "Gone: the cursor points before what is still kept",
     413: "Body larger than the configured limit",
     415: "Body is not application/json",
     422: "Invalid input (or an Idempotency-Key reused with another request)",
@@ -192,15 +194,16 @@ def _operation(route: Route) -> dict[str, Any]:
     }
     if route.access is not Access.OPEN:
         op["parameters"].append(_HEADER_PARAMS["tenant"])
-    if "{id}" in route.path:
-        op["parameters"].append(
-            {
-                "name": "id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        )
+    for name in ("id", "delivery_id"):
+        if "{" + name + "}" in route.path:
+            op["parameters"].append(
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                }
+            )
     if route.query is not None:
         op["parameters"].append({"in": "query", "schema": route.query})
     if route.idempotent:

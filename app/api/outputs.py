@@ -7,7 +7,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from uuid import UUID
 
+import orjson
+
+from domain.model.events import FeedPage
 from domain.model.identity import ApiKey, IssuedApiKey, LoginResult, Principal, Role, Tenant
+from domain.model.webhooks import CreatedWebhook, WebhookEndpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +61,47 @@ class CreatedApiKey(ApiKey):
     def of(cls, issued: IssuedApiKey) -> CreatedApiKey:
         return cls(
             **{f.name: getattr(issued.api_key, f.name) for f in fields(ApiKey)}, key=issued.key
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    id: UUID
+    type: str
+    occurred_at: datetime
+    # Stored as the API answered it, and sent on as those very bytes.
+    data: orjson.Fragment = field(metadata={"description": "The resource as the API answers it"})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAnswer:
+    """One page of the change feed (docs/events.md)."""
+
+    items: list[FeedItem]
+    next: str = field(metadata={"description": "The cursor to walk on from"})
+
+    @classmethod
+    def of(cls, page: FeedPage) -> FeedAnswer:
+        items = [
+            FeedItem(e.id, e.type, e.occurred_at, orjson.Fragment(e.data_json)) for e in page.items
+        ]
+        return cls(items, page.next)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedWebhookEndpoint(WebhookEndpoint):
+    """An endpoint just created: its fields, and its signing secret, in this answer only; an
+    `id`, so the row's `Location` applies."""
+
+    secret: str = field(
+        default="",
+        metadata={"description": "whsec_...: the signing secret, in this answer only"},
+    )
+
+    @classmethod
+    def of(cls, created: CreatedWebhook) -> CreatedWebhookEndpoint:
+        endpoint = created.endpoint
+        return cls(
+            **{f.name: getattr(endpoint, f.name) for f in fields(WebhookEndpoint)},
+            secret=created.secret,
         )

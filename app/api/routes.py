@@ -12,17 +12,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api import api_keys, auth, customers, dashboard, invoices, orders, products
+from app.api import (
+    api_keys,
+    auth,
+    customers,
+    dashboard,
+    events,
+    invoices,
+    orders,
+    products,
+    webhooks,
+)
 from app.api.schemas import api_keys as api_key_s
 from app.api.schemas import auth as auth_s
 from app.api.schemas import customers as customer_s
 from app.api.schemas import dashboard as dashboard_s
+from app.api.schemas import events as event_s
 from app.api.schemas import invoices as invoice_s
 from app.api.schemas import orders as order_s
 from app.api.schemas import products as product_s
+from app.api.schemas import webhooks as webhook_s
 from app.api.schemas.common import PageQuery
 from app.edge.rules import Access, ApiHandler, Route
 from app.ops import endpoints as ops
+from domain.model.events import MAX_WAIT_SECONDS
 
 API = "/api/sales"
 
@@ -272,6 +285,86 @@ ROUTES: tuple[Route, ...] = (
         "dashboard",
         "Tenant dashboard: one read after authentication",
         response=dashboard_s.DashboardOut,
+    ),
+    # Issue 18: the change feed (docs/events.md).
+    _read(
+        "/events",
+        events.list_events,
+        "events.list",
+        "The change feed: events after a cursor in commit order; `wait` long-polls",
+        query=event_s.EventListQuery,
+        response=event_s.EventPage,
+        errors=(410,),
+        long_poll=MAX_WAIT_SECONDS,
+    ),
+    # Issue 18: webhook endpoints, admins only (the service checks the role).
+    _command(
+        "POST",
+        "/webhooks",
+        webhooks.create_webhook,
+        "webhooks.create",
+        "Create a webhook endpoint (admin); its signing secret is in this answer only",
+        body=webhook_s.WebhookCreate,
+        response=webhook_s.WebhookCreated,
+        status=201,
+        location="webhooks.get",
+        no_store=True,
+        errors=(403,),
+    ),
+    _read(
+        "/webhooks",
+        webhooks.list_webhooks,
+        "webhooks.list",
+        "List webhook endpoints (admin); never their secrets",
+        query=PageQuery,
+        response=webhook_s.WebhookPage,
+        errors=(403,),
+    ),
+    _read(
+        "/webhooks/{id}",
+        webhooks.get_webhook,
+        "webhooks.get",
+        "Get a webhook endpoint (admin)",
+        response=webhook_s.WebhookOut,
+        errors=(403,),
+    ),
+    _command(
+        "PATCH",
+        "/webhooks/{id}",
+        webhooks.patch_webhook,
+        "webhooks.patch",
+        "Change a webhook endpoint's URL, types, description or enabled (admin)",
+        body=webhook_s.WebhookPatch,
+        response=webhook_s.WebhookOut,
+        errors=(403,),
+    ),
+    _command(
+        "DELETE",
+        "/webhooks/{id}",
+        webhooks.delete_webhook,
+        "webhooks.delete",
+        "Delete a webhook endpoint and its deliveries log (admin)",
+        status=204,
+        errors=(403,),
+    ),
+    _read(
+        "/webhooks/{id}/deliveries",
+        webhooks.list_deliveries,
+        "webhooks.deliveries",
+        "The endpoint's deliveries log, newest first: every attempt and queued resend (admin)",
+        query=PageQuery,
+        response=webhook_s.DeliveryPage,
+        errors=(403,),
+    ),
+    _command(
+        "POST",
+        "/webhooks/{id}/deliveries/{delivery_id}/retry",
+        webhooks.retry_delivery,
+        "webhooks.retry",
+        "Send that delivery's event to the endpoint again (admin)",
+        response=webhook_s.DeliveryOut,
+        status=202,
+        errors=(403,),
     ),
 )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import AsyncIterator
 
 from app.edge.rules import Gate
 
@@ -73,6 +74,34 @@ class AdmissionGate:
                 turn.set_result(None)
                 return
         self.active -= 1
+
+
+class Place:
+    """One request's place at its gate. A long poll steps aside while it waits (the place
+    goes to the next in the queue) and queues again for its next look at the database."""
+
+    def __init__(self, gate: AdmissionGate) -> None:
+        self._gate = gate
+        self.held = False
+
+    async def take(self) -> bool:
+        """Take the place; True if it had to wait its turn."""
+        waited = await self._gate.enter()
+        self.held = True
+        return waited
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self._gate.leave()
+
+    @contextlib.asynccontextmanager
+    async def stepped_aside(self) -> AsyncIterator[None]:
+        self.give_back()
+        yield
+        # Not after an exception (a deadline, a cancelled request): it leaves without a place,
+        # and give_back() then has nothing to return.
+        await self.take()
 
 
 class Admission:

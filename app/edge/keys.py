@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from app.edge.admission import Admission
+    from app.edge.admission import Admission, Place
     from app.edge.metrics import HttpMetrics
     from app.edge.middlewares import InFlight
     from app.edge.pipeline import Stopwatch
@@ -32,6 +32,7 @@ TENANT: web.RequestKey[Tenant] = web.RequestKey("tenant")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
 STOPWATCH: web.RequestKey[Stopwatch] = web.RequestKey("stopwatch")  # the pipeline's stages
+PLACE: web.RequestKey[Place] = web.RequestKey("place")  # the request's admission place
 
 # What a response tells the request event (app/edge/middlewares.py).
 PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")

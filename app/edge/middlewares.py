@@ -23,6 +23,7 @@ from app.edge.keys import (
     RECEIVING,
     REPLAYED,
     REQUEST_ID,
+    ROUTE,
     STOPWATCH,
 )
 from app.edge.pipeline import BodyTimeout
@@ -143,7 +144,9 @@ def _outcome(response: web.StreamResponse) -> dict[str, object]:
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = request.get(REQUEST_ID)
     try:
-        async with asyncio.timeout(request.app[CONFIG].request_timeout):
+        route = request.get(ROUTE)
+        allowance = route.long_poll if route is not None else 0.0
+        async with asyncio.timeout(request.app[CONFIG].request_timeout + allowance):
             return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:

@@ -25,6 +25,7 @@ import time
 import structlog
 from aiohttp import web
 
+from app.edge.admission import Place
 from app.edge.endpoint import Endpoint
 from app.edge.identity import (
     bearer_token,
@@ -37,6 +38,7 @@ from app.edge.keys import (
     ADMISSION,
     CONTAINER,
     LOGIN_LIMITER,
+    PLACE,
     PRINCIPAL,
     QUEUED_S,
     RECEIVING,
@@ -103,10 +105,11 @@ def pipeline(route: Route) -> Handler:
             watch.mark("body")
         if route.gate is None:
             return await endpoint.serve(request, watch)
-        gate = request.app[ADMISSION].gate(route.gate)
+        # A place a long poll can step out of while it waits (app/edge/admission.py).
+        place = request[PLACE] = Place(request.app[ADMISSION].gate(route.gate))
         started = time.perf_counter()
         with span("admission.wait", {"sales.gate": route.gate}):
-            waited = await gate.enter()
+            waited = await place.take()
         request[QUEUED_S] = time.perf_counter() - started if waited else 0.0
         try:
             watch.mark("queue")
@@ -115,7 +118,7 @@ def pipeline(route: Route) -> Handler:
                 watch.mark("auth")
             return await endpoint.serve(request, watch)
         finally:
-            gate.leave()
+            place.give_back()
 
     return serve
 

@@ -19,6 +19,7 @@ from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
 from infrastructure.db.consistency import InvalidConsistencyToken
+from infrastructure.webhooks.secrets import WebhooksNotConfigured
 
 
 class RequestTimeout(Exception):
@@ -75,6 +76,8 @@ FAMILIES: dict[type[Exception], Family] = {
     domain.InvalidTransition: Family(409, "invalid-transition", "Invalid state transition"),
     domain.Conflict: Family(409, "conflict", "Conflict"),
     domain.InvalidInput: Family(422, "validation-error", "Invalid input", members=_errors),
+    domain.CursorExpired: Family(410, "cursor-expired", "Cursor expired"),
+    WebhooksNotConfigured: Family(503, "webhooks-not-configured", "Webhooks not configured"),
     idempotency.InFlight: Family(
         409,
         "idempotency-in-flight",

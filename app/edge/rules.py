@@ -44,10 +44,14 @@ class Route:
     # Each call counts against the per-address login limit before its body is read (login).
     throttled: bool = False
     no_store: bool = False  # answers carry secrets or identity: Cache-Control: no-store
+    # Seconds the route may wait for news beyond REQUEST_TIMEOUT (a long poll; it waits
+    # outside its admission place and holds no connection meanwhile).
+    long_poll: float = 0.0
 
     @property
     def router_path(self) -> str:
-        return self.path.replace("{id}", "{id:" + UUID_PATTERN + "}")
+        path = self.path.replace("{id}", "{id:" + UUID_PATTERN + "}")
+        return path.replace("{delivery_id}", "{delivery_id:" + UUID_PATTERN + "}")
 
     @property
     def tag(self) -> str:

@@ -21,9 +21,11 @@ from domain.ports import IdempotencyClaim, TenantDirectory, UnitOfWorkFactory
 from domain.services.auth import AuthService
 from domain.services.customers import CustomerService
 from domain.services.dashboard import DashboardService
+from domain.services.events import EventService
 from domain.services.invoices import InvoiceService
 from domain.services.orders import OrderService
 from domain.services.products import ProductService
+from domain.services.webhooks import WebhookService
 from infrastructure.clock import SystemClock
 from infrastructure.db.consistency import ConsistencyTokens
 from infrastructure.db.database import Database, open_pool
@@ -33,10 +35,13 @@ from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.replica_health import ReplicaMonitor
 from infrastructure.db.replica_state import Replica
 from infrastructure.db.replicas import ReplicaReads
+from infrastructure.feed_waker import FeedWaker
 from infrastructure.key_uses import KeyUses
 from infrastructure.repositories.customers import CustomerReadRepository
 from infrastructure.repositories.dashboard import DashboardReadRepository
 from infrastructure.repositories.dashboard_cache import CachedDashboardReader
+from infrastructure.repositories.events import CHANNEL as EVENTS_CHANNEL
+from infrastructure.repositories.events import EventReadRepository
 from infrastructure.repositories.identity import (
     CachedTenantDirectory,
     IdentityReadRepository,
@@ -51,8 +56,11 @@ from infrastructure.repositories.identity_cache_metrics import AuthCacheCollecto
 from infrastructure.repositories.invoices import InvoiceReadRepository
 from infrastructure.repositories.orders import OrderReadRepository
 from infrastructure.repositories.products import ProductReadRepository
+from infrastructure.repositories.webhooks import WebhookReadRepository
 from infrastructure.security.passwords import Argon2Hasher
 from infrastructure.unit_of_work import PgUnitOfWork
+from infrastructure.webhooks.addresses import AddressGuard
+from infrastructure.webhooks.secrets import AesGcmSealer
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +80,8 @@ class Services:
     orders: OrderService
     invoices: InvoiceService
     dashboard: DashboardService
+    events: EventService
+    webhooks: WebhookService
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,7 @@ class Container:
     listener: Listener | None  # None when the auth cache is off (AUTH_CACHE_TTL=0)
     key_uses: KeyUses  # API keys' last use, written in the background
     replicas: Replicas | None = None  # None: no DATABASE_REPLICA_URLS, every read on the primary
+    feed_waker: FeedWaker | None = None  # wakes the change feed's long polls (issue 18)
 
     async def start(self) -> None:
         """Open DB_POOL_MIN connections now (side by side), but start anyway when the
@@ -145,24 +156,37 @@ def bootstrap(config: Config) -> Container:
     )
     hasher = Argon2Hasher(workers=config.password_workers)
     cache = PrincipalCache(config.auth_cache_ttl, config.auth_cache_size)
-    listener = _listener(config, cache) if cache.enabled else None
+    # The change feed's long polls are woken through the auth listener's connection; without
+    # it (AUTH_CACHE_TTL=0) they look at the feed every FeedWaker.POLL_WHILE_DEAF seconds.
+    listener: Listener | None = None
+    waker = FeedWaker(lambda: listener is not None and listener.up)
+    listener = _listener(config, cache, waker) if cache.enabled else None
     registry.register(AuthCacheCollector(cache, listener))
     replicas = _replicas(config, registry) if config.database_replica_urls else None
     key_uses = KeyUses(_unit_of_work(db, replicas), config.api_key_use_flush)
-    services = _services(config, db, hasher, cache, replicas, key_uses)
-    return Container(config, registry, db, hasher, services, cache, listener, key_uses, replicas)
+    services = _services(config, db, hasher, cache, replicas, key_uses, waker)
+    return Container(
+        config, registry, db, hasher, services, cache, listener, key_uses, replicas, waker
+    )
 
 
-def _listener(config: Config, cache: PrincipalCache) -> Listener:
-    """Invalidations for the auth cache, heard on a connection of their own."""
+def _listener(config: Config, cache: PrincipalCache, waker: FeedWaker) -> Listener:
+    """Invalidations for the auth cache (and news of the change feed), heard on a connection
+    of their own."""
+
+    def up() -> None:
+        cache.resume()
+        waker.wake_all()
+
     return Listener(
         config.auth_listen_url,
         AUTH_CHANNEL,
         probe_dsn=config.database_url,
         on_notify=cache.apply,
-        on_up=cache.resume,
+        on_up=up,
         on_down=cache.suspend,
         connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
+        also={EVENTS_CHANNEL: waker.notify},
     )
 
 
@@ -201,6 +225,7 @@ def _services(
     auth_cache: PrincipalCache,
     replicas: Replicas | None,
     key_uses: KeyUses,
+    waker: FeedWaker,
 ) -> Services:
     primary = TenantReads(db)
     if replicas is None:
@@ -237,6 +262,15 @@ def _services(
         dashboard=DashboardService(
             CachedDashboardReader(DashboardReadRepository(reads), config.dashboard_cache_ttl),
             config.low_stock_threshold,
+        ),
+        # On the primary: a long poll is woken by the primary's commit, and a lagging replica
+        # would answer "nothing yet" and send it back to sleep.
+        events=EventService(EventReadRepository(primary), waker),
+        webhooks=WebhookService(
+            WebhookReadRepository(primary),  # an admin's own changes, read back at once
+            uow,
+            AddressGuard(config.webhook_allow_private),
+            AesGcmSealer(config.webhook_secret_key),
         ),
     )
 

@@ -26,6 +26,7 @@ from app.runtime.settings import (
     one_of,
     postgres_urls,
     read,
+    seconds_list,
     upper,
 )
 
@@ -315,6 +316,62 @@ class Config:
             "DASHBOARD_CACHE_TTL",
             "Seconds each worker reuses a tenant's dashboard; callers that miss at the same moment share one query. `0` computes it on every request.",
             check=NOT_NEGATIVE,
+        ),
+    )
+    # Issue 18: the change feed and webhooks (docs/events.md).
+    webhook_secret_key: str | None = field(
+        default=None,
+        metadata=env(
+            "WEBHOOK_SECRET_KEY",
+            "Key that encrypts webhook secrets at rest, at least 16 characters; the same for the service and every deliverer. Unset: endpoints cannot be created (503). `scripts/run` makes a development key once (`.venv/webhook-secret-key`).",
+            check=Check(lambda v: v is None or len(v) >= 16, "be at least 16 characters"),
+            secret=True,
+        ),
+    )
+    webhook_allow_private: bool = field(
+        default=False,
+        metadata=env(
+            "WEBHOOK_ALLOW_PRIVATE",
+            "Allow webhook URLs on loopback, private or link-local addresses: tests and local development only.",
+        ),
+    )
+    webhook_timeout: float = field(
+        default=10.0,
+        metadata=env(
+            "WEBHOOK_TIMEOUT",
+            "Seconds a webhook call may take; a 2xx within it is a success.",
+            check=POSITIVE,
+        ),
+    )
+    webhook_retry_schedule: tuple[float, ...] = field(
+        default=(5, 300, 1800, 7200, 18000, 36000, 36000),
+        metadata=env(
+            "WEBHOOK_RETRY_SCHEDULE",
+            "Seconds between attempts after a failure (±20 % jitter); when the last fails too, the endpoint is disabled.",
+            parse=seconds_list,
+            shown="`5,300,1800,7200,18000,36000,36000`",
+        ),
+    )
+    event_retention_days: float = field(
+        default=30.0,
+        metadata=env(
+            "EVENT_RETENTION_DAYS",
+            "Days of events `python -m app.cli purge-events` keeps; older cursors answer 410.",
+            check=POSITIVE,
+        ),
+    )
+    webhook_concurrency: int = field(
+        default=16,
+        metadata=env(
+            "WEBHOOK_CONCURRENCY", "Endpoints one deliver process calls at once.", check=at_least(1)
+        ),
+    )
+    deliver_metrics_port: int = field(
+        default=0,
+        metadata=env(
+            "DELIVER_METRICS_PORT",
+            "Port of the deliverer's `/metrics` on `ADMIN_HOST`; 0: none.",
+            check=between(0, 65535, "none"),
         ),
     )
     # Issue 21, the admin dashboard: how much history it keeps and how often it samples, and

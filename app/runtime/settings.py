@@ -101,6 +101,16 @@ def postgres_urls(name: str, raw: str) -> tuple[str, ...]:
     return urls
 
 
+def seconds_list(name: str, raw: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise ConfigError(f"{name} must list at least one non-negative number of seconds")
+    return values
+
+
 _BY_TYPE: dict[object, Parser] = {int: integer, float: number, bool: boolean, str: text}
 
 # ---- checks ----------------------------------------------------------------------------------

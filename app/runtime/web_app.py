@@ -141,6 +141,8 @@ async def _stopping(app: web.Application) -> None:
     flight (up to SHUTDOWN_TIMEOUT): those are the requests drained."""
     in_flight = app[IN_FLIGHT]
     in_flight.at_stop = in_flight.now
+    if (waker := app[CONTAINER].feed_waker) is not None:
+        waker.close()  # long polls of the change feed answer now, not after their wait
     log.info("worker_stopping", worker=app[CONFIG].worker, requests_in_flight=in_flight.now)
 
 

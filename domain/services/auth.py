@@ -101,6 +101,7 @@ class AuthService:
         new = NewApiKey(uuid4(), tenant_id, name, role, tokens.digest(key), expires_at)
         async with self._uow(tenant_id) as uow:
             created = await uow.api_keys.add(new)
+            uow.events.record("api_key.created", created)  # never the secret
             await uow.commit()
         return IssuedApiKey(key, created)
 
@@ -112,8 +113,10 @@ class AuthService:
         """Revoke a key of the principal's tenant; revoking it again changes nothing."""
         require_admin(principal)
         async with self._uow(principal.tenant_id) as uow:
-            if not await uow.api_keys.revoke(key_id, self._clock.now()):
+            now = self._clock.now()
+            if not await uow.api_keys.revoke(key_id, now):
                 raise NotFound("api key not found")
+            uow.events.record("api_key.revoked", {"id": key_id, "revoked_at": now})
             await uow.commit()
 
 

@@ -30,6 +30,7 @@ class CustomerService(Catalog[Customer, CustomerFilter]):
         new = NewCustomer(new.name.strip(), new.email.strip().lower(), new.phone)
         async with self._uow(tenant_id, idempotency) as uow:
             customer = await uow.customers.add(new)
+            uow.events.record("customer.created", customer)
             await uow.commit(customer)
         return customer
 
@@ -44,6 +45,7 @@ class CustomerService(Catalog[Customer, CustomerFilter]):
             )
         async with self._uow(tenant_id) as uow:
             customer = found(await uow.customers.update(customer_id, changes), "customer")
+            uow.events.record("customer.updated", customer)
             await uow.commit(customer)
         return customer
 
@@ -51,4 +53,5 @@ class CustomerService(Catalog[Customer, CustomerFilter]):
         async with self._uow(tenant_id) as uow:
             if not await uow.customers.delete(customer_id):
                 raise NotFound("customer not found")
+            uow.events.record("customer.deleted", {"id": customer_id})
             await uow.commit()

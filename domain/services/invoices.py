@@ -40,5 +40,6 @@ class InvoiceService(Catalog[Invoice, InvoiceFilter]):
                     payment_method=payment.method,
                     payment_reference=payment.reference,
                 )
+                uow.events.record("invoice.paid", invoice)
             await uow.commit(invoice)
         return invoice

@@ -45,6 +45,8 @@ class OrderService(Catalog[Order, OrderFilter]):
                 ]
             )
             order = replace(order, invoice=await uow.invoices.issue(order))
+            uow.events.record("order.placed", order)
+            uow.events.record("invoice.issued", order.invoice)
             await uow.commit(order)
         return order
 
@@ -80,5 +82,6 @@ class OrderService(Catalog[Order, OrderFilter]):
             order = replace(
                 order, status="cancelled", cancelled_at=now, invoice=invoice, cancel_reason=reason
             )
+            uow.events.record("order.cancelled", order)
             await uow.commit(order)
         return order

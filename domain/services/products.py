@@ -27,6 +27,7 @@ class ProductService(Catalog[Product, ProductFilter]):
                 await uow.movements.add(
                     [Movement(product.id, new.stock, "adjustment", note="initial stock")]
                 )
+            uow.events.record("product.created", product)
             await uow.commit(product)
         return product
 
@@ -38,6 +39,7 @@ class ProductService(Catalog[Product, ProductFilter]):
             raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
         async with self._uow(principal.tenant_id) as uow:
             product = found(await uow.products.update(product_id, changes), "product")
+            uow.events.record("product.updated", product)
             await uow.commit(product)
         return product
 
@@ -68,5 +70,6 @@ class ProductService(Catalog[Product, ProductFilter]):
             await uow.products.apply([(product_id, delta)])
             await uow.movements.add([Movement(product_id, delta, "adjustment", note=note)])
             adjustment = StockAdjustment(product_id, delta, product.stock + delta, note)
+            uow.events.record("product.stock_adjusted", adjustment)
             await uow.commit(adjustment)
         return adjustment

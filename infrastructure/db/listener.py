@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import aiopg
+import psycopg2.extensions
 import structlog
 
 log = structlog.get_logger(__name__)
@@ -43,8 +44,11 @@ class Listener:
         on_down: Callable[[], None],
         connect_timeout: float = 5.0,
         application_name: str = "sales-api-listener",
+        also: Mapping[str, Callable[[str], None]] | None = None,
     ) -> None:
         self._dsn = dsn
+        # More channels on the same connection, each with its own handler (the change feed's).
+        self._also = dict(also or {})
         self._probe_dsn = probe_dsn
         self._channel = channel
         self._on_notify = on_notify
@@ -87,7 +91,7 @@ class Listener:
                     self._listened()
                     delay = _RETRY_FIRST
                     while True:
-                        self._on_notify((await notifies.get()).payload)
+                        self._dispatch(await notifies.get())
             except Deaf:
                 log.warning(
                     "listener_deaf",
@@ -108,7 +112,8 @@ class Listener:
         conn = await self._open(self._dsn)
         try:
             async with conn.cursor() as cur:
-                await cur.execute(f'listen "{self._channel}"')
+                for channel in (self._channel, *self._also):
+                    await cur.execute(f'listen "{channel}"')
             await self._hear_probe(conn)
             yield conn.notifies
         finally:
@@ -125,9 +130,13 @@ class Listener:
         try:
             async with asyncio.timeout(_PROBE_WAIT):
                 while (note := await conn.notifies.get()).payload != probe:
-                    self._on_notify(note.payload)
+                    self._dispatch(note)
         except TimeoutError:
             raise Deaf() from None
+
+    def _dispatch(self, note: psycopg2.extensions.Notify) -> None:
+        handler = self._also.get(note.channel, self._on_notify)
+        handler(note.payload)
 
     async def _open(self, dsn: str) -> aiopg.Connection:
         return await aiopg.connect(

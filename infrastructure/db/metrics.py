@@ -112,6 +112,10 @@ class DbMetrics(PoolSampling):
             ["sqlstate"],
             registry=registry,
         )
+        # Issue 18: the change feed's events, counted as their transaction stores them.
+        self.events_written = Counter(
+            "events_written", "Change feed events written, by type", ["type"], registry=registry
+        )
         self._hold_by_kind: dict[str, Any] = {}
         self._trips_by_kind: dict[str, Any] = {}
         # Issue 21: how long the longest-waiting checkout has waited (the admin dashboard's
@@ -158,6 +162,9 @@ class DbMetrics(PoolSampling):
 
     def count_error(self, sqlstate_class: str) -> None:
         self.errors.labels(sqlstate_class).inc()
+
+    def event_written(self, event_type: str) -> None:
+        self.events_written.labels(event_type).inc()
 
 
 class ReplicaMetrics:

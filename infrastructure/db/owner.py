@@ -46,3 +46,23 @@ def in_each_tenant(owner_url: str, statement: str) -> int:
         return touched
     finally:
         conn.close()
+
+
+def total_in_each_tenant(owner_url: str, statement: str, params: dict[str, Any]) -> int:
+    """Run `statement`, which answers one number, once per tenant (with `params` and the
+    tenant's `tenant_id`), in one short transaction each; returns the numbers' sum."""
+    conn = psycopg2.connect(owner_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("select id from tenants")
+            tenant_ids = [str(row[0]) for row in cur.fetchall()]
+        total = 0
+        for tenant_id in tenant_ids:
+            with conn, conn.cursor() as cur:  # `with conn` commits this tenant's transaction
+                act_as_tenant(cur, tenant_id)
+                cur.execute(statement, {**params, "tenant_id": tenant_id})
+                row = cur.fetchone()
+                total += int(row[0]) if row and row[0] is not None else 0
+        return total
+    finally:
+        conn.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import BYTEA, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSON, UUID
 
 metadata = sa.MetaData(
     naming_convention={
@@ -201,6 +201,76 @@ idempotency_keys = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "key"),
 )
 
+# ---- the change feed and webhooks (issue 18; docs/events.md) ---------------------------------
+
+# One row per tenant: the last feed position handed out, and how far the purge has deleted.
+# Positions are taken under this row's lock, held until COMMIT, so they follow commit order.
+event_counters = sa.Table(
+    "event_counters",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
+    sa.Column("last_position", sa.BigInteger, nullable=False),
+    sa.Column("purged_through", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _tenant_fk(),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("id", UUID(as_uuid=True), nullable=False, unique=True, server_default=_uuid),
+    sa.Column("type", sa.Text, nullable=False),
+    _ts("occurred_at"),
+    sa.Column("data", JSON, nullable=False),  # json, not jsonb: the bytes the API answered
+    sa.PrimaryKeyConstraint("tenant_id", "position"),
+)
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    _tenant_fk(),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("event_types", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("secret", BYTEA, nullable=False),  # encrypted (infrastructure/webhooks/secrets.py)
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    _ts("created_at"),
+    _ts("updated_at"),
+    _ts("disabled_at", nullable=True),
+    # The feed position up to which this endpoint has been served: it is sent the events after.
+    sa.Column("delivered_through", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    _ts("next_attempt_at"),
+    # A deliverer's claim: the endpoint is its own until then (no lock is held meanwhile).
+    _ts("lease_until", nullable=True),
+    sa.Column("lease_owner", sa.Text),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    _tenant_fk(),
+    sa.Column(
+        "endpoint_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("event_position", sa.BigInteger, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),  # succeeded, failed, or pending (a resend)
+    sa.Column("status_code", sa.Integer),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Column("error", sa.Text),
+    _ts("next_retry_at", nullable=True),
+    _ts("created_at"),
+    sa.CheckConstraint("outcome in ('succeeded', 'failed', 'pending')", name="outcome"),
+)
+
 # Tables whose rows belong to one tenant: row-level security is enabled and forced on each.
 TENANT_TABLES = (
     "users",
@@ -214,4 +284,8 @@ TENANT_TABLES = (
     "invoice_counters",
     "invoices",
     "idempotency_keys",
+    "event_counters",
+    "events",
+    "webhook_endpoints",
+    "webhook_deliveries",
 )

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = ("read", "dashboard", "mixed", "login-storm")
+# `feed` is `mixed` with a webhook endpoint per tenant and a deliverer running (issue 18).
+SCENARIOS = ("read", "dashboard", "mixed", "login-storm", "feed")
 
 
 @dataclass(frozen=True, slots=True)

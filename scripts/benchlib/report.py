@@ -39,6 +39,14 @@ def block(run: Run) -> str:
         + ("" if db["metrics_from_every_worker"] else "  (metrics: not every worker answered)"),
         "  cpu      " + cpu_line(cpu),
     ]
+    if run.get("events_per_s"):
+        lines.append(f"  events   {run['events_per_s']:.1f} written/s (change feed)")
+    if "webhooks" in run:
+        w = run["webhooks"]
+        lines.append(
+            f"  webhooks {w['delivered']} delivered, commit-to-receiver latency"
+            f" p50 {_num(w['latency_ms']['p50'], 1)} ms p99 {_num(w['latency_ms']['p99'], 1)} ms"
+        )
     if "reads" in run:
         r = run["reads"]
         share = r["replica"] / (r["replica"] + r["primary"]) if r["replica"] + r["primary"] else 0

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchlib import feed, wrk
 from benchlib import promscrape as prom
-from benchlib import wrk
 from benchlib.dashboard_page import PagePoller
+from benchlib.dataset import BenchTenant
 from benchlib.options import Options
 from benchlib.procstat import CpuMeter, CpuSources
 from benchlib.service import Service
@@ -20,9 +22,14 @@ class Target:
     data: Path  # the Lua data file with tokens and ids
     cpu: CpuSources  # the service, PostgreSQL, PgBouncer
     options: Options
+    env: dict[str, str]  # the service's environment (the `feed` deliverer runs with it)
+    tenants: list[BenchTenant]
+    log_dir: Path
 
 
 def run_scenario(target: Target, scenario: str, connections: int) -> dict[str, Any]:
+    if scenario == "feed":
+        return _feed(target, connections)
     o = target.options
     reads = wrk.Load("read" if scenario == "login-storm" else scenario, connections)
     if o.warmup:
@@ -62,6 +69,30 @@ def _with_and_without_page(target: Target, reads: wrk.Load) -> dict[str, Any]:
     return record
 
 
+def _feed(target: Target, connections: int) -> dict[str, Any]:
+    """`mixed`, with an endpoint per tenant on a local receiver and a deliverer running."""
+    o, service = target.options, target.service
+    load = wrk.Load("mixed", connections)
+    with feed.Receiver() as receiver, feed.delivering(target.env, target.log_dir / "deliver.log"):
+        endpoints = feed.register(
+            service.base_url, target.tenants, f"http://127.0.0.1:{receiver.port}/"
+        )
+        try:
+            if o.warmup:
+                wrk.run([load], service.base_url, o.warmup, o.timeout, target.data)
+            receiver.taken()  # the warm-up's deliveries are not measured
+            record, _ = _measure(target, [load])
+            time.sleep(2)  # let the last events of the run arrive
+            latencies = receiver.taken()
+        finally:
+            feed.unregister(service.base_url, endpoints)
+    record["webhooks"] = {
+        "delivered": len(latencies),
+        "latency_ms": {"p50": feed.quantile(latencies, 0.5), "p99": feed.quantile(latencies, 0.99)},
+    }
+    return record
+
+
 def _measure(target: Target, loads: list[wrk.Load]) -> tuple[dict[str, Any], list[wrk.WrkResult]]:
     o, service = target.options, target.service
     before = prom.scrape(service.admin_url)
@@ -92,6 +123,10 @@ def _record(
     trips = prom.total(d, "db_round_trips_total") + prom.total(d, "db_replica_round_trips_total")
     return {
         "requests_per_s": round(result.per_second, 1),
+        # Change feed events the commands wrote (issue 18): events_written_total over the run.
+        "events_per_s": round(prom.total(d, "events_written_total") / result.seconds, 1)
+        if result.seconds
+        else None,
         "ok_per_s": round(result.ok_per_second, 1),
         "requests": result.requests,
         "latency_ms": _rounded(result.latency_ms),

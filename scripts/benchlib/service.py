@@ -26,6 +26,11 @@ UNLIMITED_LOGINS = {
 }
 
 
+# Webhook endpoints can be made, on loopback (the `feed` scenario; issue 18): the benchmark's
+# own sealing key. Nothing else uses them.
+WEBHOOK_ENV = {"WEBHOOK_SECRET_KEY": "bench-webhook-sealing-key-0001", "WEBHOOK_ALLOW_PRIVATE": "1"}
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     base_url: str
@@ -49,7 +54,7 @@ def service_env(database_url: str, owner_url: str, pool: int, log_level: str) ->
         "DB_POOL_MAX": str(pool),
         "LOG_LEVEL": log_level,
     }
-    return env
+    return env | WEBHOOK_ENV
 
 
 @contextmanager

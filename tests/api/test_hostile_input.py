@@ -60,7 +60,7 @@ async def test_malformed_login_bodies_count_against_the_address_limit(make_clien
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{id}", str(uuid.uuid4()))
+    return path.replace("{id}", str(uuid.uuid4())).replace("{delivery_id}", str(uuid.uuid4()))
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")

@@ -430,6 +430,22 @@ async def test_a_bad_status_filter_is_422(client, tenant, seeder):
 
 # ---- tenant isolation ------------------------------------------------------------------------
 
+
+def _webhook_and_delivery(seeder, tenant) -> dict[str, uuid.UUID]:
+    """A webhook endpoint of the tenant with one logged delivery, written as the owner."""
+    ((webhook, delivery),) = seeder.run(
+        tenant.id,
+        "with w as (insert into webhook_endpoints (tenant_id, url, secret, delivered_through)"
+        " values (%(t)s, 'https://example.com/hook', '\\x00', 0) returning id, tenant_id),"
+        " d as (insert into webhook_deliveries (tenant_id, endpoint_id, event_id, event_position,"
+        " event_type, attempt, outcome) select tenant_id, id, gen_random_uuid(), 1,"
+        " 'customer.created', 1, 'succeeded' from w returning id)"
+        " select w.id, d.id from w, d",
+        {"t": str(tenant.id)},
+    )
+    return {"webhook": webhook, "delivery": delivery}
+
+
 # Every route with an {id}: tenant A's token with tenant B's ids finds nothing and changes nothing.
 ID_ROUTES = [
     ("GET", "/customers/{customer}", None),
@@ -443,12 +459,18 @@ ID_ROUTES = [
     ("GET", "/invoices/{invoice}", None),
     ("POST", "/invoices/{invoice}/pay", None),
     ("DELETE", "/api-keys/{api_key}", None),
+    ("GET", "/webhooks/{webhook}", None),
+    ("PATCH", "/webhooks/{webhook}", {"enabled": False}),
+    ("DELETE", "/webhooks/{webhook}", None),
+    ("GET", "/webhooks/{webhook}/deliveries", None),
+    ("POST", "/webhooks/{webhook}/deliveries/{delivery}/retry", None),
 ]
 
 
 def test_the_isolation_matrix_covers_every_id_route_of_the_table():
     matrix = {(m, API + re.sub(r"\{\w+\}", "{id}", p)) for m, p, _ in ID_ROUTES}
-    assert matrix == {(r.method, r.path) for r in ROUTES if "{id}" in r.path}
+    ids = {(r.method, re.sub(r"\{\w+\}", "{id}", r.path)) for r in ROUTES if "{id}" in r.path}
+    assert matrix == ids
 
 
 @pytest.mark.parametrize(
@@ -474,6 +496,7 @@ async def test_another_tenants_ids_are_404_and_change_nothing_there(
             (tokens.digest(seeder.api_key(other_tenant)),),
         )[0][0],
     }
+    ids |= _webhook_and_delivery(seeder, other_tenant)
     before = tenant_state(seeder, other_tenant)
     resp = await client.request(
         method, API + path.format(**ids), json=body, headers=headers_for(seeder, tenant)

@@ -52,7 +52,7 @@ def _bench_env(database: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_bench_runs_read_mixed_the_ceiling_and_a_dashboard_page_on_a_tiny_dataset(
+def test_bench_runs_read_mixed_feed_the_ceiling_and_a_dashboard_page_on_a_tiny_dataset(
     bench_database: str, tmp_path: Path
 ) -> None:
     missing = [tool for tool in ("wrk", "pgbench") if shutil.which(tool, path=_SEARCH_PATH) is None]
@@ -61,7 +61,7 @@ def test_bench_runs_read_mixed_the_ceiling_and_a_dashboard_page_on_a_tiny_datase
             f"scripts/bench needs {' and '.join(missing)} (apt-get install wrk postgresql-client)"
         )
     out = tmp_path / "results.json"
-    command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny", "--scenarios", "read,mixed"]
+    command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny", "--scenarios", "read,mixed,feed"]
     command += ["--connections", "10", "--duration", "2", "--warmup", "1", "--workers", "1"]
     command += ["--ceiling", "--dashboard-page", "--out", str(out)]
 
@@ -78,7 +78,10 @@ def test_bench_runs_read_mixed_the_ceiling_and_a_dashboard_page_on_a_tiny_datase
     assert all(run["rps"] > 0 and run["non_2xx"] == 0 for run in ceiling.values())
     assert "x pgbench" in done.stdout, "the ceiling lines are printed beside pgbench"
     runs = {run["scenario"]: run for run in results["runs"]}
-    assert set(runs) == {"read", "mixed"}
+    assert set(runs) == {"read", "mixed", "feed"}
+    assert runs["mixed"]["events_per_s"] > 0  # orders write their events
+    assert runs["feed"]["webhooks"]["delivered"] > 0, runs["feed"]
+    assert runs["feed"]["webhooks"]["latency_ms"]["p99"] is not None
     for run in runs.values():
         assert run["requests_per_s"] > 0
         assert run["vs_pgbench"] > 0

@@ -20,12 +20,14 @@ from http import HTTPStatus
 from sales_client import AuthenticatedClient, Client
 from sales_client.api.auth import auth_login
 from sales_client.api.customers import customers_create, customers_delete
+from sales_client.api.events import events_list
 from sales_client.api.invoices import invoices_pay
 from sales_client.api.orders import orders_cancel, orders_create, orders_list
 from sales_client.api.products import products_create, products_get
 from sales_client.models import (
     CustomerCreate,
     CustomerOut,
+    EventPage,
     InvoiceOut,
     LineIn,
     LoginRequest,
@@ -40,6 +42,7 @@ from sales_client.models import (
     ProductCreate,
     ProductOut,
 )
+from sales_client.types import UNSET, Unset
 
 
 def log_in(client: Client, email: str, password: str) -> LoginResponse:
@@ -80,7 +83,8 @@ def bearer(base: str, tenant: str, email: str, password: str, product_id: str) -
     with Client(base_url=base, headers={"X-Tenant": tenant}) as anonymous:
         token = log_in(anonymous, email, password).token
     with AuthenticatedClient(base_url=base, token=token, headers={"X-Tenant": tenant}) as api:
-        order = place(api, new_customer(api), product_id)
+        customer = new_customer(api)
+        order = place(api, customer, product_id)
         invoice = order.invoice
         assert invoice is not None and invoice.status == "open"
         paid = invoices_pay.sync_detailed(
@@ -90,6 +94,16 @@ def bearer(base: str, tenant: str, email: str, password: str, product_id: str) -
         assert isinstance(paid.parsed, InvoiceOut)
         assert (paid.parsed.status, paid.parsed.payment_reference) == ("paid", "gen-1")
         assert paid.parsed.amount == order.total
+
+        walked = walk_feed(api)
+        assert [kind for kind, _ in walked[-4:]] == [
+            "customer.created",
+            "order.placed",
+            "invoice.issued",
+            "invoice.paid",
+        ], walked
+        assert walked[-4][1] == str(customer.id)
+        assert walked[-1][1] == str(invoice.id)
         # A filter's enum is one type, and a problem's errors are typed.
         placed = orders_list.sync_detailed(client=api, status=OrdersListStatus.PLACED, limit=5)
         assert isinstance(placed.parsed, OrderPage), placed.content
@@ -143,6 +157,22 @@ def consistency(base: str, tenant: str, email: str, password: str, product_id: s
             assert read.status_code == HTTPStatus.OK, read.content  # never a 404 for it
             assert isinstance(read.parsed, ProductOut)
             assert Decimal(read.parsed.unit_price) == Decimal("1.00")
+
+
+def walk_feed(api: AuthenticatedClient) -> list[tuple[str, str]]:
+    """The whole change feed, two events a page: (type, the resource's id) of each."""
+    walked: list[tuple[str, str]] = []
+    after: str | Unset = UNSET
+    while True:
+        page = events_list.sync_detailed(client=api, after=after, limit=2)
+        assert page.status_code == HTTPStatus.OK, page.content
+        assert isinstance(page.parsed, EventPage)
+        for item in page.parsed.items:
+            kind = getattr(item.type_, "value", item.type_)
+            walked.append((str(kind), str(item.data.to_dict()["id"])))
+        if not page.parsed.items:
+            return walked
+        after = page.parsed.next_
 
 
 FLOWS = {"bearer": bearer, "cookie": cookie, "consistency": consistency}

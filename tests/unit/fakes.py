@@ -42,6 +42,12 @@ from domain.model.orders import (
 )
 from domain.model.paging import Keyset, Page, PageRequest
 from domain.model.products import Movement, NewProduct, Product, ProductChanges
+from domain.model.webhooks import (
+    EndpointChanges,
+    NewWebhookEndpoint,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from domain.ports import (
     CustomerFilter,
     IdempotencyClaim,
@@ -104,6 +110,7 @@ class Store:
     orders: dict[tuple[UUID, UUID], Order] = field(default_factory=dict)
     invoices: dict[tuple[UUID, UUID], Invoice] = field(default_factory=dict)
     invoice_counters: dict[UUID, int] = field(default_factory=dict)
+    webhooks: dict[UUID, WebhookEndpoint] = field(default_factory=dict)
 
     def copy(self) -> Store:
         return Store(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
@@ -577,6 +584,57 @@ class FakeInvoiceWriter(ports.InvoiceWriter):
         )
 
 
+class FakeEventWriter(ports.EventWriter):
+    """The EventWriter port: staged events reach `events_committed` only when the unit commits."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[str, object]] = []
+
+    def record(self, type: str, data: object) -> None:
+        self.staged.append((type, data))
+
+
+class FakeWebhookWriter(ports.WebhookWriter):
+    """The WebhookWriter port over a dict of endpoints (their deliveries are the deliverer's,
+    which has no fake: nothing is ever queued for a resend here)."""
+
+    def __init__(self, endpoints: dict[UUID, WebhookEndpoint], clock: FixedClock) -> None:
+        self._endpoints, self._clock = endpoints, clock
+
+    async def add(self, endpoint: NewWebhookEndpoint) -> WebhookEndpoint:
+        now = self._clock.now()
+        added = WebhookEndpoint(
+            endpoint.id, endpoint.url, endpoint.description, list(endpoint.event_types),
+            True, now, now, None,
+        )  # fmt: skip
+        self._endpoints[endpoint.id] = added
+        return added
+
+    async def update(self, endpoint_id: UUID, changes: EndpointChanges) -> WebhookEndpoint | None:
+        found = self._endpoints.get(endpoint_id)
+        if found is None:
+            return None
+        types = changes.event_types
+        updated = replace(
+            found,
+            url=changes.url if changes.url is not None else found.url,
+            description=changes.description
+            if changes.description is not None
+            else found.description,
+            event_types=list(types) if types is not None else found.event_types,
+            enabled=changes.enabled if changes.enabled is not None else found.enabled,
+            updated_at=self._clock.now(),
+        )
+        self._endpoints[endpoint_id] = updated
+        return updated
+
+    async def delete(self, endpoint_id: UUID) -> bool:
+        return self._endpoints.pop(endpoint_id, None) is not None
+
+    async def queue_resend(self, endpoint_id: UUID, delivery_id: UUID) -> WebhookDelivery | None:
+        return None
+
+
 # ---- the unit of work ------------------------------------------------------------------------
 
 
@@ -597,6 +655,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.options = options or {}  # any keyword the port may gain, recorded for tests
         self.commits = 0
         self.results: list[object] = []  # what each commit() was handed
+        self.events_committed: list[tuple[str, object]] = []  # (type, data), in order
         self.exited = False
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -610,6 +669,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.movements: ports.MovementWriter = FakeMovementWriter(staged, tenant_id)
         self.orders: ports.OrderWriter = FakeOrderWriter(staged, tenant_id, clock)
         self.invoices: ports.InvoiceWriter = FakeInvoiceWriter(staged, tenant_id, clock)
+        self.events: FakeEventWriter = FakeEventWriter()  # its `staged` is read on commit
+        self.webhooks: ports.WebhookWriter = FakeWebhookWriter(staged.webhooks, clock)
         return self
 
     async def __aexit__(
@@ -626,6 +687,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self._store.replace_with(self._staged)
         self.commits += 1
         self.results.append(result)
+        self.events_committed.extend(self.events.staged)
 
 
 class FakeUnitOfWorkFactory(ports.UnitOfWorkFactory):

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.edge.admission import AdmissionGate, Overloaded
+from app.edge.admission import AdmissionGate, Overloaded, Place
 
 
 async def test_at_most_limit_requests_are_inside_and_the_rest_enter_in_arrival_order() -> None:
@@ -102,3 +102,26 @@ async def test_entering_says_whether_the_request_had_to_wait_its_turn() -> None:
     await asyncio.sleep(0)
     gate.leave()
     assert await second is True
+
+
+async def test_a_long_poll_gives_its_place_to_the_next_request_while_it_waits() -> None:
+    gate = AdmissionGate(limit=1, max_queued=10)
+    poller, other = Place(gate), Place(gate)
+    await poller.take()
+    async with poller.stepped_aside():
+        await asyncio.wait_for(other.take(), 5)  # would never come while the poller held it
+        other.give_back()
+    assert poller.held and gate.active == 1
+    poller.give_back()
+    assert gate.active == 0
+
+
+async def test_a_place_is_not_taken_again_when_the_wait_fails() -> None:
+    gate = AdmissionGate(limit=1, max_queued=10)
+    poller = Place(gate)
+    await poller.take()
+    with pytest.raises(TimeoutError):
+        async with poller.stepped_aside():
+            raise TimeoutError
+    poller.give_back()  # nothing held: nothing given back twice
+    assert not poller.held and gate.active == 0

@@ -176,3 +176,27 @@ def test_check_shows_what_differs_from_the_defaults_without_passwords_or_secrets
     assert "DATABASE_URL=postgresql://app:***@db/sales" in shown
     assert "CONSISTENCY_TOKEN_SECRET=(set)" in shown
     assert not any("hunter2" in line or "s3cret" in line for line in shown)
+
+
+def test_webhooks_default_to_ten_seconds_and_about_28_hours_of_retries() -> None:
+    c = load_config(BASE)
+    assert c.webhook_timeout == 10.0 and c.event_retention_days == 30
+    assert c.webhook_retry_schedule == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert c.webhook_secret_key is None and not c.webhook_allow_private
+    tuned = load_config({**BASE, "WEBHOOK_RETRY_SCHEDULE": "1, 2.5", "WEBHOOK_ALLOW_PRIVATE": "1"})
+    assert tuned.webhook_retry_schedule == (1.0, 2.5) and tuned.webhook_allow_private
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEBHOOK_RETRY_SCHEDULE", "5,soon"),
+        ("WEBHOOK_RETRY_SCHEDULE", "-1"),
+        ("WEBHOOK_SECRET_KEY", "short"),
+        ("WEBHOOK_TIMEOUT", "0"),
+        ("EVENT_RETENTION_DAYS", "0"),
+    ],
+)
+def test_a_bad_webhook_setting_is_refused_naming_it(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_config({**BASE, name: value})

@@ -131,7 +131,7 @@ def _function(path: Path, name: str) -> ast.AST:
 
 
 PIPELINE = ROOT / "app" / "edge" / "pipeline.py"
-STAGES = ("resolve_tenant", "authenticate", "receive", "gate.enter", "endpoint.serve")
+STAGES = ("resolve_tenant", "authenticate", "receive", "place.take", "endpoint.serve")
 
 
 def test_the_pipeline_runs_its_stages_in_the_documented_order() -> None:
@@ -141,7 +141,7 @@ def test_the_pipeline_runs_its_stages_in_the_documented_order() -> None:
         "authenticate",  # a command's caller, before its body
         "receive",  # a command's body, before it queues
         "endpoint.serve",  # a route with no gate: parse, handler, answer
-        "gate.enter",  # admission
+        "place.take",  # admission (a place a long poll can step out of)
         "authenticate",  # a read's caller, inside its place
         "endpoint.serve",
     ]

@@ -19,12 +19,22 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 from marshmallow import Schema, fields, validate
 
-from app.api.outputs import CreatedApiKey, LoginAnswer, Me, User
+from app.api.outputs import (
+    CreatedApiKey,
+    CreatedWebhookEndpoint,
+    FeedAnswer,
+    FeedItem,
+    LoginAnswer,
+    Me,
+    User,
+)
 from app.api.schemas.fields import Money
 from domain.model.dashboard import LowStockItem
 from domain.model.orders import OrderLine
+from domain.model.webhooks import WebhookDelivery, WebhookEndpoint
 
 _SIMPLE: dict[object, type[fields.Field[Any]]] = {
     UUID: fields.UUID,
@@ -33,6 +43,7 @@ _SIMPLE: dict[object, type[fields.Field[Any]]] = {
     bool: fields.Boolean,
     datetime: fields.DateTime,
     Decimal: Money,
+    orjson.Fragment: fields.Dict,  # JSON stored as sent (the change feed's `data`)
 }
 
 
@@ -75,4 +86,9 @@ NAMES: dict[type, str] = {
     LoginAnswer: "LoginResponse",
     User: "UserOut",
     CreatedApiKey: "ApiKeyCreated",
+    FeedItem: "EventOut",
+    FeedAnswer: "EventPage",
+    WebhookEndpoint: "WebhookOut",
+    CreatedWebhookEndpoint: "WebhookCreated",
+    WebhookDelivery: "DeliveryOut",
 }

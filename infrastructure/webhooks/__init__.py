@@ -1,0 +1,1 @@
+"""Webhook delivery: sealed secrets, address checks, Standard Webhooks signatures, the deliverer."""
