@@ -14,6 +14,7 @@ from uuid import UUID
 import structlog
 from aiohttp import web
 
+from app.edge import auth_limits
 from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT, UNKNOWN_TENANT_LIMITER
 from app.edge.rules import Access
 from app.edge.types import Handler
@@ -130,7 +131,7 @@ def from_cookie(request: web.Request) -> bool:
 async def authenticate_request(request: web.Request) -> None:
     """Turn the request's token into its principal (one round trip), or raise 401."""
     token = bearer_token(request) or ""
-    principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
+    principal = await auth_limits.authenticate(request, request[TENANT].id, token)
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(principal=principal.subject)
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from app.edge.admission import Admission
+    from app.edge.auth_limits import AuthLimits
     from app.edge.metrics import HttpMetrics
     from app.edge.middlewares import InFlight
     from app.edge.ratelimit import LoginLimiter, TokenBuckets
@@ -23,6 +24,7 @@ LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 UNKNOWN_TENANT_LIMITER: web.AppKey[TokenBuckets] = web.AppKey("unknown_tenant_limiter")
 OPENAPI_DOC: web.AppKey[bytes] = web.AppKey("openapi_doc")
 ADMISSION: web.AppKey[Admission] = web.AppKey("admission")
+AUTH_LIMITS: web.AppKey[AuthLimits] = web.AppKey("auth_limits")  # issue 19
 ROUTE_TABLE: web.AppKey[dict[str, Route]] = web.AppKey("route_table")
 IN_FLIGHT: web.AppKey[InFlight] = web.AppKey("in_flight")
 

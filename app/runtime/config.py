@@ -84,6 +84,12 @@ class Config:
     # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
     # every instance behind the same load balancer (a token from one must verify at another).
     consistency_token_secret: str | None = None
+    # Issue 19, hostile callers. Failed token lookups per client address (each cost a round
+    # trip), and how many uncached token lookups one worker runs at once / lets queue.
+    auth_failures_per_minute: float = 60.0
+    auth_failures_burst: int = 20
+    auth_lookup_concurrency: int = 2
+    auth_lookup_queue: int = 64
 
     @property
     def auth_listen_url(self) -> str:
@@ -222,6 +228,15 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
         replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
         consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
+        # issue 19
+        auth_failures_per_minute=get(
+            "AUTH_FAILURE_RATE", _float, defaults.auth_failures_per_minute
+        ),
+        auth_failures_burst=get("AUTH_FAILURE_BURST", _int, defaults.auth_failures_burst),
+        auth_lookup_concurrency=get(
+            "AUTH_LOOKUP_CONCURRENCY", _int, defaults.auth_lookup_concurrency
+        ),
+        auth_lookup_queue=get("AUTH_LOOKUP_QUEUE", _int, defaults.auth_lookup_queue),
     )
     _validate(config)
     return config
@@ -283,6 +298,11 @@ def _validate(c: Config) -> None:
             "CONSISTENCY_TOKEN_SECRET must be set (at least 16 characters) when"
             " DATABASE_REPLICA_URLS is: every worker must verify every other's tokens",
         ),
+        # issue 19
+        (c.auth_failures_per_minute > 0, "AUTH_FAILURE_RATE must be positive"),
+        (c.auth_failures_burst >= 1, "AUTH_FAILURE_BURST must be at least 1"),
+        (c.auth_lookup_concurrency >= 1, "AUTH_LOOKUP_CONCURRENCY must be at least 1"),
+        (c.auth_lookup_queue >= 0, "AUTH_LOOKUP_QUEUE must not be negative"),
     ]
     for ok, message in checks:
         if not ok:

@@ -15,12 +15,13 @@ from aiohttp import web
 
 from app.api.openapi import build_openapi
 from app.api.routes import ROUTES, ROUTES_BY_NAME
-from app.edge import identity, middlewares
+from app.edge import auth_limits, identity, middlewares
 from app.edge.admission import Admission, AdmissionGate, admission
 from app.edge.consistency import consistency
 from app.edge.endpoint import endpoint
 from app.edge.keys import (
     ADMISSION,
+    AUTH_LIMITS,
     CONFIG,
     CONTAINER,
     HTTP_METRICS,
@@ -93,6 +94,7 @@ async def create_app(
         config.unknown_tenants_burst,
         what="lookups of unknown tenants",
     )
+    app[AUTH_LIMITS] = auth_limits.build(config, container.registry)  # issue 19
     app[OPENAPI_DOC] = build_openapi(ROUTES)
     for route in ROUTES:
         resource = app.router.add_resource(route.router_path, name=route.name)
