@@ -221,6 +221,7 @@ def _services(
             hasher,
             clock,
             timedelta(seconds=config.session_ttl_seconds),
+            timedelta(days=config.api_key_max_days),  # issue 19
         ),
         customers=CustomerService(CustomerReadRepository(reads), uow),
         products=ProductService(ProductReadRepository(reads), uow),

@@ -90,6 +90,8 @@ class Config:
     auth_failures_burst: int = 20
     auth_lookup_concurrency: int = 2
     auth_lookup_queue: int = 64
+    # The longest a key minted by a never-expiring key may live.
+    api_key_max_days: int = 365
 
     @property
     def auth_listen_url(self) -> str:
@@ -237,6 +239,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "AUTH_LOOKUP_CONCURRENCY", _int, defaults.auth_lookup_concurrency
         ),
         auth_lookup_queue=get("AUTH_LOOKUP_QUEUE", _int, defaults.auth_lookup_queue),
+        api_key_max_days=get("API_KEY_MAX_DAYS", _int, defaults.api_key_max_days),
     )
     _validate(config)
     return config
@@ -303,6 +306,7 @@ def _validate(c: Config) -> None:
         (c.auth_failures_burst >= 1, "AUTH_FAILURE_BURST must be at least 1"),
         (c.auth_lookup_concurrency >= 1, "AUTH_LOOKUP_CONCURRENCY must be at least 1"),
         (c.auth_lookup_queue >= 0, "AUTH_LOOKUP_QUEUE must not be negative"),
+        (c.api_key_max_days >= 1, "API_KEY_MAX_DAYS must be at least 1"),
     ]
     for ok, message in checks:
         if not ok:

@@ -84,6 +84,8 @@ class NewApiKey:
     role: Role
     key_hash: bytes
     expires_at: datetime | None = None
+    created_by_user_id: UUID | None = None
+    created_by_key_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,9 @@ class ApiKey:
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    # Its creator: a user, or the key that minted it (both None: an operator, or older keys).
+    created_by_user_id: UUID | None = None
+    created_by_key_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,12 +39,14 @@ class AuthService:
         hasher: PasswordHasher,
         clock: Clock,
         session_ttl: timedelta,
+        api_key_max_age: timedelta = timedelta(days=365),
     ) -> None:
         self._identities = identities
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
         self._ttl = session_ttl
+        self._key_max_age = api_key_max_age
         self._recorded_use: dict[UUID, datetime] = {}
 
     async def login(self, tenant_id: UUID, email: str, password: str) -> LoginResult:
@@ -100,22 +102,51 @@ class AuthService:
     async def create_api_key(
         self, principal: Principal, name: str, role: Role, expires_at: datetime | None = None
     ) -> IssuedApiKey:
-        """A new key of the principal's tenant; its secret is in the answer and nowhere else."""
+        """A new key of the principal's tenant; its secret is in the answer and nowhere else.
+
+        A key never outranks nor outlives its creator: its role is at most the creator's, and
+        a key minted by a key expires no later than that key (or than API_KEY_MAX_DAYS from
+        now, when that key never expires); without `expires_at` it gets that bound."""
         require_admin(principal)
         name = name.strip()
         if not name:
             raise InvalidInput("the key needs a name", {"name": ["must not be blank"]})
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", {"role": ["must be admin or sales"]})
+        if ROLES.index(role) < ROLES.index(principal.role):  # ROLES runs from the highest
+            raise PermissionDenied(f"a {principal.role} cannot create a key of role {role}")
         if expires_at is not None and expires_at <= self._clock.now():
             raise InvalidInput("already expired", {"expires_at": ["must be in the future"]})
+        expires_at = self._bounded_expiry(principal, expires_at)
         tenant_id = principal.tenant_id
         key = tokens.new_api_key(tenant_id)
-        new = NewApiKey(uuid4(), tenant_id, name, role, tokens.digest(key), expires_at)
+        new = NewApiKey(
+            uuid4(),
+            tenant_id,
+            name,
+            role,
+            tokens.digest(key),
+            expires_at,
+            created_by_user_id=principal.user_id,
+            created_by_key_id=principal.api_key_id,
+        )
         async with self._uow(tenant_id) as uow:
             created = await uow.api_keys.add(new)
             await uow.commit()
         return IssuedApiKey(key, created)
+
+    def _bounded_expiry(self, creator: Principal, expires_at: datetime | None) -> datetime | None:
+        if creator.api_key_id is None:
+            return expires_at  # a user (or the operator): keys may be open-ended
+        bound = creator.expires_at or self._clock.now() + self._key_max_age
+        if expires_at is None:
+            return bound
+        if expires_at > bound:
+            raise InvalidInput(
+                "a key cannot outlive the key that creates it",
+                {"expires_at": [f"must be no later than {bound.isoformat()}"]},
+            )
+        return expires_at
 
     async def list_api_keys(self, principal: Principal, page: PageRequest) -> Page[ApiKey]:
         require_admin(principal)

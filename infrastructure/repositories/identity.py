@@ -65,6 +65,8 @@ _API_KEY_COLUMNS = (
     api_keys.c.expires_at,
     api_keys.c.last_used_at,
     api_keys.c.revoked_at,
+    api_keys.c.created_by_user_id,
+    api_keys.c.created_by_key_id,
 )
 
 
@@ -236,6 +238,8 @@ _insert_api_key = sql(
         role=sa.bindparam("role"),
         key_hash=sa.bindparam("key_hash"),
         expires_at=sa.bindparam("expires_at"),
+        created_by_user_id=sa.bindparam("created_by_user_id"),
+        created_by_key_id=sa.bindparam("created_by_key_id"),
     )
     .returning(*_API_KEY_COLUMNS),
 )
@@ -282,6 +286,8 @@ class ApiKeyWriteRepository:
                 "role": key.role,
                 "key_hash": key.key_hash,
                 "expires_at": key.expires_at,
+                "created_by_user_id": key.created_by_user_id,
+                "created_by_key_id": key.created_by_key_id,
             },
         )
         return _api_key(rows[0])

@@ -23,6 +23,12 @@ class ApiKeyOut(Schema):
     expires_at = fields.DateTime(required=True, allow_none=True)
     last_used_at = fields.DateTime(required=True, allow_none=True)
     revoked_at = fields.DateTime(required=True, allow_none=True)
+    created_by_user_id = fields.UUID(
+        required=True, allow_none=True, metadata={"description": "The user who created it"}
+    )
+    created_by_key_id = fields.UUID(
+        required=True, allow_none=True, metadata={"description": "The API key that minted it"}
+    )
 
 
 class ApiKeyCreated(ApiKeyOut):
