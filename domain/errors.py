@@ -72,3 +72,12 @@ class InvalidInput(DomainError):
 
 class UnknownTenant(NotFound):
     """The request names no tenant we serve."""
+
+
+class TooManyLoginAttempts(DomainError):
+    """Login refused for a while (issue 19): this address failed too often, for this account
+    or overall, or the account's own ceiling is reached (429 with Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; retry in {retry_after} s")
+        self.retry_after = retry_after

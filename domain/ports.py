@@ -257,3 +257,14 @@ class PasswordHasher(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class LoginThrottle(Protocol):
+    """Failed logins counted per address, per (account, address) and per account, shared by
+    every worker (issue 19)."""
+
+    async def attempt(self, tenant_id: UUID, email: str, address: str) -> None:
+        """Count an attempt as a failure up front, or raise TooManyLoginAttempts."""
+
+    async def succeeded(self, tenant_id: UUID, email: str, address: str) -> None:
+        """The password was right: the attempt was no failure, and the address is trusted."""

@@ -54,6 +54,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     BodyTimeout: (408, "body-timeout", "Request body too slow"),
     InvalidConsistencyToken: (400, "invalid-consistency-token", "Invalid Consistency-Token"),
     RateLimited: (429, "rate-limited", "Too many requests"),
+    domain.TooManyLoginAttempts: (429, "rate-limited", "Too many requests"),
     RequestTimeout: (503, "request-timeout", "Request took too long"),
     Overloaded: (503, "overloaded", "Service busy"),
     infra.PoolTimeout: (503, "pool-timeout", "Database busy"),
@@ -130,6 +131,7 @@ def _headers(exc: Exception) -> dict[str, str] | None:
         infra.DatabaseUnavailable
         | infra.TransientConflict
         | RateLimited
+        | domain.TooManyLoginAttempts
         | Overloaded
         | RequestTimeout,
     ):

@@ -47,6 +47,7 @@ from infrastructure.repositories.identity_cache import (
 )
 from infrastructure.repositories.identity_cache_metrics import AuthCacheCollector
 from infrastructure.repositories.invoices import InvoiceReadRepository
+from infrastructure.repositories.login_throttle import PgLoginThrottle, ThrottlePolicy
 from infrastructure.repositories.orders import OrderReadRepository
 from infrastructure.repositories.products import ProductReadRepository
 from infrastructure.security.passwords import Argon2Hasher
@@ -222,6 +223,7 @@ def _services(
             clock,
             timedelta(seconds=config.session_ttl_seconds),
             timedelta(days=config.api_key_max_days),  # issue 19
+            PgLoginThrottle(db, login_policy(config)),  # issue 19
         ),
         customers=CustomerService(CustomerReadRepository(reads), uow),
         products=ProductService(ProductReadRepository(reads), uow),
@@ -231,4 +233,14 @@ def _services(
             CachedDashboardReader(DashboardReadRepository(reads), config.dashboard_cache_ttl),
             config.low_stock_threshold,
         ),
+    )
+
+
+def login_policy(config: Config) -> ThrottlePolicy:
+    """Issue 19: the login throttle's limits (docs/security.md)."""
+    return ThrottlePolicy(
+        per_account_address=config.login_failures_per_account_address,
+        per_address=config.login_failures_per_address,
+        per_account=config.login_failures_per_account,
+        window_s=config.login_failure_window,
     )

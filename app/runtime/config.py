@@ -92,6 +92,12 @@ class Config:
     auth_lookup_queue: int = 64
     # The longest a key minted by a never-expiring key may live.
     api_key_max_days: int = 365
+    # Failed logins (kept in PostgreSQL, shared by every worker) per (account, address), per
+    # address and per account within a window of seconds; docs/security.md has the policy.
+    login_failures_per_account_address: int = 5
+    login_failures_per_address: int = 30
+    login_failures_per_account: int = 100
+    login_failure_window: int = 900
 
     @property
     def auth_listen_url(self) -> str:
@@ -240,6 +246,16 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         ),
         auth_lookup_queue=get("AUTH_LOOKUP_QUEUE", _int, defaults.auth_lookup_queue),
         api_key_max_days=get("API_KEY_MAX_DAYS", _int, defaults.api_key_max_days),
+        login_failures_per_account_address=get(
+            "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", _int, defaults.login_failures_per_account_address
+        ),
+        login_failures_per_address=get(
+            "LOGIN_FAILURES_PER_ADDRESS", _int, defaults.login_failures_per_address
+        ),
+        login_failures_per_account=get(
+            "LOGIN_FAILURES_PER_ACCOUNT", _int, defaults.login_failures_per_account
+        ),
+        login_failure_window=get("LOGIN_FAILURE_WINDOW", _int, defaults.login_failure_window),
     )
     _validate(config)
     return config
@@ -307,6 +323,13 @@ def _validate(c: Config) -> None:
         (c.auth_lookup_concurrency >= 1, "AUTH_LOOKUP_CONCURRENCY must be at least 1"),
         (c.auth_lookup_queue >= 0, "AUTH_LOOKUP_QUEUE must not be negative"),
         (c.api_key_max_days >= 1, "API_KEY_MAX_DAYS must be at least 1"),
+        (
+            c.login_failures_per_account_address >= 1,
+            "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS must be at least 1",
+        ),
+        (c.login_failures_per_address >= 1, "LOGIN_FAILURES_PER_ADDRESS must be at least 1"),
+        (c.login_failures_per_account >= 1, "LOGIN_FAILURES_PER_ACCOUNT must be at least 1"),
+        (c.login_failure_window >= 1, "LOGIN_FAILURE_WINDOW must be at least 1 (seconds)"),
     ]
     for ok, message in checks:
         if not ok:

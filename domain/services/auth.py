@@ -18,7 +18,7 @@ from domain.model.identity import (
     Role,
 )
 from domain.model.paging import Page, PageRequest
-from domain.ports import Clock, IdentityReader, PasswordHasher, UnitOfWorkFactory
+from domain.ports import Clock, IdentityReader, LoginThrottle, PasswordHasher, UnitOfWorkFactory
 
 # How stale an API key's last_used_at may be: recording every use would add a write to every
 # request; once a minute per key and worker costs nothing noticeable.
@@ -40,6 +40,7 @@ class AuthService:
         clock: Clock,
         session_ttl: timedelta,
         api_key_max_age: timedelta = timedelta(days=365),
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self._identities = identities
         self._uow = uow
@@ -47,15 +48,26 @@ class AuthService:
         self._clock = clock
         self._ttl = session_ttl
         self._key_max_age = api_key_max_age
+        self._throttle = throttle
         self._recorded_use: dict[UUID, datetime] = {}
 
-    async def login(self, tenant_id: UUID, email: str, password: str) -> LoginResult:
+    async def login(
+        self, tenant_id: UUID, email: str, password: str, address: str | None = None
+    ) -> LoginResult:
         # Read, release the connection, verify in a thread, then write: no connection is held
         # while argon2 burns CPU.
-        user = await self._identities.credentials(tenant_id, email.strip().lower())
+        email = email.strip().lower()
+        throttle = self._throttle if address is not None else None
+        if throttle is not None:
+            assert address is not None
+            await throttle.attempt(tenant_id, email, address)  # counted as failed until right
+        user = await self._identities.credentials(tenant_id, email)
         ok = await self._hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not ok:
             raise AuthenticationFailed("email or password is wrong")
+        if throttle is not None:
+            assert address is not None
+            await throttle.succeeded(tenant_id, email, address)
         token = tokens.new_session_token()
         expires_at = self._clock.now() + self._ttl
         async with self._uow(tenant_id) as uow:

@@ -177,3 +177,14 @@ def _create_key(base: str, headers: dict[str, str]) -> str:
         return str(json.loads(resp.read())["key"])
     finally:
         conn.close()
+
+
+def test_workers_share_the_count_of_failed_logins(service, seeder: Seeder, tenant):
+    body = {"email": tenant.users["sales"].email, "password": "wrong"}
+    headers = {"X-Tenant": tenant.slug}
+    statuses = [
+        _status(service.base, "POST", "/api/sales/auth/login", headers, body) for _ in range(12)
+    ]
+    # Spread over both workers (a fresh connection each), yet the fifth failure is the last:
+    # per-worker counts would let up to twice as many through.
+    assert statuses == [401] * 5 + [429] * 7

@@ -11,6 +11,11 @@ migration 0006's triggers notify every worker's principal cache of each of them.
 security is forced on the owner too, so the trigger acts as the changed row's tenant for its
 one update and then puts the session's setting back.
 
+Login throttling shared by every worker and instance: `login_throttle`, an UNLOGGED table
+(failure counts are worth no WAL and may be lost in a crash, which only forgives them), with
+tenant isolation like every tenant table, and two functions the app role calls in one
+statement each (infrastructure/repositories/login_throttle.py explains the policy).
+
 Revision ID: 0008
 Revises: 0006
 Create Date: 2026-12-02
@@ -21,6 +26,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 from infrastructure.db.tenancy import TENANT_SETTING
+from infrastructure.migrations.rls import enable_tenant_isolation
 
 revision = "0008"
 down_revision = "0006"
@@ -60,6 +66,79 @@ end
 $$
 """
 
+_THROTTLE_TABLE = """
+create unlogged table login_throttle (
+    tenant_id uuid not null,
+    key text not null,
+    failures integer not null default 0,
+    window_start timestamptz not null default now(),
+    trusted_until timestamptz,
+    constraint pk_login_throttle primary key (tenant_id, key)
+)
+"""
+
+# One call per attempt, before the password is checked: refused (the seconds to wait) or
+# counted as a failure up front, all under the rows' locks, so concurrent attempts from any
+# worker cannot slip past a limit together. A refused attempt counts nowhere: hammering a
+# locked (account, address) pair cannot push the account's own ceiling.
+_THROTTLE_ATTEMPT = """
+create function login_throttle_attempt(
+    t uuid, pair text, address text, account text,
+    pair_limit integer, address_limit integer, account_limit integer, window_s integer
+) returns integer language plpgsql as $$
+declare
+    win interval := make_interval(secs => window_s);
+    p login_throttle;
+    a login_throttle;
+    u login_throttle;
+    wait_s integer := 0;
+begin
+    insert into login_throttle (tenant_id, key)
+    values (t, pair), (t, address), (t, account) on conflict do nothing;
+    -- One order for every caller: two attempts share at most one of these rows anyway.
+    perform 1 from login_throttle
+    where tenant_id = t and key in (pair, address, account) order by key for update;
+    update login_throttle set failures = 0, window_start = now()
+    where tenant_id = t and key in (pair, address, account) and window_start + win <= now();
+    select * into p from login_throttle where tenant_id = t and key = pair;
+    select * into a from login_throttle where tenant_id = t and key = address;
+    select * into u from login_throttle where tenant_id = t and key = account;
+    if p.failures >= pair_limit then
+        wait_s := greatest(wait_s, ceil(extract(epoch from p.window_start + win - now())));
+    end if;
+    if a.failures >= address_limit then
+        wait_s := greatest(wait_s, ceil(extract(epoch from a.window_start + win - now())));
+    end if;
+    -- An address this account logged in from lately is not held to the account's ceiling.
+    if u.failures >= account_limit and coalesce(p.trusted_until <= now(), true) then
+        wait_s := greatest(wait_s, ceil(extract(epoch from u.window_start + win - now())));
+    end if;
+    if wait_s > 0 then
+        return wait_s;
+    end if;
+    update login_throttle set failures = failures + 1
+    where tenant_id = t and key in (pair, address, account);
+    return 0;
+end
+$$
+"""
+
+# A correct password: the attempt was no failure after all. The pair starts over and is
+# trusted for `trust_s`; the address and the account get their one count back.
+_THROTTLE_SUCCESS = """
+create function login_throttle_success(
+    t uuid, pair text, address text, account text, trust_s integer
+) returns void language plpgsql as $$
+begin
+    update login_throttle
+    set failures = 0, trusted_until = now() + make_interval(secs => trust_s)
+    where tenant_id = t and key = pair;
+    update login_throttle set failures = greatest(failures - 1, 0)
+    where tenant_id = t and key in (address, account);
+end
+$$
+"""
+
 _TRIGGERS = (
     "create trigger lineage_user_deleted after delete on users"
     " for each row execute function revoke_keys_of_user()",
@@ -91,9 +170,19 @@ def upgrade() -> None:
     op.execute(_ON_KEY)
     for trigger in _TRIGGERS:
         op.execute(trigger)
+    op.execute(_THROTTLE_TABLE)
+    enable_tenant_isolation("login_throttle")
+    op.execute(_THROTTLE_ATTEMPT)
+    op.execute(_THROTTLE_SUCCESS)
 
 
 def downgrade() -> None:
+    op.execute("drop function login_throttle_success(uuid, text, text, text, integer)")
+    op.execute(
+        "drop function login_throttle_attempt("
+        "uuid, text, text, text, integer, integer, integer, integer)"
+    )
+    op.execute("drop table login_throttle")
     for table, trigger in (
         ("api_keys", "lineage_key_revoked"),
         ("api_keys", "lineage_key_deleted"),
