@@ -37,4 +37,5 @@ REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
 PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")
 REPLAYED: web.ResponseKey[bool] = web.ResponseKey("replayed")
 CREATED_ID: web.ResponseKey[str] = web.ResponseKey("created_id")
+REJECTED: web.ResponseKey[str] = web.ResponseKey("rejected")  # why the parser refused it
 RECEIVING: web.RequestKey[bool] = web.RequestKey("receiving")  # the body is still arriving

@@ -13,14 +13,16 @@ import uuid
 
 import structlog
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
-from app.edge import problems
+from app.edge import parser_errors, problems
 from app.edge.keys import (
     CONFIG,
     CREATED_ID,
     IN_FLIGHT,
     PROBLEM_TYPE,
     RECEIVING,
+    REJECTED,
     REPLAYED,
     REQUEST_ID,
 )
@@ -85,7 +87,8 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
         f"db;dur={stats.hold_s * 1000:.2f}, pool;dur={stats.wait_s * 1000:.2f}, "
         f"app;dur={duration * 1000:.2f}"
     )
-    log.info(
+    # A request the parser refused is worth a warning (issue 19); everything else is info.
+    (log.warning if REJECTED in response else log.info)(
         "request",
         method=request.method,
         route=route_template(request),
@@ -110,6 +113,8 @@ def _outcome(response: web.StreamResponse) -> dict[str, object]:
         outcome["replayed"] = True
     if (created := response.get(CREATED_ID)) is not None:
         outcome["created_id"] = created
+    if (rejected := response.get(REJECTED)) is not None:
+        outcome["reason"] = rejected
     return outcome
 
 
@@ -123,6 +128,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return _http_problem(exc, request_id)
+    except RequestPayloadError as exc:
+        return parser_errors.body_rejected(request, exc)  # issue 19
     except ConnectionResetError:
         # The client went away while we read its body: nothing to answer, nothing went wrong
         # on our side, and nothing was written (commands read the body before the UoW opens).

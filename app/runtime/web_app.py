@@ -15,7 +15,7 @@ from aiohttp import web
 
 from app.api.openapi import build_openapi
 from app.api.routes import ROUTES, ROUTES_BY_NAME
-from app.edge import auth_limits, identity, middlewares
+from app.edge import auth_limits, identity, middlewares, parser_errors
 from app.edge.admission import Admission, AdmissionGate, admission
 from app.edge.consistency import consistency
 from app.edge.endpoint import endpoint
@@ -95,6 +95,7 @@ async def create_app(
         what="lookups of unknown tenants",
     )
     app[AUTH_LIMITS] = auth_limits.build(config, container.registry)  # issue 19
+    parser_errors.install(app, container.registry)  # issue 19: parser rejections, Server
     app[OPENAPI_DOC] = build_openapi(ROUTES)
     for route in ROUTES:
         resource = app.router.add_resource(route.router_path, name=route.name)
@@ -166,7 +167,9 @@ def admin_app(app: web.Application) -> web.Application:
     collector = ServiceCollector(
         app[CONTAINER].registry, app[CONFIG].metrics_dir, functools.partial(_sample, app)
     )
-    return create_admin_app(collector, app[CONTAINER].db)
+    admin = create_admin_app(collector, app[CONTAINER].db)
+    parser_errors.install_admin(admin, app)  # issue 19: no versions in its Server header
+    return admin
 
 
 async def _sampling(app: web.Application) -> AsyncIterator[None]:
