@@ -67,8 +67,10 @@ async def create_app(
             middlewares.request_context,  # outermost: request id, route, the request event
             measure,
             middlewares.errors,
-            *read_your_writes,  # before any read: the authentication lookup is one
             identity.tenant,  # refuses token-less requests before they queue
+            # Before any read (the authentication lookup is one), after the tenant: tokens
+            # are bound to it (issue 19).
+            *read_your_writes,
             receive,  # commands: authenticate, then read the body, before they queue
             admission,
             identity.authenticate,  # reads: inside their place
