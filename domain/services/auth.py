@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from domain.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from domain.model import tokens
+from domain.model.emails import comparable_email
 from domain.model.identity import (
     ROLES,
     ApiKey,
@@ -56,7 +57,7 @@ class AuthService:
     ) -> LoginResult:
         # Read, release the connection, verify in a thread, then write: no connection is held
         # while argon2 burns CPU.
-        email = email.strip().lower()
+        email = comparable_email(email)
         throttle = self._throttle if address is not None else None
         if throttle is not None:
             assert address is not None

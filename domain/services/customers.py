@@ -6,6 +6,7 @@ from uuid import UUID
 
 from domain.errors import InvalidInput, NotFound, found
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
+from domain.model.emails import comparable_email, normalize_email
 from domain.model.paging import Page, PageRequest
 from domain.ports import CustomerReader, IdempotencyClaim, UnitOfWorkFactory
 
@@ -18,7 +19,7 @@ class CustomerService:
     async def list(
         self, tenant_id: UUID, page: PageRequest, q: str | None, email: str | None = None
     ) -> Page[Customer]:
-        email = email.strip().lower() if email is not None else None  # stored normalised
+        email = comparable_email(email) if email is not None else None  # stored normalised
         return await self._reader.list(tenant_id, page, q, email)
 
     async def get(self, tenant_id: UUID, customer_id: UUID) -> Customer:
@@ -27,7 +28,7 @@ class CustomerService:
     async def create(
         self, tenant_id: UUID, new: NewCustomer, idempotency: IdempotencyClaim | None = None
     ) -> Customer:
-        new = NewCustomer(new.name.strip(), new.email.strip().lower(), new.phone)
+        new = NewCustomer(new.name.strip(), normalize_email(new.email), new.phone)
         async with self._uow(tenant_id, idempotency) as uow:
             customer = await uow.customers.add(new)
             await uow.commit(customer)
@@ -40,7 +41,7 @@ class CustomerService:
             raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
         if changes.email is not None:
             changes = CustomerChanges(
-                changes.name, changes.email.strip().lower(), changes.phone, changes.clear_phone
+                changes.name, normalize_email(changes.email), changes.phone, changes.clear_phone
             )
         async with self._uow(tenant_id) as uow:
             customer = found(await uow.customers.update(customer_id, changes), "customer")

@@ -16,17 +16,28 @@ Login throttling shared by every worker and instance: `login_throttle`, an UNLOG
 tenant isolation like every tenant table, and two functions the app role calls in one
 statement each (infrastructure/repositories/login_throttle.py explains the policy).
 
+Emails of users and customers are rewritten in the one form the service now stores and
+compares (domain/model/emails.py). A row whose new form another row of its tenant already
+has, or that has no valid form, is left as it was and reported (a warning naming the table,
+the row ids and the reason): an operator decides, nothing is dropped.
+
 Revision ID: 0008
 Revises: 0006
 Create Date: 2026-12-02
 """
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-from infrastructure.db.tenancy import TENANT_SETTING
+from domain.errors import InvalidInput
+from domain.model.emails import normalize_email
+from infrastructure.db.tenancy import ACT_AS_TENANT, TENANT_SETTING
 from infrastructure.migrations.rls import enable_tenant_isolation
+
+log = logging.getLogger("alembic.runtime.migration")
 
 revision = "0008"
 down_revision = "0006"
@@ -174,6 +185,40 @@ def upgrade() -> None:
     enable_tenant_isolation("login_throttle")
     op.execute(_THROTTLE_ATTEMPT)
     op.execute(_THROTTLE_SUCCESS)
+    _normalize_existing_emails()
+
+
+def _normalize_existing_emails() -> None:
+    bind = op.get_bind()
+    tenants = [row[0] for row in bind.execute(sa.text("select id from tenants"))]
+    for tenant in tenants:
+        # RLS is forced on the owner too: act as each tenant in turn (this transaction only).
+        bind.exec_driver_sql(ACT_AS_TENANT, {"tenant_id": str(tenant)})
+        for table in ("users", "customers"):
+            _normalize_table(bind, table)
+
+
+def _normalize_table(bind: sa.engine.Connection, table: str) -> None:
+    rows = bind.execute(sa.text(f"select id, email from {table} order by created_at, id")).all()
+    taken = {email for _, email in rows}
+    for row_id, email in rows:
+        try:
+            normal = normalize_email(email)
+        except InvalidInput as exc:
+            log.warning("email_not_normalised table=%s id=%s reason=%s", table, row_id, exc)
+            continue
+        if normal == email:
+            continue
+        if normal in taken:
+            owners = [str(other) for other, e in rows if e == normal or other == row_id]
+            log.warning("email_collision table=%s ids=%s email_form=%s", table, owners, normal)
+            continue
+        bind.execute(
+            sa.text(f"update {table} set email = :email where id = :id"),
+            {"email": normal, "id": row_id},
+        )
+        taken.discard(email)
+        taken.add(normal)
 
 
 def downgrade() -> None:
