@@ -38,6 +38,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     domain.UnknownReferences: (422, "unknown-reference", "Unknown reference"),
     domain.InsufficientStock: (409, "insufficient-stock", "Insufficient stock"),
     domain.InvalidTransition: (409, "invalid-transition", "Invalid state transition"),
+    domain.AlreadyPaid: (409, "already-paid", "Invoice already paid"),
     domain.Conflict: (409, "conflict", "Conflict"),
     domain.InvalidInput: (422, "validation-error", "Invalid input"),
     idempotency.InFlight: (409, "idempotency-in-flight", "Request with this key still running"),
@@ -146,6 +147,8 @@ def _headers(exc: Exception) -> dict[str, str] | None:
 def _extra(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, domain.InsufficientStock):
         return {"shortages": exc.shortages}
+    if isinstance(exc, domain.AlreadyPaid):
+        return {"recorded_payment": exc.recorded}
     if isinstance(exc, domain.UnknownReferences):
         return {"errors": exc.missing}
     if isinstance(exc, domain.InvalidInput | UnknownParameters):

@@ -13,7 +13,13 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from domain.errors import InsufficientStock, InvalidInput, InvalidTransition, UnknownReferences
+from domain.errors import (
+    AlreadyPaid,
+    InsufficientStock,
+    InvalidInput,
+    InvalidTransition,
+    UnknownReferences,
+)
 from domain.model.money import money
 
 OrderStatus = Literal["placed", "cancelled"]
@@ -190,9 +196,13 @@ def ensure_cancellable(order: Order) -> bool:
     return True
 
 
-def ensure_payable(invoice: Invoice) -> bool:
-    """True when paying changes something; False when it is already paid (a no-op)."""
+def ensure_payable(invoice: Invoice, payment: Payment | None = None) -> bool:
+    """True when paying changes something; False when this very payment is already recorded
+    (a no-op). Another payment for a paid invoice is AlreadyPaid: a possible double charge."""
     if invoice.status == "paid":
+        recorded = (invoice.payment_method, invoice.payment_reference)
+        if payment is not None and (payment.method, payment.reference) != recorded:
+            raise AlreadyPaid(invoice.payment_method, invoice.payment_reference, invoice.paid_at)
         return False
     if invoice.status == "void":
         raise InvalidTransition("a void invoice cannot be paid")
