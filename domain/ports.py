@@ -130,6 +130,10 @@ class SessionWriter(Protocol):
 
     async def revoke(self, session_id: bytes, at: datetime) -> None: ...
 
+    async def revoke_all_of_user(self, user_id: UUID, at: datetime) -> int:
+        """Revoke every live session of the user; how many there were."""
+        ...
+
 
 class ApiKeyWriter(Protocol):
     async def add(self, key: NewApiKey) -> ApiKey: ...

@@ -59,3 +59,11 @@ async def me(call: Call) -> dict[str, Any]:
         "email": p.email,
         "name": p.name,
     }
+
+
+async def logout_all(call: Call) -> web.Response:
+    """Issue 19: end every session of the caller, wherever it was opened."""
+    await call.services.auth.logout_everywhere(call.caller)
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response

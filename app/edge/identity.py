@@ -14,7 +14,7 @@ from uuid import UUID
 import structlog
 from aiohttp import web
 
-from app.edge import auth_limits
+from app.edge import auth_limits, hostile_headers
 from app.edge.keys import CONFIG, CONTAINER, PRINCIPAL, ROUTE, TENANT, UNKNOWN_TENANT_LIMITER
 from app.edge.rules import Access
 from app.edge.types import Handler
@@ -36,6 +36,7 @@ class TenantMismatch(Exception):
 def named_tenant(request: web.Request) -> str | None:
     """The slug the request names: X-Tenant, else the first label of Host under BASE_DOMAIN."""
     config = request.app[CONFIG]
+    hostile_headers.single_headers(request)  # issue 19: X-Tenant twice is a 400
     header = request.headers.get("X-Tenant")
     if header:
         return header.strip().lower()

@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from app.edge.admission import Overloaded
+from app.edge.hostile_headers import DuplicateHeader
 from app.edge.identity import TenantMismatch
 from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.keys import PROBLEM_TYPE
@@ -52,6 +53,7 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     UnknownParameters: (400, "unknown-parameter", "Unknown query parameter"),
     UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
     TenantMismatch: (400, "tenant-mismatch", "API key of another tenant"),
+    DuplicateHeader: (400, "duplicate-header", "Header sent twice"),
     BodyTimeout: (408, "body-timeout", "Request body too slow"),
     InvalidConsistencyToken: (400, "invalid-consistency-token", "Invalid Consistency-Token"),
     RateLimited: (429, "rate-limited", "Too many requests"),

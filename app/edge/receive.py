@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from app.edge import hostile_headers
 from app.edge.identity import authenticate_request, from_cookie
 from app.edge.json_io import UnsupportedMediaType
 from app.edge.keys import LOGIN_LIMITER, RECEIVING, ROUTE
@@ -41,6 +42,7 @@ async def receive(request: web.Request, handler: Handler) -> web.StreamResponse:
     if route.throttled:
         request.app[LOGIN_LIMITER].attempt(request.remote)
     if request.can_read_body:
+        await hostile_headers.send_continue(request)  # issue 19: only to a known caller
         request[RECEIVING] = True
         await request.read()  # aiohttp keeps it for the handler; MAX_BODY_BYTES still applies
         request[RECEIVING] = False

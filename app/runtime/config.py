@@ -98,10 +98,16 @@ class Config:
     login_failures_per_address: int = 30
     login_failures_per_account: int = 100
     login_failure_window: int = 900
+    # Host names the admin port answers (DNS rebinding); empty: ADMIN_HOST and localhost.
+    admin_allowed_hosts: tuple[str, ...] = ()
 
     @property
     def auth_listen_url(self) -> str:
         return self.auth_listen_database_url or self.database_url
+
+    @property
+    def allowed_admin_hosts(self) -> tuple[str, ...]:
+        return self.admin_allowed_hosts or (self.admin_host, "localhost")
 
     @property
     def replica_pool_max(self) -> int:
@@ -169,6 +175,10 @@ def _urls(name: str, raw: str) -> tuple[str, ...]:
         if not url.startswith(("postgresql://", "postgres://")):
             raise ConfigError(f"{name} must be comma-separated postgresql:// URLs")
     return urls
+
+
+def _names(name: str, raw: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -256,6 +266,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "LOGIN_FAILURES_PER_ACCOUNT", _int, defaults.login_failures_per_account
         ),
         login_failure_window=get("LOGIN_FAILURE_WINDOW", _int, defaults.login_failure_window),
+        admin_allowed_hosts=get("ADMIN_ALLOWED_HOSTS", _names, ()),
     )
     _validate(config)
     return config

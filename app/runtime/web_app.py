@@ -15,7 +15,8 @@ from aiohttp import web
 
 from app.api.openapi import build_openapi
 from app.api.routes import ROUTES, ROUTES_BY_NAME
-from app.edge import auth_limits, identity, middlewares, parser_errors
+from app.edge import auth_limits, hostile_headers, identity, middlewares, parser_errors
+from app.edge.admin_hosts import admin_hosts
 from app.edge.admission import Admission, AdmissionGate, admission
 from app.edge.consistency import consistency
 from app.edge.endpoint import endpoint
@@ -102,9 +103,10 @@ async def create_app(
     for route in ROUTES:
         resource = app.router.add_resource(route.router_path, name=route.name)
         handler = endpoint(route)
-        resource.add_route(route.method, handler)
+        expect = hostile_headers.deferred_expect  # issue 19: 100 Continue once the caller is known
+        resource.add_route(route.method, handler, expect_handler=expect)
         if route.method == "GET":
-            resource.add_route("HEAD", handler)  # uptime checkers; aiohttp sends no body
+            resource.add_route("HEAD", handler, expect_handler=expect)  # uptime checkers
     app.on_response_prepare.append(_server_header)
 
     app.cleanup_ctx.append(_lifecycle)
@@ -171,6 +173,7 @@ def admin_app(app: web.Application) -> web.Application:
     )
     admin = create_admin_app(collector, app[CONTAINER].db)
     parser_errors.install_admin(admin, app)  # issue 19: no versions in its Server header
+    admin.middlewares.append(admin_hosts(app[CONFIG].allowed_admin_hosts))
     return admin
 
 

@@ -86,6 +86,26 @@ class AuthService:
         # one must not answer the same token from memory in that moment.
         self._identities.forget(principal.tenant_id, principal.session_id)
 
+    async def logout_everywhere(self, principal: Principal) -> int:
+        """End every session of the calling user (this one included); how many ended."""
+        if principal.user_id is None:
+            raise PermissionDenied("only a user has sessions; revoke an API key instead")
+        return await self._end_sessions(principal.tenant_id, principal.user_id)
+
+    async def revoke_sessions(self, tenant_id: UUID, email: str) -> int:
+        """The operator ends every session of a user (after a password reset, say)."""
+        user = await self._identities.credentials(tenant_id, comparable_email(email))
+        if user is None:
+            raise NotFound("no user with this email")
+        return await self._end_sessions(tenant_id, user.id)
+
+    async def _end_sessions(self, tenant_id: UUID, user_id: UUID) -> int:
+        async with self._uow(tenant_id) as uow:
+            ended = await uow.sessions.revoke_all_of_user(user_id, self._clock.now())
+            await uow.commit()
+        # Every worker (this one too) drops them when PostgreSQL announces the update.
+        return ended
+
     async def authenticate(self, tenant_id: UUID, token: str) -> Principal:
         if not tokens.looks_like_token(token):
             raise AuthenticationFailed()

@@ -229,6 +229,16 @@ _revoke_session = sql(
     .where(sessions.c.id == sa.bindparam("sid"), sessions.c.revoked_at.is_(None))
     .values(revoked_at=sa.bindparam("at")),
 )
+_revoke_sessions_of_user = sql(
+    sa.update(sessions)
+    .where(
+        sessions.c.tenant_id == sa.bindparam("tenant_id"),
+        sessions.c.user_id == sa.bindparam("user_id"),
+        sessions.c.revoked_at.is_(None),
+    )
+    .values(revoked_at=sa.bindparam("at"))
+    .returning(sessions.c.id),
+)
 _insert_api_key = sql(
     sa.insert(api_keys)
     .values(
@@ -271,6 +281,10 @@ class SessionWriteRepository:
 
     async def revoke(self, session_id: bytes, at: datetime) -> None:
         await self._writes.execute(_revoke_session, {"sid": session_id, "at": at})
+
+    async def revoke_all_of_user(self, user_id: UUID, at: datetime) -> int:
+        rows = await self._writes.execute(_revoke_sessions_of_user, {"user_id": user_id, "at": at})
+        return len(rows)
 
 
 class ApiKeyWriteRepository:

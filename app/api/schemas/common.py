@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from app.api.schemas.fields import QueryInteger
+
 
 class PageQuery(Schema):
-    limit = fields.Integer(
+    limit = QueryInteger(
         load_default=20,
         validate=validate.Range(1, 100),
         metadata={"description": "Items per page, 1 to 100 (default 20)"},

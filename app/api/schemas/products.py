@@ -5,7 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuery, page_of
-from app.api.schemas.fields import Money, QueryBoolean, StrictBoolean, StrictInteger, Text
+from app.api.schemas.fields import (
+    Money,
+    QueryBoolean,
+    QueryInteger,
+    StrictBoolean,
+    StrictInteger,
+    Text,
+)
 
 _sku = validate.Length(1, 64)
 _name = validate.Length(1, 200)
@@ -36,7 +43,7 @@ class ProductListQuery(PageQuery):
         validate=validate.Length(1, 100),
         metadata={"description": "Only products whose SKU or name contains this, ignoring case"},
     )
-    low_stock = fields.Integer(
+    low_stock = QueryInteger(
         load_default=None,
         validate=validate.Range(0, 1_000_000_000),
         metadata={"description": "Only products with at most this much stock"},

@@ -150,7 +150,26 @@ end
 $$
 """
 
+# A new password ends every session of the user, however it was set (there is no password
+# route; an operator resets one by SQL): a stolen session must not outlive the reset.
+_ON_PASSWORD = f"""
+create function revoke_sessions_of_user() returns trigger language plpgsql as $$
+declare
+    previous text := current_setting('{TENANT_SETTING}', true);
+begin
+    perform set_config('{TENANT_SETTING}', new.tenant_id::text, true);
+    update sessions set revoked_at = now()
+    where tenant_id = new.tenant_id and user_id = new.id and revoked_at is null;
+    perform set_config('{TENANT_SETTING}', coalesce(previous, ''), true);
+    return null;
+end
+$$
+"""
+
 _TRIGGERS = (
+    "create trigger password_changed after update of password_hash on users for each row"
+    " when (old.password_hash is distinct from new.password_hash)"
+    " execute function revoke_sessions_of_user()",
     "create trigger lineage_user_deleted after delete on users"
     " for each row execute function revoke_keys_of_user()",
     "create trigger lineage_user_demoted after update of role on users for each row"
@@ -179,6 +198,7 @@ def upgrade() -> None:
     op.execute(_REVOKE_MINTED)
     op.execute(_ON_USER)
     op.execute(_ON_KEY)
+    op.execute(_ON_PASSWORD)
     for trigger in _TRIGGERS:
         op.execute(trigger)
     op.execute(_THROTTLE_TABLE)
@@ -233,8 +253,10 @@ def downgrade() -> None:
         ("api_keys", "lineage_key_deleted"),
         ("users", "lineage_user_demoted"),
         ("users", "lineage_user_deleted"),
+        ("users", "password_changed"),
     ):
         op.execute(f"drop trigger {trigger} on {table}")
+    op.execute("drop function revoke_sessions_of_user()")
     op.execute("drop function revoke_keys_of_key()")
     op.execute("drop function revoke_keys_of_user()")
     op.execute("drop function revoke_minted_keys(uuid, uuid, uuid)")
