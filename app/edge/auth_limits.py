@@ -13,7 +13,6 @@ lookups in their place; a cached (warm) caller passes neither and still costs no
 
 from __future__ import annotations
 
-import contextlib
 from uuid import UUID
 
 from aiohttp import web
@@ -21,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from app.edge.admission import AdmissionGate
 from app.edge.keys import AUTH_LIMITS, CONTAINER
-from app.edge.ratelimit import RateLimited, TokenBuckets
+from app.edge.ratelimit import TokenBuckets
 from app.runtime.config import Config
 from domain.errors import AuthenticationFailed
 from domain.model import tokens
@@ -52,19 +51,23 @@ async def authenticate(request: web.Request, tenant_id: UUID, token: str) -> Pri
         return await auth.authenticate(tenant_id, token)
     limits = request.app[AUTH_LIMITS]
     address = request.remote or "unknown"
-    limits.failures.check(address)
+    limits.failures.check(address)  # refused before it even queues
     await limits.gate.enter()
     try:
-        # Checked again once admitted: the failures of those that queued ahead count too.
-        limits.failures.check(address)
-        principal = await auth.authenticate(tenant_id, token)
-    except AuthenticationFailed:
-        limits.lookups.labels("unknown").inc()
-        with contextlib.suppress(RateLimited):  # this one is still a plain 401
-            limits.failures.take(address)
-        raise
+        # Charged up front, once admitted: lookups running side by side cannot overdraw the
+        # bucket together; a token that turns out known gets its charge back.
+        limits.failures.take(address)
+        try:
+            principal = await auth.authenticate(tenant_id, token)
+        except AuthenticationFailed:
+            limits.lookups.labels("unknown").inc()
+            raise
+        except BaseException:
+            limits.failures.give_back(address)  # not a failed authentication
+            raise
     finally:
         limits.gate.leave()
+    limits.failures.give_back(address)
     limits.lookups.labels("known").inc()
     return principal
 

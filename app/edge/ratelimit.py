@@ -64,6 +64,12 @@ class TokenBuckets:
             raise RateLimited(max(1, math.ceil((1 - bucket.tokens) / self._rate)), self._what)
         bucket.tokens -= 1
 
+    def give_back(self, key: Hashable) -> None:
+        """Return a token `take` spent on something that turned out not to count."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.tokens = min(self._burst, bucket.tokens + 1)
+
     def _prune(self, now: float) -> None:
         full_after = self._burst / self._rate
         self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full_after}

@@ -89,7 +89,7 @@ class Config:
     auth_failures_per_minute: float = 60.0
     auth_failures_burst: int = 20
     auth_lookup_concurrency: int = 2
-    auth_lookup_queue: int = 64
+    auth_lookup_queue: int = 1000
     # The longest a key minted by a never-expiring key may live.
     api_key_max_days: int = 365
     # Failed logins (kept in PostgreSQL, shared by every worker) per (account, address), per
