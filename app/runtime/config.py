@@ -62,7 +62,7 @@ class Config:
     low_stock_threshold: int = 5
     # Seconds a worker reuses a tenant's dashboard (0: compute it on every request).
     dashboard_cache_ttl: float = 2.0
-    login_per_email_per_minute: float = 10.0
+    login_per_email_per_minute: float = 10.0  # unused since issue 19 (LOGIN_FAILURES_*)
     login_per_address_per_minute: float = 60.0
     login_burst: int = 10
     # Which of the process manager's workers this process is (1-based, reused when a worker is

@@ -89,7 +89,6 @@ async def create_app(
     app[IN_FLIGHT] = InFlight()
     app[HTTP_METRICS].watch(app[ADMISSION])
     app[LOGIN_LIMITER] = LoginLimiter(
-        TokenBuckets(config.login_per_email_per_minute, config.login_burst),
         TokenBuckets(config.login_per_address_per_minute, config.login_burst * 3),
     )
     app[UNKNOWN_TENANT_LIMITER] = TokenBuckets(

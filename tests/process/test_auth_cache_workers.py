@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -188,3 +189,14 @@ def test_workers_share_the_count_of_failed_logins(service, seeder: Seeder, tenan
     # Spread over both workers (a fresh connection each), yet the fifth failure is the last:
     # per-worker counts would let up to twice as many through.
     assert statuses == [401] * 5 + [429] * 7
+
+
+def test_under_gunicorn_a_request_the_parser_refuses_is_a_plain_problem(service):
+    url = urlparse(service.base)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
+        )
+        answer = sock.recv(65536)
+    assert answer.split(b" ")[1] == b"400", answer
+    assert b"application/problem+json" in answer and b"\r\nServer: sales-api\r\n" in answer
