@@ -124,10 +124,12 @@ def purge_idempotency_keys(config: Config, _: argparse.Namespace) -> int:
 
 
 def purge_sessions(config: Config, _: argparse.Namespace) -> int:
-    from infrastructure.sessions import purge_dead_sessions
+    from infrastructure.sessions import purge_dead_sessions, purge_stale_login_counts
 
     removed = purge_dead_sessions(config.migration_database_url)
     print(f"purged {removed} expired or revoked sessions")
+    counts = purge_stale_login_counts(config.migration_database_url)
+    print(f"purged {counts} login failure counts that no longer matter")
     return 0
 
 
