@@ -138,8 +138,7 @@ def install(app: web.Application, registry: CollectorRegistry) -> None:
         "Requests the HTTP parser refused (400), by reason",
         ["reason"],
         registry=registry,
-    )
-    app.on_response_prepare.append(_server_header)
+    )  # the API app sets its own Server header (app/runtime/web_app.py)
 
 
 def install_admin(admin: web.Application, api: web.Application) -> None:
