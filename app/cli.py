@@ -110,6 +110,15 @@ def revoke_api_key(config: Config, args: argparse.Namespace) -> int:
     return _exit_code(_in_tenant(config, args.tenant, work))
 
 
+def revoke_sessions(config: Config, args: argparse.Namespace) -> int:
+    async def work(services: Services, tenant: Tenant) -> int:
+        ended = await services.auth.revoke_sessions(tenant.id, args.email)
+        print(f"ended {ended} sessions of {args.email} in tenant {tenant.slug}")
+        return 0
+
+    return _exit_code(_in_tenant(config, args.tenant, work))
+
+
 def purge_idempotency_keys(config: Config, _: argparse.Namespace) -> int:
     from infrastructure.idempotency import purge_expired
 
@@ -119,10 +128,12 @@ def purge_idempotency_keys(config: Config, _: argparse.Namespace) -> int:
 
 
 def purge_sessions(config: Config, _: argparse.Namespace) -> int:
-    from infrastructure.sessions import purge_dead_sessions
+    from infrastructure.sessions import purge_dead_sessions, purge_stale_login_counts
 
     removed = purge_dead_sessions(config.migration_database_url)
     print(f"purged {removed} expired or revoked sessions")
+    counts = purge_stale_login_counts(config.migration_database_url)
+    print(f"purged {counts} login failure counts that no longer matter")
     return 0
 
 
@@ -166,6 +177,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True, help="the tenant's slug")
     p.add_argument("--id", required=True, type=UUID, help="the key's id (see list-api-keys)")
     p.set_defaults(func=revoke_api_key)
+    p = sub.add_parser(
+        "revoke-sessions", help="end every session of a user (e.g. after a password reset)"
+    )
+    p.add_argument("--tenant", required=True, help="the tenant's slug")
+    p.add_argument("--email", required=True, help="the user's email")
+    p.set_defaults(func=revoke_sessions)
     p = sub.add_parser(
         "purge-idempotency-keys", help="delete idempotency records older than 24 h (run daily)"
     )

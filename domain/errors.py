@@ -76,3 +76,21 @@ class UnknownTenant(NotFound):
 
 class CursorExpired(DomainError):
     """A feed cursor points before what the retention still keeps (410): events were purged."""
+
+
+class TooManyLoginAttempts(DomainError):
+    """Login refused for a while (issue 19): this address failed too often, for this account
+    or overall, or the account's own ceiling is reached (429 with Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class AlreadyPaid(Conflict):
+    """A payment that differs from the one already recorded for the invoice (issue 19): a
+    possible double charge, so it is refused (409) and the recorded payment is shown."""
+
+    def __init__(self, method: str | None, reference: str | None, paid_at: Any) -> None:
+        super().__init__("the invoice is already paid with another payment")
+        self.recorded = {"method": method, "reference": reference, "paid_at": paid_at}

@@ -168,6 +168,10 @@ class SessionWriter(Protocol):
 
     async def revoke(self, session_id: bytes, at: datetime) -> None: ...
 
+    async def revoke_all_of_user(self, user_id: UUID, at: datetime) -> int:
+        """Revoke every live session of the user; how many there were."""
+        ...
+
 
 class ApiKeyWriter(Protocol):
     async def add(self, key: NewApiKey) -> ApiKey: ...
@@ -339,4 +343,17 @@ class UrlGuard(Protocol):
 class SecretSealer(Protocol):
     def seal(self, secret: str, context: str) -> bytes:
         """Encrypt a webhook secret, bound to `context` (tenant and endpoint)."""
+        ...
+
+
+class LoginThrottle(Protocol):
+    """Failed logins counted per address, per (account, address) and per account, shared by
+    every worker (issue 19)."""
+
+    async def attempt(self, tenant_id: UUID, email: str, address: str) -> None:
+        """Count an attempt as a failure up front, or raise TooManyLoginAttempts."""
+        ...
+
+    async def succeeded(self, tenant_id: UUID, email: str, address: str) -> None:
+        """The password was right: the attempt was no failure, and the address is trusted."""
         ...

@@ -55,7 +55,7 @@ class Me:
 class CreatedApiKey(ApiKey):
     """A key just created: its fields, and the secret, in this answer only."""
 
-    key: str = field(metadata={"description": "The secret: shown in this answer only"})
+    key: str = field(default="", metadata={"description": "The secret: shown in this answer only"})
 
     @classmethod
     def of(cls, issued: IssuedApiKey) -> CreatedApiKey:

@@ -76,6 +76,15 @@ ROUTES: tuple[Route, ...] = (
     _command(
         "POST", "/auth/logout", auth.logout, "auth.logout", "Revoke the current session", status=204
     ),
+    _command(
+        "POST",
+        "/auth/logout-all",
+        auth.logout_all,
+        "auth.logout_all",
+        "Revoke every session of the calling user (issue 19)",
+        status=204,
+        errors=(403,),
+    ),
     _read(
         "/auth/me",
         auth.me,

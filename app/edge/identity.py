@@ -15,6 +15,7 @@ from uuid import UUID
 import structlog
 from aiohttp import web
 
+from app.edge import hostile_headers
 from app.edge.keys import CONFIG, CONTAINER, UNKNOWN_TENANT_LIMITER
 from domain.errors import AuthenticationFailed, UnknownTenant
 from domain.model.identity import Tenant
@@ -34,6 +35,7 @@ class TenantMismatch(Exception):
 def named_tenant(request: web.Request) -> str | None:
     """The slug the request names: X-Tenant, else the first label of Host under BASE_DOMAIN."""
     config = request.app[CONFIG]
+    hostile_headers.single_headers(request)  # issue 19: X-Tenant twice is a 400
     header = request.headers.get("X-Tenant")
     if header:
         return header.strip().lower()

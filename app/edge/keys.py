@@ -8,6 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from app.edge.admission import Admission, Place
+    from app.edge.auth_limits import AuthLimits
     from app.edge.metrics import HttpMetrics
     from app.edge.middlewares import InFlight
     from app.edge.pipeline import Stopwatch
@@ -24,6 +25,7 @@ LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 UNKNOWN_TENANT_LIMITER: web.AppKey[TokenBuckets] = web.AppKey("unknown_tenant_limiter")
 OPENAPI_DOC: web.AppKey[bytes] = web.AppKey("openapi_doc")
 ADMISSION: web.AppKey[Admission] = web.AppKey("admission")
+AUTH_LIMITS: web.AppKey[AuthLimits] = web.AppKey("auth_limits")  # issue 19
 ROUTE_TABLE: web.AppKey[dict[str, Route]] = web.AppKey("route_table")
 IN_FLIGHT: web.AppKey[InFlight] = web.AppKey("in_flight")
 
@@ -38,6 +40,7 @@ PLACE: web.RequestKey[Place] = web.RequestKey("place")  # the request's admissio
 PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")
 REPLAYED: web.ResponseKey[bool] = web.ResponseKey("replayed")
 CREATED_ID: web.ResponseKey[str] = web.ResponseKey("created_id")
+REJECTED: web.ResponseKey[str] = web.ResponseKey("rejected")  # why the parser refused it
 RECEIVING: web.RequestKey[bool] = web.RequestKey("receiving")  # the body is still arriving
 # Seconds the request waited at its admission gate (issue 21: the dashboard's routes table).
 QUEUED_S: web.RequestKey[float] = web.RequestKey("queued_s")

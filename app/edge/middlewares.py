@@ -13,14 +13,16 @@ import uuid
 
 import structlog
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
-from app.edge import problems
+from app.edge import parser_errors, problems
 from app.edge.keys import (
     CONFIG,
     CREATED_ID,
     IN_FLIGHT,
     PROBLEM_TYPE,
     RECEIVING,
+    REJECTED,
     REPLAYED,
     REQUEST_ID,
     ROUTE,
@@ -88,7 +90,8 @@ async def _in_context(request: web.Request, handler: Handler) -> web.StreamRespo
     duration = time.perf_counter() - started
     response.headers["X-Request-ID"] = request_id
     response.headers["Server-Timing"] = _server_timing(request, stats, duration)
-    log.info(
+    # A request the parser refused is worth a warning (issue 19); everything else is info.
+    (log.warning if REJECTED in response else log.info)(
         "request",
         method=request.method,
         path=loggable_path(request),
@@ -137,6 +140,8 @@ def _outcome(response: web.StreamResponse) -> dict[str, object]:
         outcome["replayed"] = True
     if (created := response.get(CREATED_ID)) is not None:
         outcome["created_id"] = created
+    if (rejected := response.get(REJECTED)) is not None:
+        outcome["reason"] = rejected
     return outcome
 
 
@@ -152,6 +157,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return _http_problem(exc, request_id)
+    except RequestPayloadError as exc:
+        return parser_errors.body_rejected(request, exc)  # issue 19
     except ConnectionResetError:
         # The client went away while we read its body: nothing to answer, nothing went wrong
         # on our side, and nothing was written (commands read the body before the UoW opens).

@@ -25,7 +25,9 @@ import time
 import structlog
 from aiohttp import web
 
+from app.edge import auth_limits, hostile_headers
 from app.edge.admission import Place
+from app.edge.consistency import read_tokens
 from app.edge.endpoint import Endpoint
 from app.edge.identity import (
     bearer_token,
@@ -36,7 +38,6 @@ from app.edge.identity import (
 )
 from app.edge.keys import (
     ADMISSION,
-    CONTAINER,
     LOGIN_LIMITER,
     PLACE,
     PRINCIPAL,
@@ -127,21 +128,22 @@ async def resolve_tenant(request: web.Request, needs_principal: bool) -> None:
     """The tenant the request is for: the one its API key names, else the slug it names."""
     token = bearer_token(request) or ""
     if needs_principal:
-        plausible_token(
-            request, token
-        )  # refused before it costs any round trip, even a tenant lookup
+        # Refused before it costs any round trip, even a tenant lookup.
+        plausible_token(request, token)
     if needs_principal and (found := await key_tenant(request, token)) is not None:
         tenant = found
     else:
         tenant = await named_tenant_of(request)
     request[TENANT] = tenant
     structlog.contextvars.bind_contextvars(tenant=tenant.slug)
+    read_tokens(request, tenant.id)  # a Consistency-Token is bound to its tenant
 
 
 async def authenticate(request: web.Request) -> None:
-    """The request's token as its principal: from the worker's cache, else one read; or 401."""
+    """The request's token as its principal: from the worker's cache, else one read under the
+    lookup limits (app/edge/auth_limits.py: unknown tokens cannot exhaust the pool); or 401."""
     token = bearer_token(request) or ""
-    principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
+    principal = await auth_limits.authenticate(request, request[TENANT].id, token)
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(principal=principal.subject)
 
@@ -156,6 +158,7 @@ async def receive(request: web.Request, route: Route) -> None:
     if route.throttled:
         request.app[LOGIN_LIMITER].attempt(request.remote)
     if request.can_read_body:
+        await hostile_headers.send_continue(request)  # `100 Continue` only to a known caller
         request[RECEIVING] = True
         await request.read()  # aiohttp keeps it for parsing; MAX_BODY_BYTES still applies
         request[RECEIVING] = False

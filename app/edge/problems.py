@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 
 from app.edge.admission import Overloaded
+from app.edge.hostile_headers import DuplicateHeader
 from app.edge.identity import TenantMismatch
 from app.edge.json_io import BadRequest, TooDeep, UnknownParameters, UnsupportedMediaType
 from app.edge.keys import PROBLEM_TYPE
@@ -74,6 +75,12 @@ FAMILIES: dict[type[Exception], Family] = {
         members=lambda e: {"shortages": e.shortages},
     ),
     domain.InvalidTransition: Family(409, "invalid-transition", "Invalid state transition"),
+    domain.AlreadyPaid: Family(
+        409,
+        "already-paid",
+        "Invoice already paid",
+        members=lambda e: {"recorded_payment": e.recorded},
+    ),
     domain.Conflict: Family(409, "conflict", "Conflict"),
     domain.InvalidInput: Family(422, "validation-error", "Invalid input", members=_errors),
     domain.CursorExpired: Family(410, "cursor-expired", "Cursor expired"),
@@ -96,10 +103,14 @@ FAMILIES: dict[type[Exception], Family] = {
     UnknownParameters: Family(400, "unknown-parameter", "Unknown query parameter", members=_errors),
     UnsupportedMediaType: Family(415, "unsupported-media-type", "Unsupported media type"),
     TenantMismatch: Family(400, "tenant-mismatch", "API key of another tenant"),
+    DuplicateHeader: Family(400, "duplicate-header", "Header sent twice"),
     BodyTimeout: Family(408, "body-timeout", "Request body too slow"),
     CrossSiteRequest: Family(403, "cross-site-request", "Cross-site request refused"),
     InvalidConsistencyToken: Family(400, "invalid-consistency-token", "Invalid Consistency-Token"),
     RateLimited: Family(429, "rate-limited", "Too many requests", headers=_retry_after),
+    domain.TooManyLoginAttempts: Family(
+        429, "rate-limited", "Too many requests", headers=_retry_after
+    ),
     RequestTimeout: Family(503, "request-timeout", "Request took too long", headers=_retry_after),
     Overloaded: Family(503, "overloaded", "Service busy", headers=_retry_after),
     infra.PoolTimeout: Family(503, "pool-timeout", "Database busy", headers=_retry_after),

@@ -1,4 +1,5 @@
-"""In-process token buckets for login attempts (per tenant+email and per client address).
+"""In-process token buckets: login attempts per client address, unknown tenants, failed token
+lookups.
 
 In process on purpose: it needs no round trip and no shared store; with N workers an attacker
 gets N times the rate, which the defaults allow for. Buckets are dropped once full again.
@@ -64,20 +65,26 @@ class TokenBuckets:
             raise RateLimited(max(1, math.ceil((1 - bucket.tokens) / self._rate)), self._what)
         bucket.tokens -= 1
 
+    def give_back(self, key: Hashable) -> None:
+        """Return a token `take` spent on something that turned out not to count."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.tokens = min(self._burst, bucket.tokens + 1)
+
     def _prune(self, now: float) -> None:
         full_after = self._burst / self._rate
         self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full_after}
 
 
 class LoginLimiter:
-    def __init__(self, per_email: TokenBuckets, per_address: TokenBuckets) -> None:
-        self._per_email = per_email
+    """Login attempts per client address, counted before the body is read. Failed logins per
+    account are counted in PostgreSQL instead (infrastructure/repositories/login_throttle.py,
+    issue 19): a bucket per email in each worker let anyone lock a named user out."""
+
+    def __init__(self, per_address: TokenBuckets) -> None:
         self._per_address = per_address
 
     def attempt(self, address: str | None) -> None:
         """Count an attempt from `address` before its body is even read, so a malformed or
         oversized body costs the attacker a token like any other try."""
         self._per_address.take(address or "unknown")
-
-    def check(self, tenant_slug: str, email: str) -> None:
-        self._per_email.take((tenant_slug, email.strip().lower()))

@@ -54,6 +54,7 @@ from infrastructure.repositories.identity_cache import (
 )
 from infrastructure.repositories.identity_cache_metrics import AuthCacheCollector
 from infrastructure.repositories.invoices import InvoiceReadRepository
+from infrastructure.repositories.login_throttle import PgLoginThrottle, ThrottlePolicy
 from infrastructure.repositories.orders import OrderReadRepository
 from infrastructure.repositories.products import ProductReadRepository
 from infrastructure.repositories.webhooks import WebhookReadRepository
@@ -254,6 +255,8 @@ def _services(
             clock,
             timedelta(seconds=config.session_ttl_seconds),
             key_uses,
+            timedelta(days=config.api_key_max_days),  # issue 19
+            PgLoginThrottle(db, login_policy(config)),  # issue 19
         ),
         customers=CustomerService(CustomerReadRepository(reads), uow),
         products=ProductService(ProductReadRepository(reads), uow),
@@ -282,3 +285,13 @@ def _unit_of_work(db: Database, replicas: Replicas | None) -> UnitOfWorkFactory:
         return PgUnitOfWork(db, tenant_id, idempotency, capture_position=capture_position)
 
     return uow
+
+
+def login_policy(config: Config) -> ThrottlePolicy:
+    """Issue 19: the login throttle's limits (docs/security.md)."""
+    return ThrottlePolicy(
+        per_account_address=config.login_failures_per_account_address,
+        per_address=config.login_failures_per_address,
+        per_account=config.login_failures_per_account,
+        window_s=config.login_failure_window,
+    )

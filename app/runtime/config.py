@@ -21,6 +21,7 @@ from app.runtime.settings import (
     at_least,
     between,
     env,
+    host_names,
     is_postgres_url,
     lower,
     one_of,
@@ -318,6 +319,85 @@ class Config:
             check=NOT_NEGATIVE,
         ),
     )
+    # Issue 19, hostile callers: limits on token lookups that miss the cache, API-key
+    # lineage, failed logins (kept in PostgreSQL) and the admin port's host names.
+    auth_failures_per_minute: float = field(
+        default=60.0,
+        metadata=env(
+            "AUTH_FAILURE_RATE",
+            "Per minute: failed token lookups (a token not in the worker's cache that turns out unknown) per client address; past the burst, 429 with `Retry-After` before any round trip. Cached tokens never count.",
+            check=POSITIVE,
+        ),
+    )
+    auth_failures_burst: int = field(
+        default=20,
+        metadata=env("AUTH_FAILURE_BURST", "Bucket size of the above.", check=at_least(1)),
+    )
+    auth_lookup_concurrency: int = field(
+        default=2,
+        metadata=env(
+            "AUTH_LOOKUP_CONCURRENCY",
+            "Token lookups that miss the cache one worker runs at once: what a flood of unknown tokens can take of the pool at most.",
+            check=at_least(1),
+        ),
+    )
+    auth_lookup_queue: int = field(
+        default=1000,
+        metadata=env(
+            "AUTH_LOOKUP_QUEUE",
+            "Lookups that may wait for those places (a cold cache meets a burst of known callers: 100 concurrent orders must not be refused); past it, 503 `overloaded` at once.",
+            check=NOT_NEGATIVE,
+        ),
+    )
+    api_key_max_days: int = field(
+        default=365,
+        metadata=env(
+            "API_KEY_MAX_DAYS",
+            "The longest a key minted by a never-expiring key may live (a key minted by a key never outlives it; one created by a user may be open-ended).",
+            check=at_least(1),
+        ),
+    )
+    login_failures_per_account_address: int = field(
+        default=5,
+        metadata=env(
+            "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
+            "Failed logins for one account from one address within the window; past it that address is refused (429) for that account only. Kept in PostgreSQL: every worker and instance shares the counts.",
+            check=at_least(1),
+        ),
+    )
+    login_failures_per_address: int = field(
+        default=30,
+        metadata=env(
+            "LOGIN_FAILURES_PER_ADDRESS",
+            "Failed logins from one address (any account of the tenant) within the window; past it the address is refused.",
+            check=at_least(1),
+        ),
+    )
+    login_failures_per_account: int = field(
+        default=100,
+        metadata=env(
+            "LOGIN_FAILURES_PER_ACCOUNT",
+            "Failed logins for one account from all addresses within the window; past it the account refuses every address it has not logged in from in the last 30 days (a distributed guess).",
+            check=at_least(1),
+        ),
+    )
+    login_failure_window: int = field(
+        default=900,
+        metadata=env(
+            "LOGIN_FAILURE_WINDOW",
+            "Seconds each count runs before it starts over.",
+            check=at_least(1, "seconds"),
+        ),
+    )
+    admin_allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=env(
+            "ADMIN_ALLOWED_HOSTS",
+            "Comma-separated host names (no port) the admin port answers; any other `Host` gets 421, so a web page cannot read `/dashboard.json` through DNS rebinding. Add the name your scraper uses.",
+            parse=host_names,
+            shown="`ADMIN_HOST` and `localhost`",
+        ),
+    )
     # Issue 18: the change feed and webhooks (docs/events.md).
     webhook_secret_key: str | None = field(
         default=None,
@@ -400,14 +480,6 @@ class Config:
             check=Check(lambda url: url is None or is_postgres_url(url), "be a postgresql:// URL"),
         ),
     )
-    login_per_email_per_minute: float = field(
-        default=10.0,
-        metadata=env(
-            "LOGIN_RATE_PER_EMAIL",
-            "Login attempts per minute per tenant and email (token bucket refill).",
-            check=POSITIVE,
-        ),
-    )
     login_per_address_per_minute: float = field(
         default=60.0,
         metadata=env(
@@ -420,7 +492,7 @@ class Config:
         default=10,
         metadata=env(
             "LOGIN_BURST",
-            "Bucket size per email. The per-address bucket holds 3 x this.",
+            "The per-address login bucket holds 3 x this attempts.",
             check=at_least(1),
         ),
     )
@@ -519,6 +591,10 @@ class Config:
     # environment.
     worker: int = 1
     workers: int = 1
+
+    @property
+    def allowed_admin_hosts(self) -> tuple[str, ...]:
+        return self.admin_allowed_hosts or (self.admin_host, "localhost")
 
     @property
     def tracing_endpoint(self) -> str | None:

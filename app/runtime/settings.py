@@ -101,6 +101,10 @@ def postgres_urls(name: str, raw: str) -> tuple[str, ...]:
     return urls
 
 
+def host_names(name: str, raw: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
 def seconds_list(name: str, raw: str) -> tuple[float, ...]:
     try:
         values = tuple(float(part) for part in raw.split(",") if part.strip())

@@ -15,11 +15,13 @@ from aiohttp import web
 
 from app.api.openapi import build_openapi
 from app.api.routes import ROUTES, ROUTES_BY_NAME
-from app.edge import middlewares
+from app.edge import auth_limits, hostile_headers, middlewares, parser_errors
+from app.edge.admin_hosts import admin_hosts
 from app.edge.admission import Admission, AdmissionGate
 from app.edge.consistency import consistency
 from app.edge.keys import (
     ADMISSION,
+    AUTH_LIMITS,
     CONFIG,
     CONTAINER,
     HTTP_METRICS,
@@ -81,7 +83,6 @@ async def create_app(
     app[IN_FLIGHT] = InFlight()
     app[HTTP_METRICS].watch(app[ADMISSION])
     app[LOGIN_LIMITER] = LoginLimiter(
-        TokenBuckets(config.login_per_email_per_minute, config.login_burst),
         TokenBuckets(config.login_per_address_per_minute, config.login_burst * 3),
     )
     app[UNKNOWN_TENANT_LIMITER] = TokenBuckets(
@@ -89,13 +90,16 @@ async def create_app(
         config.unknown_tenants_burst,
         what="lookups of unknown tenants",
     )
+    app[AUTH_LIMITS] = auth_limits.build(config, container.registry)  # issue 19
+    parser_errors.install(app, container.registry)  # issue 19: parser rejections, Server
     app[OPENAPI_DOC] = build_openapi(ROUTES)
     for route in ROUTES:
         resource = app.router.add_resource(route.router_path, name=route.name)
         handler = pipeline(route)
-        resource.add_route(route.method, handler)
+        expect = hostile_headers.deferred_expect  # 100 Continue once the caller is known
+        resource.add_route(route.method, handler, expect_handler=expect)
         if route.method == "GET":
-            resource.add_route("HEAD", handler)  # uptime checkers; aiohttp sends no body
+            resource.add_route("HEAD", handler, expect_handler=expect)  # uptime checkers
     app.on_response_prepare.append(_server_header)
 
     app.cleanup_ctx.append(_lifecycle)
@@ -165,7 +169,10 @@ def admin_app(app: web.Application) -> web.Application:
     collector = ServiceCollector(
         app[CONTAINER].registry, app[CONFIG].metrics_dir, functools.partial(_sample, app)
     )
-    return create_admin_app(collector, app[CONTAINER].db, app[CONFIG])
+    admin = create_admin_app(collector, app[CONTAINER].db, app[CONFIG])
+    parser_errors.install_admin(admin, app)  # no versions in its Server header (issue 19)
+    admin.middlewares.append(admin_hosts(app[CONFIG].allowed_admin_hosts))
+    return admin
 
 
 async def _sampling(app: web.Application) -> AsyncIterator[None]:

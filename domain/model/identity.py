@@ -99,6 +99,8 @@ class NewApiKey:
     role: Role
     key_hash: bytes
     expires_at: datetime | None = None
+    created_by_user_id: UUID | None = None
+    created_by_key_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,13 @@ class ApiKey:
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    # Its creator: a user, or the key that minted it (both None: an operator, or older keys).
+    created_by_user_id: UUID | None = field(
+        default=None, metadata={"description": "The user who created it"}
+    )
+    created_by_key_id: UUID | None = field(
+        default=None, metadata={"description": "The API key that minted it"}
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,13 @@ from enum import Enum
 from typing import Literal
 from uuid import UUID
 
-from domain.errors import InsufficientStock, InvalidInput, InvalidTransition, UnknownReferences
+from domain.errors import (
+    AlreadyPaid,
+    InsufficientStock,
+    InvalidInput,
+    InvalidTransition,
+    UnknownReferences,
+)
 from domain.model.money import money
 
 OrderStatus = Literal["placed", "cancelled"]
@@ -206,9 +212,14 @@ def cancelling(order: Order) -> Transition:
     return Transition.APPLIES
 
 
-def paying(invoice: Invoice) -> Transition:
-    """What paying the invoice does; InvalidTransition for a void invoice."""
+def paying(invoice: Invoice, payment: Payment | None = None) -> Transition:
+    """What paying the invoice does: ALREADY_DONE when this very payment is recorded (a
+    no-op); InvalidTransition for a void invoice. Another payment for a paid invoice is
+    AlreadyPaid: a possible double charge, refused with the recorded payment."""
     if invoice.status == "paid":
+        recorded = (invoice.payment_method, invoice.payment_reference)
+        if payment is not None and (payment.method, payment.reference) != recorded:
+            raise AlreadyPaid(invoice.payment_method, invoice.payment_reference, invoice.paid_at)
         return Transition.ALREADY_DONE
     if invoice.status == "void":
         raise InvalidTransition("a void invoice cannot be paid")

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from domain.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from domain.model import tokens
+from domain.model.emails import comparable_email
 from domain.model.identity import (
     ROLES,
     ApiKey,
@@ -18,7 +19,14 @@ from domain.model.identity import (
     Role,
 )
 from domain.model.paging import Page, PageRequest
-from domain.ports import Clock, IdentityReader, KeyUseLog, PasswordHasher, UnitOfWorkFactory
+from domain.ports import (
+    Clock,
+    IdentityReader,
+    KeyUseLog,
+    LoginThrottle,
+    PasswordHasher,
+    UnitOfWorkFactory,
+)
 
 # Verified against when the email is unknown, so both failures cost the same argon2 work.
 _DUMMY_HASH = (
@@ -36,6 +44,8 @@ class AuthService:
         clock: Clock,
         session_ttl: timedelta,
         key_uses: KeyUseLog,
+        api_key_max_age: timedelta = timedelta(days=365),
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self._identities = identities
         self._uow = uow
@@ -43,14 +53,26 @@ class AuthService:
         self._clock = clock
         self._ttl = session_ttl
         self._key_uses = key_uses
+        self._key_max_age = api_key_max_age
+        self._throttle = throttle
 
-    async def login(self, tenant_id: UUID, email: str, password: str) -> LoginResult:
+    async def login(
+        self, tenant_id: UUID, email: str, password: str, address: str | None = None
+    ) -> LoginResult:
         # Read, release the connection, verify in a thread, then write: no connection is held
         # while argon2 burns CPU.
-        user = await self._identities.credentials(tenant_id, email.strip().lower())
+        email = comparable_email(email)
+        throttle = self._throttle if address is not None else None
+        if throttle is not None:
+            assert address is not None
+            await throttle.attempt(tenant_id, email, address)  # counted as failed until right
+        user = await self._identities.credentials(tenant_id, email)
         ok = await self._hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not ok:
             raise AuthenticationFailed("email or password is wrong")
+        if throttle is not None:
+            assert address is not None
+            await throttle.succeeded(tenant_id, email, address)
         token = tokens.new_session_token()
         expires_at = self._clock.now() + self._ttl
         async with self._uow(tenant_id) as uow:
@@ -67,6 +89,26 @@ class AuthService:
         # Every worker hears of the revocation from PostgreSQL a moment after the commit; this
         # one must not answer the same token from memory in that moment.
         self._identities.forget(principal.tenant_id, principal.session_id)
+
+    async def logout_everywhere(self, principal: Principal) -> int:
+        """End every session of the calling user (this one included); how many ended."""
+        if principal.user_id is None:
+            raise PermissionDenied("only a user has sessions; revoke an API key instead")
+        return await self._end_sessions(principal.tenant_id, principal.user_id)
+
+    async def revoke_sessions(self, tenant_id: UUID, email: str) -> int:
+        """The operator ends every session of a user (after a password reset, say)."""
+        user = await self._identities.credentials(tenant_id, comparable_email(email))
+        if user is None:
+            raise NotFound("no user with this email")
+        return await self._end_sessions(tenant_id, user.id)
+
+    async def _end_sessions(self, tenant_id: UUID, user_id: UUID) -> int:
+        async with self._uow(tenant_id) as uow:
+            ended = await uow.sessions.revoke_all_of_user(user_id, self._clock.now())
+            await uow.commit()
+        # Every worker (this one too) drops them when PostgreSQL announces the update.
+        return ended
 
     async def authenticate(self, tenant_id: UUID, token: str) -> Principal:
         if not tokens.looks_like_token(token):
@@ -87,23 +129,52 @@ class AuthService:
     async def create_api_key(
         self, principal: Principal, name: str, role: Role, expires_at: datetime | None = None
     ) -> IssuedApiKey:
-        """A new key of the principal's tenant; its secret is in the answer and nowhere else."""
+        """A new key of the principal's tenant; its secret is in the answer and nowhere else.
+
+        A key never outranks nor outlives its creator: its role is at most the creator's, and
+        a key minted by a key expires no later than that key (or than API_KEY_MAX_DAYS from
+        now, when that key never expires); without `expires_at` it gets that bound."""
         require_admin(principal)
         name = name.strip()
         if not name:
             raise InvalidInput("the key needs a name", {"name": ["must not be blank"]})
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", {"role": ["must be admin or sales"]})
+        if ROLES.index(role) < ROLES.index(principal.role):  # ROLES runs from the highest
+            raise PermissionDenied(f"a {principal.role} cannot create a key of role {role}")
         if expires_at is not None and expires_at <= self._clock.now():
             raise InvalidInput("already expired", {"expires_at": ["must be in the future"]})
+        expires_at = self._bounded_expiry(principal, expires_at)
         tenant_id = principal.tenant_id
         key = tokens.new_api_key(tenant_id)
-        new = NewApiKey(uuid4(), tenant_id, name, role, tokens.digest(key), expires_at)
+        new = NewApiKey(
+            uuid4(),
+            tenant_id,
+            name,
+            role,
+            tokens.digest(key),
+            expires_at,
+            created_by_user_id=principal.user_id,
+            created_by_key_id=principal.api_key_id,
+        )
         async with self._uow(tenant_id) as uow:
             created = await uow.api_keys.add(new)
             uow.events.record("api_key.created", created)  # never the secret
             await uow.commit()
         return IssuedApiKey(key, created)
+
+    def _bounded_expiry(self, creator: Principal, expires_at: datetime | None) -> datetime | None:
+        if creator.api_key_id is None:
+            return expires_at  # a user (or the operator): keys may be open-ended
+        bound = creator.expires_at or self._clock.now() + self._key_max_age
+        if expires_at is None:
+            return bound
+        if expires_at > bound:
+            raise InvalidInput(
+                "a key cannot outlive the key that creates it",
+                {"expires_at": [f"must be no later than {bound.isoformat()}"]},
+            )
+        return expires_at
 
     async def list_api_keys(self, principal: Principal, page: PageRequest) -> Page[ApiKey]:
         require_admin(principal)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.errors import InvalidInput, NotFound, found
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
+from domain.model.emails import comparable_email, normalize_email
 from domain.model.paging import Page, PageRequest
 from domain.ports import CustomerFilter, CustomerReader, IdempotencyClaim, UnitOfWorkFactory
 from domain.services.catalog import Catalog
@@ -21,13 +22,13 @@ class CustomerService(Catalog[Customer, CustomerFilter]):
         self, tenant_id: UUID, page: PageRequest, where: CustomerFilter
     ) -> Page[Customer]:
         if where.email is not None:
-            where = replace(where, email=where.email.strip().lower())  # stored normalised
+            where = replace(where, email=comparable_email(where.email))  # stored normalised
         return await super().list(tenant_id, page, where)
 
     async def create(
         self, tenant_id: UUID, new: NewCustomer, idempotency: IdempotencyClaim | None = None
     ) -> Customer:
-        new = NewCustomer(new.name.strip(), new.email.strip().lower(), new.phone)
+        new = NewCustomer(new.name.strip(), normalize_email(new.email), new.phone)
         async with self._uow(tenant_id, idempotency) as uow:
             customer = await uow.customers.add(new)
             uow.events.record("customer.created", customer)
@@ -41,7 +42,7 @@ class CustomerService(Catalog[Customer, CustomerFilter]):
             raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
         if changes.email is not None:
             changes = CustomerChanges(
-                changes.name, changes.email.strip().lower(), changes.phone, changes.clear_phone
+                changes.name, normalize_email(changes.email), changes.phone, changes.clear_phone
             )
         async with self._uow(tenant_id) as uow:
             customer = found(await uow.customers.update(customer_id, changes), "customer")

@@ -26,11 +26,12 @@ class InvoiceService(Catalog[Invoice, InvoiceFilter]):
         payment: Payment = NO_DETAILS,
         idempotency: IdempotencyClaim | None = None,
     ) -> Invoice:
-        """Mark the invoice paid with what the payer says about it; paying a paid invoice
-        again changes nothing (the first payment's details stay)."""
+        """Mark the invoice paid with what the payer says about it. The same payment again
+        changes nothing and answers the recorded one; another payment for a paid invoice is
+        AlreadyPaid (409), never silently dropped."""
         async with self._uow(tenant_id, idempotency) as uow:
             invoice = found(await uow.invoices.lock(invoice_id), "invoice")
-            if paying(invoice) is Transition.APPLIES:
+            if paying(invoice, payment) is Transition.APPLIES:
                 now = self._clock.now()
                 await uow.invoices.mark_paid(invoice.id, now, payment)
                 invoice = replace(

@@ -3,8 +3,9 @@ consistency context.
 
 A command's commit position (the primary's WAL insert position right after its COMMIT) goes to
 the client as a token; a read that brings the token back may be served by a replica only once
-the replica has replayed that far (infrastructure/db/replicas.py). The token is HMAC-signed so
-a client cannot name an arbitrary position, and it stops mattering after `horizon` seconds:
+the replica has replayed that far (infrastructure/db/replicas.py). The token is encrypted and
+authenticated (AES-GCM) so a client can neither read nor name a position, and it is bound to
+the tenant it was issued in. It stops mattering after `horizon` seconds:
 by then every replica in rotation has replayed past it anyway (the lag bound), so an old or
 far-ahead token cannot pin reads to the primary for longer than that.
 
@@ -17,11 +18,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
+import os
 import re
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 # ---- WAL positions ---------------------------------------------------------------------------
 
@@ -91,43 +96,69 @@ def record_commit(lsn: int) -> None:
 
 
 class InvalidConsistencyToken(Exception):
-    """Not a token this deployment issued: malformed, or its signature does not match."""
+    """Not shaped like a token this service issues (400 on a route where it matters)."""
 
     detail = "the Consistency-Token is not one this service issued"
 
 
-_VERSION = "1"
+class UnusableConsistencyToken(Exception):
+    """Shaped right, but it asks for nothing: too old, issued under another secret or to
+    another tenant. Such a token is ignored, as if absent (and logged), never refused."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_VERSION = "2"
 _MAX_LENGTH = 100
-_TOKEN = re.compile(r"^1\.([0-9A-F]{1,16})\.([0-9]{1,15})\.([A-Za-z0-9_-]{22})$")
+_NONCE = 12
+_TOKEN = re.compile(r"^2\.([0-9]{1,15})\.([A-Za-z0-9_-]{48})$")
 
 
 class ConsistencyTokens:
-    """`1.<LSN hex>.<issued, unix ms>.<HMAC-SHA256, first 16 bytes, base64url>`."""
+    """`2.<issued, unix ms>.<base64url(nonce, AES-GCM(LSN), tag)>`, bound to a tenant.
+
+    The WAL position is encrypted: it is the whole cluster's, and would show one tenant when
+    others write. The issue time stays readable so a token past the horizon is ignored before
+    any key is tried (a restart with a new secret then breaks no client's next read); the
+    tenant and the issue time are authenticated data, so a token read in another tenant, or
+    with its time changed, does not decrypt and is ignored like one from an old secret.
+    """
 
     def __init__(self, secret: str, horizon: float) -> None:
-        self._key = hashlib.sha256(b"sales-api consistency token\0" + secret.encode()).digest()
+        key = hashlib.sha256(b"sales-api consistency token v2\0" + secret.encode()).digest()
+        self._aead = AESGCM(key)
         self.horizon = horizon
 
-    def issue(self, lsn: int, now: float | None = None) -> str:
+    def issue(self, lsn: int, tenant_id: UUID, now: float | None = None) -> str:
         issued_ms = int((time.time() if now is None else now) * 1000)
-        body = f"{_VERSION}.{lsn:X}.{issued_ms}"
-        return f"{body}.{self._mac(body)}"
+        nonce = os.urandom(_NONCE)
+        sealed = self._aead.encrypt(nonce, lsn.to_bytes(8, "big"), _aad(issued_ms, tenant_id))
+        body = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+        return f"{_VERSION}.{issued_ms}.{body}"
 
-    def read_after(self, token: str, now: float | None = None) -> int | None:
-        """The position a read must wait for, or None once the token no longer matters.
+    def read_after(self, token: str, tenant_id: UUID, now: float | None = None) -> int:
+        """The position a read in `tenant_id` must wait for.
 
-        Raises InvalidConsistencyToken for anything this deployment did not issue."""
+        Raises InvalidConsistencyToken for a malformed token, UnusableConsistencyToken for
+        one that asks for nothing (stale, another secret, another tenant)."""
+        if token.startswith("1."):
+            raise UnusableConsistencyToken("old-format")  # issued before an upgrade
         match = _TOKEN.match(token) if len(token) <= _MAX_LENGTH else None
         if match is None:
             raise InvalidConsistencyToken()
-        body = token[: token.rindex(".")]
-        if not hmac.compare_digest(self._mac(body), match.group(3)):
-            raise InvalidConsistencyToken()
-        age = (time.time() if now is None else now) - int(match.group(2)) / 1000
+        issued_ms = int(match.group(1))
+        age = (time.time() if now is None else now) - issued_ms / 1000
         if abs(age) > self.horizon:
-            return None  # every replica in rotation is past it (or a clock is far off)
-        return int(match.group(1), 16)
+            raise UnusableConsistencyToken("stale")  # every replica is past it by now
+        raw = base64.urlsafe_b64decode(match.group(2) + "=" * (-len(match.group(2)) % 4))
+        try:
+            plain = self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], _aad(issued_ms, tenant_id))
+        except InvalidTag:
+            raise UnusableConsistencyToken("unverifiable") from None
+        return int.from_bytes(plain, "big")
 
-    def _mac(self, body: str) -> str:
-        digest = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:16]
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+def _aad(issued_ms: int, tenant_id: UUID) -> bytes:
+    return f"{_VERSION}.{issued_ms}.".encode() + tenant_id.bytes

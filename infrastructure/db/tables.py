@@ -73,6 +73,10 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    # Who created it (migration 0008): a user, or the key that minted it; no foreign key, so
+    # a listing still names a deleted creator.
+    sa.Column("created_by_user_id", UUID(as_uuid=True)),
+    sa.Column("created_by_key_id", UUID(as_uuid=True)),
     sa.CheckConstraint("role in ('admin', 'sales')", name="role"),
 )
 

@@ -65,6 +65,8 @@ _API_KEY_COLUMNS = (
     api_keys.c.expires_at,
     api_keys.c.last_used_at,
     api_keys.c.revoked_at,
+    api_keys.c.created_by_user_id,
+    api_keys.c.created_by_key_id,
 )
 
 
@@ -227,6 +229,16 @@ _revoke_session = sql(
     .where(sessions.c.id == sa.bindparam("sid"), sessions.c.revoked_at.is_(None))
     .values(revoked_at=sa.bindparam("at")),
 )
+_revoke_sessions_of_user = sql(
+    sa.update(sessions)
+    .where(
+        sessions.c.tenant_id == sa.bindparam("tenant_id"),
+        sessions.c.user_id == sa.bindparam("user_id"),
+        sessions.c.revoked_at.is_(None),
+    )
+    .values(revoked_at=sa.bindparam("at"))
+    .returning(sessions.c.id),
+)
 _insert_api_key = sql(
     sa.insert(api_keys)
     .values(
@@ -236,6 +248,8 @@ _insert_api_key = sql(
         role=sa.bindparam("role"),
         key_hash=sa.bindparam("key_hash"),
         expires_at=sa.bindparam("expires_at"),
+        created_by_user_id=sa.bindparam("created_by_user_id"),
+        created_by_key_id=sa.bindparam("created_by_key_id"),
     )
     .returning(*_API_KEY_COLUMNS),
 )
@@ -272,6 +286,10 @@ class SessionWriteRepository:
     async def revoke(self, session_id: bytes, at: datetime) -> None:
         await self._writes.execute(_revoke_session, {"sid": session_id, "at": at})
 
+    async def revoke_all_of_user(self, user_id: UUID, at: datetime) -> int:
+        rows = await self._writes.execute(_revoke_sessions_of_user, {"user_id": user_id, "at": at})
+        return len(rows)
+
 
 class ApiKeyWriteRepository:
     def __init__(self, writes: TenantWrites) -> None:
@@ -286,6 +304,8 @@ class ApiKeyWriteRepository:
                 "role": key.role,
                 "key_hash": key.key_hash,
                 "expires_at": key.expires_at,
+                "created_by_user_id": key.created_by_user_id,
+                "created_by_key_id": key.created_by_key_id,
             },
         )
         return _api_key(rows[0])

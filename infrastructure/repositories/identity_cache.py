@@ -85,6 +85,11 @@ class PrincipalCache:
         self.hits += 1
         return "hit", entry.principal
 
+    def holds(self, tenant_id: UUID, digest: bytes) -> bool:
+        """Whether `recall` would answer this token without a round trip (counts nothing)."""
+        entry = self._entries.get((tenant_id, digest)) if self.serving else None
+        return entry is not None and self._clock() < min(entry.fresh_until, entry.valid_until)
+
     def remember(self, key: _Key, principal: Principal, generation: int) -> None:
         """Keep a lookup's answer, unless an invalidation (or a listener outage) came while
         it ran: the answer may predate the change that was just announced."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -77,3 +77,23 @@ def test_every_subcommand_and_option_has_help_text():
 def test_help_of_each_new_command_runs(command):
     result = cli(command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def test_purge_sessions_also_drops_login_counts_that_no_longer_matter(tenant, seeder):
+    insert = (
+        "insert into login_throttle (tenant_id, key, failures, window_start, trusted_until)"
+        " values (%s, %s, 3, now() - %s::interval, %s)"
+    )
+    seeder.run(tenant.id, insert, (str(tenant.id), "address:old", "2 days", None))
+    seeder.run(tenant.id, insert, (str(tenant.id), "address:recent", "1 minute", None))
+    trusted = datetime.now(UTC) + timedelta(days=10)
+    seeder.run(tenant.id, insert, (str(tenant.id), "pair:old-but-trusted", "2 days", trusted))
+    result = cli("purge-sessions")
+    assert result.returncode == 0, result.stderr
+    kept = {
+        key
+        for (key,) in seeder.run(
+            tenant.id, "select key from login_throttle where tenant_id = %s", (str(tenant.id),)
+        )
+    }
+    assert kept == {"address:recent", "pair:old-but-trusted"}

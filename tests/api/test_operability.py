@@ -161,8 +161,8 @@ async def test_requests_that_need_no_database_answer_while_every_connection_is_h
     assert acquires == 2
 
 
-async def test_login_is_rate_limited_per_email_with_retry_after(make_client, tenant):
-    client = await make_client(login_burst=3, login_per_email_per_minute=1)
+async def test_login_is_rate_limited_per_email_and_address_with_retry_after(make_client, tenant):
+    client = await make_client(login_failures_per_account_address=3)
     email = tenant.users["admin"].email
     body = {"email": email, "password": "wrong"}
     statuses = []
@@ -174,7 +174,7 @@ async def test_login_is_rate_limited_per_email_with_retry_after(make_client, ten
     assert statuses == [401, 401, 401, 429]
     assert int(resp.headers["Retry-After"]) >= 1
     assert (await resp.json())["type"].endswith("/rate-limited")
-    # The right password is refused too while the bucket is empty: no oracle for attackers.
+    # The right password is refused too from this address: no oracle for attackers.
     good = {"email": email, "password": PASSWORD}
     resp = await client.post("/api/sales/auth/login", json=good, headers={"X-Tenant": tenant.slug})
     assert resp.status == 429

@@ -76,7 +76,11 @@ async def test_the_waiter_bound_refuses_at_once_instead_of_queueing(make_client,
     # The admission gate would queue most of them before the pool: open it wide, so this
     # tests the pool's own bound.
     client = await make_client(
-        db_pool_max=1, db_pool_acquire_timeout=2.0, db_pool_max_waiters=5, max_active_reads=100
+        db_pool_max=1,
+        db_pool_acquire_timeout=2.0,
+        db_pool_max_waiters=5,
+        max_active_reads=100,
+        auth_lookup_concurrency=100,  # the same for the uncached token lookups' own gate
     )
     headers = headers_for(seeder, tenant, "sales")
     await (await client.get("/api/sales/auth/me", headers=headers)).read()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,7 +40,14 @@ class Running:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     log = tmp_path_factory.mktemp("workers") / "service.log"
-    env = {"LOG_LEVEL": "INFO", "LOG_FORMAT": "json", "DB_POOL_MIN": "0", "DB_POOL_MAX": "4"}
+    env = {
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        "DB_POOL_MIN": "0",
+        "DB_POOL_MAX": "4",
+        # Every round of a refusal is SPREAD failed lookups from one address: not a flood.
+        "AUTH_FAILURE_BURST": "10000",
+    }
     with serving(env, log, workers=WORKERS) as running:
         _until(lambda: _events(log, "listener_up") >= WORKERS, within=20, what="listeners")
         yield Running(running.base, log)
@@ -138,3 +146,57 @@ def test_a_role_lowered_by_sql_is_refused_an_admin_action_by_every_worker(
     assert _spread(service.base, "PATCH", action, headers, {"active": True}) == {404}
     seeder.run(tenant.id, "update users set role = 'sales' where id = %s", (str(admin.id),))
     _every_worker_answers(service.base, 403, "PATCH", action, headers, {"active": True})
+
+
+def test_deleting_a_user_by_sql_refuses_its_keys_and_their_children_on_every_worker(
+    service, seeder: Seeder, tenant
+):
+    admin = seeder.user(tenant, "admin")
+    session = _headers(tenant, seeder.session(tenant, admin))
+    key = _create_key(service.base, session)
+    child = _create_key(service.base, _headers(tenant, key))
+    for token in (key, child):
+        _warm(service.base, _headers(tenant, token))
+    seeder.run(tenant.id, "delete from users where id = %s", (str(admin.id),))
+    for token in (key, child):
+        _every_worker_answers(service.base, 401, "GET", ME, _headers(tenant, token))
+
+
+def _create_key(base: str, headers: dict[str, str]) -> str:
+    url = urlparse(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    try:
+        body = json.dumps({"name": "lineage", "role": "admin"})
+        conn.request(
+            "POST",
+            "/api/sales/api-keys",
+            body=body,
+            headers={"Content-Type": "application/json", **headers},
+        )
+        resp = conn.getresponse()
+        assert resp.status == 201
+        return str(json.loads(resp.read())["key"])
+    finally:
+        conn.close()
+
+
+def test_workers_share_the_count_of_failed_logins(service, seeder: Seeder, tenant):
+    body = {"email": tenant.users["sales"].email, "password": "wrong"}
+    headers = {"X-Tenant": tenant.slug}
+    statuses = [
+        _status(service.base, "POST", "/api/sales/auth/login", headers, body) for _ in range(12)
+    ]
+    # Spread over both workers (a fresh connection each), yet the fifth failure is the last:
+    # per-worker counts would let up to twice as many through.
+    assert statuses == [401] * 5 + [429] * 7
+
+
+def test_under_gunicorn_a_request_the_parser_refuses_is_a_plain_problem(service):
+    url = urlparse(service.base)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
+        )
+        answer = sock.recv(65536)
+    assert answer.split(b" ")[1] == b"400", answer
+    assert b"application/problem+json" in answer and b"\r\nServer: sales-api\r\n" in answer

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import pytest
 
@@ -320,7 +321,7 @@ async def test_cross_tenant_reads_on_the_standby_are_refused_as_on_the_primary(
 GARBAGE = (
     "garbage",
     "",
-    "1.FFFFFFFFFFFF.1700000000000.AAAAAAAAAAAAAAAAAAAAAA",  # well-formed, wrong signature
+    "2.1700000000000." + "A" * 47,  # no token of ours is this long
     "x" * 5000,
 )
 
@@ -339,15 +340,15 @@ async def test_a_forged_or_garbage_token_is_a_400_problem_at_once(standby, start
         assert answer.body["type"].endswith("/invalid-consistency-token")
 
 
-async def test_a_token_with_its_position_changed_is_refused(standby, start_service):
+async def test_a_token_with_its_sealed_position_changed_asks_for_nothing(standby, start_service):
     service = await start_service()
     headers = await login_as(service, *ALICE)
-    version, lsn, issued, mac = headers[TOKEN].split(".")
-    tampered = ".".join([version, f"{int(lsn, 16) + 1:X}", issued, mac])
+    version, issued, sealed = headers[TOKEN].split(".")
+    tampered = ".".join([version, issued, sealed[:-2] + ("AA" if sealed[-2:] != "AA" else "BB")])
     answer = await service.request(
         "read", "GET", f"{API}/customers?limit=5", headers={**headers, TOKEN: tampered}
     )
-    assert answer.status == 400
+    assert answer.status == 200  # ignored, as if absent: it cannot be read nor forged
 
 
 async def test_a_genuine_token_far_ahead_of_the_primary_costs_one_bounded_wait_then_expires(
@@ -357,8 +358,11 @@ async def test_a_genuine_token_far_ahead_of_the_primary_costs_one_bounded_wait_t
     # at a position this primary may never reach.
     service = await start_service(REPLICA_WAIT_MS="50", REPLICA_MAX_LAG="1")
     headers = await login_as(service, *ALICE)
+    tenant_id = uuid.UUID(
+        (await service.request("me", "GET", f"{API}/auth/me", headers=headers)).body["tenant_id"]
+    )
     tokens = ConsistencyTokens(SECRET, horizon=2.0)
-    far = tokens.issue(2**62)
+    far = tokens.issue(2**62, tenant_id)
     started = time.monotonic()
     answer = await service.request(
         "read", "GET", f"{API}/customers?limit=5", headers={**headers, TOKEN: far}
@@ -368,7 +372,7 @@ async def test_a_genuine_token_far_ahead_of_the_primary_costs_one_bounded_wait_t
     samples = await metrics(service)
     assert fallbacks(samples, "token_ahead") >= 1
 
-    old = tokens.issue(2**62, now=time.time() - 60)  # past the horizon: moot
+    old = tokens.issue(2**62, tenant_id, now=time.time() - 60)  # past the horizon: moot
     before = samples[REPLICA_READS]
     answer = await service.request(
         "read", "GET", f"{API}/customers?limit=5", headers={**headers, TOKEN: old}

@@ -367,6 +367,16 @@ class FakeSessionWriter(ports.SessionWriter):
         if session_id in self._staged.sessions:
             self._staged.revoked_sessions.setdefault(session_id, at)
 
+    async def revoke_all_of_user(self, user_id: UUID, at: datetime) -> int:
+        live = [
+            sid
+            for sid, session in self._staged.sessions.items()
+            if session.user_id == user_id and sid not in self._staged.revoked_sessions
+        ]
+        for sid in live:
+            self._staged.revoked_sessions[sid] = at
+        return len(live)
+
 
 class FakeApiKeyWriter(ports.ApiKeyWriter):
     def __init__(self, staged: Store) -> None:

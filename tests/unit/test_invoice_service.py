@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import InvalidTransition, NotFound
-from domain.model.orders import Invoice
+from domain.errors import AlreadyPaid, InvalidTransition, NotFound
+from domain.model.orders import Invoice, Payment
 from domain.model.paging import PageRequest
 from domain.ports import IdempotencyClaim, InvoiceFilter
 from tests.unit.shop import Shop
@@ -123,3 +123,20 @@ async def test_list_filters_by_status_newest_first(shop: Shop) -> None:
     assert [i.number for i in everything.items] == ["INV-000003", "INV-000002", "INV-000001"]
     assert everything.items[1] == paid
     assert still_open.items == [third, first]
+
+
+async def test_another_payment_for_a_paid_invoice_is_already_paid_and_changes_nothing(
+    shop: Shop,
+) -> None:
+    invoice = await open_invoice(shop)
+    await shop.invoices.pay(shop.tenant_id, invoice.id, Payment("card", "R-1"))
+    after_first = shop.store.copy()
+
+    with pytest.raises(AlreadyPaid) as refused:
+        await shop.invoices.pay(shop.tenant_id, invoice.id, Payment("wire", "R-2"))
+
+    assert (refused.value.recorded["method"], refused.value.recorded["reference"]) == (
+        "card",
+        "R-1",
+    )
+    assert shop.store == after_first

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from marshmallow import INCLUDE, Schema, fields, post_load, validate
 
+from app.api.schemas.fields import QueryInteger
 from domain.model.paging import Listing
 
 
@@ -29,7 +30,7 @@ class PageQuery(Into):
     """`limit` and `cursor`, and in a subclass the filter fields: a `Listing` of `into`."""
 
     into: ClassVar[Callable[..., Any]] = lambda: None  # no filter: every item
-    limit = fields.Integer(
+    limit = QueryInteger(
         load_default=20,
         validate=validate.Range(1, 100),
         metadata={"description": "Items per page, 1 to 100 (default 20)"},

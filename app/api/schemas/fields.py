@@ -22,6 +22,19 @@ class StrictInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class QueryInteger(fields.Integer):
+    """A number in a query string: ASCII digits only (issue 19). Python's int() reads any
+    Unicode digit, so `limit=` with a fullwidth one (U+FF11) used to pass."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not _QUERY_INTEGER.fullmatch(value):
+            raise ValidationError("Not a valid integer: ASCII digits only.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+_QUERY_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
 def _money_rules(value: Decimal) -> None:
     # A plain function, not validate.Range: the OpenAPI document describes money as a string,
     # and a numeric minimum on a string would make the document invalid.

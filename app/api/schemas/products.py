@@ -6,7 +6,14 @@ from marshmallow import fields, validate
 
 from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
-from app.api.schemas.fields import Money, QueryBoolean, StrictBoolean, StrictInteger, Text
+from app.api.schemas.fields import (
+    Money,
+    QueryBoolean,
+    QueryInteger,
+    StrictBoolean,
+    StrictInteger,
+    Text,
+)
 from domain.model.products import (
     NewProduct,
     Product,
@@ -49,7 +56,7 @@ class ProductListQuery(PageQuery):
         validate=validate.Length(1, 100),
         metadata={"description": "Only products whose SKU or name contains this, ignoring case"},
     )
-    low_stock = fields.Integer(
+    low_stock = QueryInteger(
         load_default=None,
         validate=validate.Range(0, 1_000_000_000),
         metadata={"description": "Only products with at most this much stock"},
