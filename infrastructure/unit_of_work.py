@@ -37,7 +37,12 @@ from domain.ports import (
 from infrastructure import idempotency
 from infrastructure.db.consistency import committed_at, parse_lsn
 from infrastructure.db.database import Connection, Database
-from infrastructure.db.errors import TransientConflict
+from infrastructure.db.errors import (
+    CommitOutcomeUnknown,
+    ConnectionLost,
+    DatabaseUnavailable,
+    TransientConflict,
+)
 from infrastructure.db.tenancy import BEGIN_PRELUDE
 from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.customers import CustomerWriteRepository
@@ -110,13 +115,18 @@ class PgUnitOfWork:
         assert self._conn is not None and self._writes is not None, "commit() outside 'async with'"
         if self._idempotency is not None:
             await idempotency.store(self._writes, self._idempotency, result)
-        if self._capture_position:
-            rows = await self._conn.execute(_COMMIT_AND_POSITION)
-            self._committed = True
-            committed_at(parse_lsn(rows[0][0]))
-        else:
-            await self._conn.execute("commit")
-            self._committed = True
+        try:
+            if self._capture_position:
+                rows = await self._conn.execute(_COMMIT_AND_POSITION)
+                self._committed = True
+                committed_at(parse_lsn(rows[0][0]))
+            else:
+                await self._conn.execute("commit")
+                self._committed = True
+        except DatabaseUnavailable as exc:
+            # COMMIT was sent and no answer came: the server may have committed before it
+            # went away. Not retried here; the client retries with its Idempotency-Key.
+            raise CommitOutcomeUnknown() from exc
         self._db.metrics.commits.inc()
 
     async def __aexit__(
@@ -148,10 +158,20 @@ class PgUnitOfWork:
 
 
 async def run_command(action: Callable[[], Awaitable[T]], db: Database, attempts: int = 4) -> T:
-    """Retry a whole command on serialization failure or deadlock, never on anything else."""
-    for attempt in range(1, attempts + 1):
+    """Retry a whole command on serialization failure or deadlock, and once when its
+    connection was lost before COMMIT (a failover: nothing of it committed, and the retry
+    connects to the server that is primary now); never on anything else."""
+    attempt, lost_once = 1, False
+    while True:
         try:
             return await action()
+        except ConnectionLost as exc:
+            if lost_once:
+                raise
+            lost_once = True
+            log.info("command_retry", reason=type(exc).__name__)
+            # One turn of the loop lets the driver mark the pool's other dead connections.
+            await asyncio.sleep(0)
         except TransientConflict as exc:
             if attempt == attempts:
                 raise
@@ -164,4 +184,4 @@ async def run_command(action: Callable[[], Awaitable[T]], db: Database, attempts
                 delay_ms=round(delay * 1000),
             )
             await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+            attempt += 1

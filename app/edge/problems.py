@@ -60,6 +60,8 @@ _DOMAIN_TABLE: dict[type[Exception], tuple[int, str, str]] = {
     infra.PoolSaturated: (503, "pool-saturated", "Database busy"),
     infra.QueryTimeout: (503, "query-timeout", "Database too slow"),
     infra.DatabaseUnavailable: (503, "database-unavailable", "Database unavailable"),
+    infra.CommitOutcomeUnknown: (503, "commit-outcome-unknown", "Outcome unknown, retry"),
+    infra.ConsistencyUnavailable: (503, "consistency-unavailable", "No server caught up"),
     # Still failing after the command runner's retries: a transient conflict, so retryable.
     infra.TransientConflict: (503, "transient-conflict", "Busy, try again"),
     # A value the schema let through but PostgreSQL cannot represent: still bad input.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -84,6 +85,9 @@ class Config:
     # The HMAC key of Consistency-Token; required with replicas, shared by every worker and
     # every instance behind the same load balancer (a token from one must verify at another).
     consistency_token_secret: str | None = None
+    # Issue 16 (failover): seconds to wait for one server of a host list to accept a
+    # connection, apart from the statement timeout (infrastructure/db/finder.py).
+    db_connect_timeout: float = 2.0
 
     @property
     def auth_listen_url(self) -> str:
@@ -150,11 +154,28 @@ def _str(name: str, raw: str) -> str:
 
 
 def _urls(name: str, raw: str) -> tuple[str, ...]:
-    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
+    # A comma also separates a multi-host URL's hosts: a new URL starts at its scheme.
+    urls = tuple(u.strip() for u in re.split(r",\s*(?=postgres(?:ql)?://)", raw) if u.strip())
     for url in urls:
         if not url.startswith(("postgresql://", "postgres://")):
             raise ConfigError(f"{name} must be comma-separated postgresql:// URLs")
+        _connection_string(name, url)
     return urls
+
+
+def _connection_string(name: str, raw: str) -> str:
+    """A libpq URL or key=value string, one host or several (checked, not connected)."""
+    from infrastructure.db.hosts import InvalidConnectionString, parse_hosts
+
+    try:
+        parse_hosts(raw)
+    except InvalidConnectionString as exc:
+        raise ConfigError(f"{name} is not a valid connection string: {exc}") from None
+    return raw
+
+
+def _is_connection_string(raw: str) -> bool:
+    return raw.startswith(("postgresql://", "postgres://")) or "=" in raw
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -166,8 +187,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         return default if raw is None or raw == "" else parse(name, raw)
 
     database_url = env.get("DATABASE_URL", "")
-    if not database_url.startswith(("postgresql://", "postgres://")):
+    if not _is_connection_string(database_url):
         raise ConfigError("DATABASE_URL must be set to a postgresql:// URL for the app role")
+    _connection_string("DATABASE_URL", database_url)
     config = Config(
         database_url=database_url,
         migration_database_url=env.get("MIGRATION_DATABASE_URL") or database_url,
@@ -222,6 +244,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         replica_wait_ms=get("REPLICA_WAIT_MS", _int, defaults.replica_wait_ms),
         replica_poll_ms=get("REPLICA_POLL_MS", _int, defaults.replica_poll_ms),
         consistency_token_secret=env.get("CONSISTENCY_TOKEN_SECRET") or None,
+        db_connect_timeout=get("DB_CONNECT_TIMEOUT", _float, defaults.db_connect_timeout),
     )
     _validate(config)
     return config
@@ -268,9 +291,11 @@ def _validate(c: Config) -> None:
         (c.auth_cache_ttl >= 0, "AUTH_CACHE_TTL must not be negative"),
         (c.auth_cache_size >= 1, "AUTH_CACHE_SIZE must be at least 1"),
         (
-            c.auth_listen_url.startswith(("postgresql://", "postgres://")),
+            _is_connection_string(c.auth_listen_url)
+            and bool(_connection_string("AUTH_LISTEN_DATABASE_URL", c.auth_listen_url)),
             "AUTH_LISTEN_DATABASE_URL must be a postgresql:// URL",
         ),
+        (c.db_connect_timeout > 0, "DB_CONNECT_TIMEOUT must be positive"),
         (
             c.db_replica_pool_max is None or c.db_replica_pool_max >= 1,
             "DB_REPLICA_POOL_MAX must be at least 1",
