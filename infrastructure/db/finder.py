@@ -140,7 +140,13 @@ class ServerFinder:
 
     async def _open(self, dsn: str) -> aiopg.Connection:
         async with asyncio.timeout(self._timeout):
-            return await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
+            try:
+                return await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
+            except RuntimeError:
+                # aiopg on uvloop leaves a failed attempt's poll handle behind, and the next
+                # socket that gets the same descriptor number fails to register
+                # (aio-libs/aiopg#909); the failed attempt is gone now, so once more works.
+                return await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
 
     # ---- the breaker ---------------------------------------------------------------------
 
