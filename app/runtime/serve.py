@@ -27,6 +27,9 @@ log = structlog.get_logger("app.runtime")
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["upgrade"]:
+        return _upgrade(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m app", description="Serve the sales API.")
     parser.add_argument(
         "--workers",
@@ -51,6 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None:
         _exec_gunicorn(args.workers)  # does not return
     return _serve_alone(config)
+
+
+def _upgrade(argv: list[str]) -> int:
+    """`python -m app upgrade --pid <manager pid>` (app/runtime/upgrade.py)."""
+    from app.runtime.upgrade import upgrade
+
+    parser = argparse.ArgumentParser(
+        prog="python -m app upgrade",
+        description="Replace every worker of a running `--workers` service with new code,"
+        " dropping no request: USR2, wait until the new workers are ready, stop the old ones.",
+    )
+    parser.add_argument("--pid", type=int, required=True, help="the gunicorn manager's pid")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (60)")
+    args = parser.parse_args(argv)
+    return upgrade(args.pid, args.timeout)
 
 
 def _check(config: Config) -> int:
