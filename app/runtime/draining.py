@@ -43,7 +43,11 @@ def install(app: web.Application) -> None:
 
 async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
     if request.app[DRAINING][0]:
-        response.force_close()  # sends Connection: close, and closes after this answer
+        response.force_close()  # the server closes the connection after this answer
+        # ... and the client must be told: aiohttp runs this hook after it has written the
+        # Connection header, so force_close() alone closes a connection the client was told
+        # it could keep (the very drop this module exists to prevent).
+        response.headers["Connection"] = "close"
 
 
 async def drain(runner: web.AppRunner, grace: float) -> None:

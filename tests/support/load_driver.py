@@ -31,6 +31,9 @@ class Timed:
     problem: str | None = None
     retry_after: str | None = None
     error: str | None = None
+    # Sent on a connection opened for it (the first, or after a `Connection: close` or a
+    # failure), not on one kept alive from an earlier answer.
+    fresh: bool = True
 
     @property
     def ok(self) -> bool:
@@ -70,6 +73,7 @@ class LoadDriver:
         self._tasks: list[asyncio.Task[None]] = []
         self.answers: list[Timed] = []
         self.writes: list[Write] = []
+        self._kept_alive: set[int] = set()  # sessions whose connection stays open
 
     async def __aenter__(self) -> LoadDriver:
         writers, readers = self._counts
@@ -97,6 +101,9 @@ class LoadDriver:
         timeout = aiohttp.ClientTimeout(total=self._timeout)
         connector = aiohttp.TCPConnector(limit=1)  # one keep-alive connection per client
         async with aiohttp.ClientSession(self._base, timeout=timeout, connector=connector) as s:
+            # aiohttp silently sends a GET again when the connection drops under it: count
+            # every drop instead, as wrk would.
+            s._retry_connection = False
             while not self._stop.is_set() and len(self.answers) < self._max:
                 await step(s)
                 await asyncio.sleep(self._pause)
@@ -129,6 +136,8 @@ class LoadDriver:
         headers: dict[str, str],
     ) -> Timed:
         sent = time.monotonic()
+        fresh = id(session) not in self._kept_alive
+        self._kept_alive.discard(id(session))
         try:
             async with session.request(method, path, json=body, headers=headers) as resp:
                 payload = await resp.json(content_type=None) if resp.status >= 400 else None
@@ -141,9 +150,13 @@ class LoadDriver:
                     resp.status,
                     problem,
                     resp.headers.get("Retry-After"),
+                    fresh=fresh,
                 )
+                if resp.headers.get("Connection", "").lower() != "close":
+                    self._kept_alive.add(id(session))
         except (aiohttp.ClientError, TimeoutError) as exc:
-            answer = Timed(kind, sent, time.monotonic() - sent, None, error=type(exc).__name__)
+            took = time.monotonic() - sent
+            answer = Timed(kind, sent, took, None, error=type(exc).__name__, fresh=fresh)
         self.answers.append(answer)
         return answer
 
