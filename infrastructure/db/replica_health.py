@@ -131,6 +131,10 @@ class ReplicaMonitor:
             return self._leave(replica, "unreachable")
         in_recovery, replay, replay_age = row
         if not in_recovery:  # promoted: a primary candidate now, no longer a replica
+            if not primary_seen and replica.in_rotation:
+                # Until the service has found it as its primary, its reads are still the
+                # freshest there are: keep serving them rather than fail them.
+                return None
             return self._leave(replica, "promoted")
         if replay is None:
             return self._leave(replica, "not_replaying")

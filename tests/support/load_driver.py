@@ -161,8 +161,12 @@ class LoadDriver:
         return answer
 
 
-def timeline(answers: list[Timed], start: float, step: float = 0.25) -> list[str]:
-    """One line per `step` seconds: ok / 503 / failed, and writes acknowledged."""
+def timeline(
+    answers: list[Timed], start: float, zero: float | None = None, step: float = 0.25
+) -> list[str]:
+    """One line per `step` seconds from `start` (labelled from `zero`): ok / 503 / failed,
+    and writes acknowledged."""
+    zero = start if zero is None else zero
     if not answers:
         return []
     end = max(a.sent for a in answers)
@@ -174,6 +178,6 @@ def timeline(answers: list[Timed], start: float, step: float = 0.25) -> list[str
         unavailable = sum(a.status == 503 for a in inside)
         failed = sum(not a.ok and a.status != 503 for a in inside)
         writes = sum(a.ok and a.kind == "write" for a in inside)
-        lines.append(f"{slot - start:7.2f} {ok:5d} {unavailable:5d} {failed:6d} {writes:9d}")
+        lines.append(f"{slot - zero:7.2f} {ok:5d} {unavailable:5d} {failed:6d} {writes:9d}")
         slot += step
     return lines

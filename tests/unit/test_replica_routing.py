@@ -96,8 +96,10 @@ def test_a_replica_already_out_for_lagging_stays_out_while_the_primary_is_gone()
     assert not a.in_rotation and router._pick(None) is None
 
 
-def test_a_promoted_replica_leaves_the_rotation():
+def test_a_promoted_replica_serves_until_the_service_follows_it_as_primary_then_leaves():
     router, (a,) = _router("a")
     _in_rotation(a, 100)
     router._monitor._judge(a, (False, "0/C8", None), time.time(), primary_seen=False)
+    assert a.in_rotation, "its reads are the freshest there are while no primary is known"
+    router._monitor._judge(a, (False, "0/C8", None), time.time(), primary_seen=True)
     assert not a.in_rotation and a.why_out == "promoted"
