@@ -35,6 +35,9 @@ log = structlog.get_logger(__name__)
 
 RETRY_EVERY = 0.25  # seconds between the probe's walks while no server fits
 _CONNECT_ERRORS = (psycopg2.Error, OSError, TimeoutError, RuntimeError)
+# A server that refuses a connection because it is full is there, and the connections the pool
+# already holds to it still work: that is no reason to close them and refuse everything.
+_BUSY = ("too many clients", "remaining connection slots")
 _ROLE_QUERY = "select pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'"
 
 
@@ -76,7 +79,8 @@ class ServerFinder:
         try:
             conn, index = await self._walk()
         except NoServer as exc:
-            self._open_breaker(exc.reason)
+            if not any(busy in exc.reason for busy in _BUSY):
+                self._open_breaker(exc.reason)
             raise
         self._found(index)
         return conn
@@ -196,7 +200,8 @@ class ServerFinder:
         try:
             conn, index = await self._walk()
         except NoServer as exc:
-            self._open_breaker(exc.reason)
+            if not any(busy in exc.reason for busy in _BUSY):
+                self._open_breaker(exc.reason)
             return
         conn.close()
         log.info("database_server_checked", after=why, server=self.hosts.names[index])
