@@ -24,6 +24,9 @@ from app.runtime.logging import configure_logging
 from app.runtime.sockets import StartupError, check_free, listen
 
 log = structlog.get_logger("app.runtime")
+# Seconds a stopping process waits for its keep-alive connections to take their last answer
+# (gunicorn's keepalive, which the workers use).
+DRAIN_GRACE = 2.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,9 +110,12 @@ def _serve_alone(config: Config) -> int:
 
 async def _serve(config: Config, api: socket.socket, admin: socket.socket | None) -> None:
     from app.ops.telemetry import version
+    from app.runtime.draining import drain
+    from app.runtime.draining import install as install_drain
     from app.runtime.web_app import create_app
 
     app = await create_app(config, admin=admin)
+    install_drain(app)
     runner = web.AppRunner(
         app, access_log=None, shutdown_timeout=config.shutdown_timeout, handle_signals=False
     )
@@ -132,6 +138,7 @@ async def _serve(config: Config, api: socket.socket, admin: socket.socket | None
         pid=os.getpid(),
     )
     await stop.wait()
+    await drain(runner, grace=DRAIN_GRACE)  # as a gunicorn worker does (draining.py)
     await runner.cleanup()
     log.info("service_stopped", reason=reason[0], pid=os.getpid())
 
