@@ -9,8 +9,10 @@ the new one (the `promoted` fixture makes sure the failover happened, whoever ra
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -146,8 +148,9 @@ def rejoined(promoted: Pair) -> Iterator[Standby]:
     """The old primary's address, back as a fresh standby of the new primary."""
     if promoted.primary.running:
         stop_immediately(promoted.primary)
-    (promoted.base / "rejoined").mkdir(exist_ok=True)
-    standby = Standby(promoted.standby, promoted.base / "rejoined")
+    home = Path(tempfile.mkdtemp(prefix="rejoined-", dir=promoted.base))
+    home.chmod(0o755)  # as root, the postgres account must enter it
+    standby = Standby(promoted.standby, home)
     standby.port = promoted.primary.port  # the address the service lists first
     standby.slot = f"sales_rejoined_{standby.port}"
     try:
@@ -175,3 +178,38 @@ async def test_an_old_primary_back_as_a_standby_is_never_written_to(
     assert rejoined.query("select pg_is_in_recovery()")[0][0], "the old primary was promoted"
     stored = notes_stored(promoted.standby, [w.note for w in writes])
     assert sorted(stored) == sorted(w.note for w in writes)
+
+
+async def test_a_write_that_meets_a_server_turned_read_only_runs_again_on_the_primary(
+    promoted: Pair, rejoined: Standby, start_service: StartService
+) -> None:
+    """The service writes to the new primary; then that server turns read-only (fenced, as
+    an operator or a pooler pointed at a standby would make it) while the other listed
+    server has become a primary: the write meets 25006, and runs once more there."""
+    customer, product = demo_ids(promoted.standby)
+    service = await start_service(
+        DATABASE_URL=promoted.multi_host_url(),
+        MIGRATION_DATABASE_URL=promoted.standby.url("sales_owner"),
+        LOG_LEVEL="INFO",
+    )
+    assert (await service.login()).ok
+    base = f"http://127.0.0.1:{service.port}"
+    load = LoadDriver(base, service.headers, customer, product)
+    async with aiohttp.ClientSession(base) as session:
+        first = Write()
+        assert (await load.send_write(session, first)).status == 201
+        await asyncio.to_thread(rejoined._pg_ctl, "promote")
+        fenced = promoted.standby
+        fenced.query("alter system set default_transaction_read_only = on")
+        fenced.query("select pg_reload_conf()")
+        try:
+            second = Write()
+            answer = await load.send_write(session, second)
+        finally:
+            fenced.query("alter system reset default_transaction_read_only")
+            fenced.query("select pg_reload_conf()")
+    assert answer.status == 201, describe([answer])
+    assert notes_stored(rejoined, [second.note]) == {second.note: 1}
+    assert notes_stored(fenced, [second.note]) == {}
+    log = service.log_path.read_text()
+    assert '"reason":"ReadOnlyServer"' in log and "database_server_changed" in log
