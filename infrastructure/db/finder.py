@@ -135,6 +135,9 @@ class ServerFinder:
                     why = await _misfit(conn, target)
                 except _CONNECT_ERRORS as exc:
                     why = _reason(exc)
+                except BaseException:  # cancelled (a deadline): the connection is no one's
+                    conn.close()
+                    raise
                 if why == "":
                     return conn, index
                 conn.close()
