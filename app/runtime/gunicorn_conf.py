@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from gunicorn.errors import HaltServer  # type: ignore[import-untyped]
 from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-untyped]
 
 from app.runtime.config import Config, ConfigError, load_config
@@ -179,7 +180,12 @@ def _wait_for_newest(server: Any) -> None:
     newest = sorted(server.WORKERS.values(), key=lambda w: w.age)[-server.num_workers :]
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        server.reap_workers()
+        try:
+            server.reap_workers()
+        except HaltServer:
+            # A new worker could not boot (broken code or configuration): gunicorn would
+            # stop the whole service here. Stop the new workers only; the old ones serve on.
+            break
         if any(w.pid not in server.WORKERS for w in newest):
             break
         if all((_ready_dir / str(w.pid)).exists() for w in newest):
