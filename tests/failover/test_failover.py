@@ -58,6 +58,14 @@ async def warm(service: Service) -> None:
         await asyncio.sleep(0.1)
 
 
+async def admin_get(service: Service, path: str) -> tuple[int, dict[str, str]]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{service.admin_port}{path}") as resp,
+    ):
+        return resp.status, await resp.json()
+
+
 def stop_immediately(cluster: object) -> None:
     cluster._pg_ctl("stop", "-m", "immediate")  # type: ignore[attr-defined]
 
@@ -78,6 +86,8 @@ async def test_while_the_primary_is_down_warm_principals_read_from_the_standby(
         assert failed == [], f"{len(failed)} of {len(answers)} reads failed: {failed[:5]}"
         served = await metric(service, "db_reads_total", target="replica") - on_replica
         assert served >= len(answers), "the reads did not come from the standby"
+        ready = await admin_get(service, "/readyz")
+        assert ready[0] == 503 and "a standby" in ready[1]["why"], ready
         assert "replica_serving_without_primary" in service.log_path.read_text()
     finally:
         await asyncio.to_thread(pair.primary.start)
