@@ -35,7 +35,7 @@ from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-un
 from app.runtime.config import Config, ConfigError, load_config
 from app.runtime.logging import configure_logging
 from app.runtime.sockets import StartupError, check_free, listen
-from app.runtime.upgrade import ready_dir
+from app.runtime.upgrade import WORKERS_FILE, ready_dir
 
 
 def _metrics_dir() -> tuple[str, bool]:
@@ -124,6 +124,7 @@ def when_ready(server: Any) -> None:
     for name in ("term", "int", "quit"):
         _note_reason(server, name)
     _ready_dir.mkdir(exist_ok=True)
+    (_ready_dir / WORKERS_FILE).write_text(str(server.num_workers))  # for `upgrade`
     _old_workers_stop_once_new_ones_are_ready(server)
     log.info(
         "service_started",

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+WORKERS_FILE = "workers"  # in a manager's ready directory: how many workers it runs
+
 
 def ready_dir(manager_pid: int) -> Path:
     """Where the workers of one manager say they are ready (made by the manager)."""
@@ -51,6 +53,14 @@ def ready_workers(manager_pid: int) -> set[int]:
     return ready & children(manager_pid)
 
 
+def _workers_of(manager_pid: int) -> int:
+    """How many workers the manager runs (0 until it has said so)."""
+    try:
+        return int((ready_dir(manager_pid) / WORKERS_FILE).read_text())
+    except (OSError, ValueError):
+        return 0
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -70,8 +80,7 @@ def upgrade(pid: int, timeout: float) -> int:
     if not ready_dir(pid).is_dir():
         print(f"error: {pid} is not a running sales-api manager", file=sys.stderr)
         return 1
-    wanted = max(1, len(ready_workers(pid)))
-    os.kill(pid, signal.SIGUSR2)
+    os.kill(pid, signal.SIGUSR2)  # handled once any reload in progress has finished
     deadline = time.monotonic() + timeout
     new: int | None = None
     while time.monotonic() < deadline:
@@ -80,7 +89,7 @@ def upgrade(pid: int, timeout: float) -> int:
         elif not _alive(new):
             print(f"error: the new manager {new} exited; {pid} keeps serving", file=sys.stderr)
             return 1
-        elif len(ready_workers(new)) >= wanted:
+        elif (wanted := _workers_of(new)) and len(ready_workers(new)) >= wanted:
             os.kill(pid, signal.SIGTERM)  # its workers drain (app/runtime/draining.py)
             print(f"upgraded: manager {pid} -> {new} ({wanted} workers ready)")
             return 0
