@@ -56,6 +56,7 @@ class ServerFinder:
         self.target = target or hosts.target
         self._timeout = connect_timeout
         self._kwargs = connect_kwargs
+        self._refused: set[int] = set()  # servers whose last connect was refused
         self.current = 0  # the server tried first: the last one that fitted
         self.down_why: str | None = None  # while the breaker is open: why no server fits
         self._down_since = 0.0
@@ -127,7 +128,7 @@ class ServerFinder:
         for index in order:
             why = "no answer"
             try:
-                conn = await self._open(self.hosts.dsns[index])
+                conn = await self._open(index)
             except _CONNECT_ERRORS as exc:
                 why = _reason(exc)
             else:
@@ -145,15 +146,24 @@ class ServerFinder:
                 failures.append(f"{self.hosts.names[index]}: {why}")
         return None
 
-    async def _open(self, dsn: str) -> aiopg.Connection:
+    async def _open(self, index: int) -> aiopg.Connection:
+        dsn = self.hosts.dsns[index]
         async with asyncio.timeout(self._timeout):
+            if index in self._refused:
+                await _still_refused(self.hosts.addresses[index])
             try:
-                return await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
+                conn = await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
             except RuntimeError:
-                # aiopg on uvloop leaves a failed attempt's poll handle behind, and the next
+                # aiopg on uvloop leaves a refused attempt's poll handle behind, and the next
                 # socket that gets the same descriptor number fails to register
                 # (aio-libs/aiopg#909); the failed attempt is gone now, so once more works.
-                return await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
+                conn = await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
+            except psycopg2.OperationalError as exc:
+                if "refused" in str(exc):
+                    self._refused.add(index)
+                raise
+        self._refused.discard(index)
+        return conn
 
     # ---- the breaker ---------------------------------------------------------------------
 
@@ -243,6 +253,16 @@ def find_servers(
         application_name=application_name,
         **{**CONNECT_OPTIONS, **options},
     )
+
+
+async def _still_refused(address: tuple[str, int] | None) -> None:
+    """Raise ConnectionRefusedError if a server that refused last time still does, without
+    libpq: each refused libpq connect leaves aiopg a stale poll handle (see `_open`), and
+    while the probe retries every 0.25 s each one logged an "Unclosed connection" error."""
+    if address is None:
+        return  # a Unix socket: no stale handles there
+    _, writer = await asyncio.open_connection(*address)
+    writer.close()  # nothing sent: PostgreSQL 13+ does not even log it
 
 
 async def _misfit(conn: aiopg.Connection, target: str) -> str:

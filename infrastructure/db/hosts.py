@@ -29,6 +29,7 @@ class HostList:
     dsns: tuple[str, ...]  # one single-host connection string per server
     names: tuple[str, ...]  # "host:port", for logs, metrics and /readyz
     target: str  # target_session_attrs; "any" when not given
+    addresses: tuple[tuple[str, int] | None, ...] = ()  # TCP (host, port); None: Unix socket
 
     @property
     def name(self) -> str:
@@ -51,10 +52,14 @@ def parse_hosts(dsn: str) -> HostList:
             lists[key] = values * count  # one port (or host) for every server, as libpq does
         elif len(values) != count:
             raise InvalidConnectionString(f"{count} hosts but {len(values)} values of {key}")
-    dsns, names = [], []
+    dsns, names, addresses = [], [], []
     for index in range(count):
         one = {key: values[index] for key, values in lists.items() if values[index]}
         dsns.append(make_dsn(**params, **one))
-        host = one.get("host") or one.get("hostaddr") or "localhost"
-        names.append(f"{host}:{one.get('port') or 5432}")
-    return HostList(tuple(dsns), tuple(names), target)
+        host = one.get("hostaddr") or one.get("host") or ""
+        port = one.get("port") or "5432"
+        names.append(f"{one.get('host') or host or 'localhost'}:{port}")
+        # No host at all means libpq's default Unix socket, like a host that is a directory.
+        tcp = host != "" and not host.startswith("/") and port.isdigit()
+        addresses.append((host, int(port)) if tcp else None)
+    return HostList(tuple(dsns), tuple(names), target, tuple(addresses))

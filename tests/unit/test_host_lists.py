@@ -29,6 +29,8 @@ def test_the_key_value_form_pairs_hosts_and_ports_and_one_port_serves_every_host
     assert parse_hosts("host=a,b port=1,2 dbname=x").names == ("a:1", "b:2")
     assert parse_hosts("host=a,b port=6000 dbname=x").names == ("a:6000", "b:6000")
     assert parse_hosts("dbname=x").names == ("localhost:5432",)
+    assert parse_hosts("dbname=x").addresses == (None,)  # libpq's Unix socket
+    assert parse_hosts("host=/run/pg,b port=1,2 dbname=x").addresses == (None, ("b", 2))
     assert parse_hosts("host=a dbname=x").target == "any"
 
 
