@@ -78,7 +78,8 @@ async def mark_ready(app: web.Application, ready_dir: str, pid: int) -> None:
 
     listener = app[CONTAINER].listener
     deadline = time.monotonic() + LISTENER_WAIT
-    while listener is not None and not listener.up and time.monotonic() < deadline:
-        await asyncio.sleep(_POLL)  # the listener has no event to wait on; it is cheap
-        continue
+    while listener is not None and not listener.up:
+        if time.monotonic() >= deadline:
+            break  # a deaf or failing listener must not block a deploy
+        await asyncio.sleep(_POLL)  # the listener has no event to wait on; polling is cheap
     await asyncio.to_thread(Path(ready_dir, str(pid)).touch)
