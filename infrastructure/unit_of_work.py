@@ -40,7 +40,12 @@ from domain.ports import (
 from infrastructure import idempotency
 from infrastructure.db.consistency import parse_lsn, record_commit
 from infrastructure.db.database import Connection, Database
-from infrastructure.db.errors import TransientConflict
+from infrastructure.db.errors import (
+    CommitOutcomeUnknown,
+    ConnectionLost,
+    DatabaseUnavailable,
+    TransientConflict,
+)
 from infrastructure.db.tenancy import BEGIN_PRELUDE
 from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.customers import CustomerWriteRepository
@@ -134,7 +139,12 @@ class PgUnitOfWork:
             text, params = events
             ending = f"{text}; {ending}"
             params["tenant_id"] = self._tenant_id
-        rows = await self._conn.execute(ending, params or None)
+        try:
+            rows = await self._conn.execute(ending, params or None)
+        except DatabaseUnavailable as exc:
+            # COMMIT was sent and no answer came: the server may have committed before it
+            # went away. Not retried here; the client retries with its Idempotency-Key.
+            raise CommitOutcomeUnknown() from exc
         self._committed = True
         if self._capture_position:
             record_commit(parse_lsn(rows[0][0]))
@@ -174,12 +184,22 @@ async def run_command(
 ) -> T | idempotency.Replayed:
     """The command's result, or the stored first answer of its Idempotency-Key (`Replayed`:
     the command stopped right after BEGIN and changed nothing). Retries the whole command on
-    serialization failure or deadlock, never on anything else."""
-    for attempt in range(1, attempts + 1):
+    serialization failure or deadlock, and once when its connection was lost before COMMIT
+    (a failover: nothing of it committed, and the retry connects to the server that is
+    primary now); never on anything else."""
+    attempt, lost_once = 1, False
+    while True:
         try:
             return await action()
         except idempotency.ReplayFound as found:
             return found.answer
+        except ConnectionLost as exc:
+            if lost_once:
+                raise
+            lost_once = True
+            log.info("command_retry", reason=type(exc).__name__)
+            # One turn of the loop lets the driver mark the pool's other dead connections.
+            await asyncio.sleep(0)
         except TransientConflict as exc:
             if attempt == attempts:
                 raise
@@ -192,4 +212,4 @@ async def run_command(
                 delay_ms=round(delay * 1000),
             )
             await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+            attempt += 1

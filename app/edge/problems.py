@@ -119,6 +119,12 @@ FAMILIES: dict[type[Exception], Family] = {
     infra.DatabaseUnavailable: Family(
         503, "database-unavailable", "Database unavailable", headers=_retry_after
     ),
+    infra.CommitOutcomeUnknown: Family(
+        503, "commit-outcome-unknown", "Outcome unknown, retry", headers=_retry_after
+    ),
+    infra.ConsistencyUnavailable: Family(
+        503, "consistency-unavailable", "No server caught up", headers=_retry_after
+    ),
     # Still failing after the command runner's retries: a transient conflict, so retryable.
     infra.TransientConflict: Family(
         503, "transient-conflict", "Busy, try again", headers=_retry_after

@@ -103,9 +103,12 @@ async def livez(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    if await request.app[DATABASE].ping(within=1.0):
+    db = request.app[DATABASE]
+    if await db.ping(within=1.0):
         return _json({"status": "ready"})
-    return _json({"status": "unavailable"}, status=503, headers={"Retry-After": "1"})
+    # Why (issue 16): e.g. "127.0.0.1:5432: connection refused; 127.0.0.1:5433: a standby".
+    why = db.unavailable_because or "the database did not answer within 1 s"
+    return _json({"status": "unavailable", "why": why}, status=503, headers={"Retry-After": "1"})
 
 
 async def dashboard(request: web.Request) -> web.Response:

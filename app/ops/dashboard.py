@@ -54,6 +54,7 @@ _REPLICA_HEALTH = {
     "db_replica_up": "up",
     "db_replica_lag_seconds": "lag_seconds",
     "db_replica_lag_bytes": "lag_bytes",
+    "db_replica_replay_age_seconds": "replay_age_seconds",  # issue 16
 }
 _REPLICA_COUNTERS = {
     "db_replica_reads_total": "reads",
@@ -164,6 +165,7 @@ class _Replica:
             "workers": len(up),
             "lag_seconds": max(self.health["lag_seconds"], default=None),
             "lag_bytes": max(self.health["lag_bytes"], default=None),
+            "replay_age_seconds": max(self.health["replay_age_seconds"], default=None),
             "pool": dict(self.pool),
             **self.counts,
             "buckets": {kind: _sorted(found) for kind, found in self.buckets.items()},

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import prometheus_client
@@ -29,8 +28,11 @@ from domain.services.webhooks import WebhookService
 from infrastructure.clock import SystemClock
 from infrastructure.db.consistency import ConsistencyTokens
 from infrastructure.db.database import Database, open_pool
+from infrastructure.db.finder import find_servers
+from infrastructure.db.hosts import parse_hosts
 from infrastructure.db.listener import Listener
 from infrastructure.db.metrics import DbMetrics, ReplicaMetrics
+from infrastructure.db.probe import PROBE_APPLICATION_NAME
 from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.replica_health import ReplicaMonitor
 from infrastructure.db.replica_state import Replica
@@ -144,9 +146,7 @@ def bootstrap(config: Config) -> Container:
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
     registry = CollectorRegistry(auto_describe=True)
     pool = open_pool(
-        config.database_url,
-        maxsize=config.db_pool_max,
-        connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
+        config.database_url, maxsize=config.db_pool_max, connect_timeout=config.db_connect_timeout
     )
     db = Database(
         pool,
@@ -186,7 +186,7 @@ def _listener(config: Config, cache: PrincipalCache, waker: FeedWaker) -> Listen
         on_notify=cache.apply,
         on_up=up,
         on_down=cache.suspend,
-        connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
+        connect_timeout=config.db_connect_timeout,
         also={EVENTS_CHANNEL: waker.notify},
     )
 
@@ -195,18 +195,25 @@ def _replicas(config: Config, registry: CollectorRegistry) -> Replicas:
     metrics = ReplicaMetrics(registry)
     replicas = []
     for url in config.database_replica_urls:
-        parts = urlsplit(url)
-        name = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+        name = parse_hosts(url).name
         db = Database(
-            open_pool(url, config.replica_pool_max, config.db_statement_timeout_ms / 1000 + 5),
+            open_pool(url, config.replica_pool_max, config.db_connect_timeout, primary=False),
             metrics.for_pool(name, config.replica_pool_max),
             acquire_timeout=config.db_pool_acquire_timeout,
             max_waiters=config.db_pool_max_waiters,
             statement_timeout_ms=config.db_statement_timeout_ms,
         )
-        replicas.append((Replica(name, db), url))
+        probe = find_servers(
+            url, config.db_connect_timeout, application_name=PROBE_APPLICATION_NAME
+        )
+        replicas.append((Replica(name, db), probe))
     monitor = ReplicaMonitor(
-        config.database_url,
+        find_servers(
+            config.database_url,
+            config.db_connect_timeout,
+            several_hosts_target="read-write",
+            application_name=PROBE_APPLICATION_NAME,
+        ),
         replicas,
         metrics,
         poll_s=config.replica_poll_ms / 1000,

@@ -22,6 +22,7 @@ from app.runtime.settings import (
     between,
     env,
     host_names,
+    is_connection_string,
     is_postgres_url,
     lower,
     one_of,
@@ -50,8 +51,11 @@ class Config:
     database_url: str = field(
         metadata=env(
             "DATABASE_URL",
-            "`postgresql://` or `postgres://` URL of the **app role** (`sales_app`).",
-            check=Check(is_postgres_url, "be set to a postgresql:// URL for the app role"),
+            '`postgresql://` or `postgres://` URL (or libpq `key=value` string) of the **app role** (`sales_app`). libpq\'s multi-host forms are accepted (`postgresql://u@h1:5432,h2:5432/sales?target_session_attrs=read-write`, `host=h1,h2 port=5432,5432 …`): the service walks the list to the primary itself and follows a failover (docs/operations.md, "Failover").',
+            check=Check(
+                is_connection_string,
+                "be set to a postgresql:// URL (or key=value string; several hosts allowed) for the app role",
+            ),
         )
     )
     # the owner role, for migrations and operator jobs
@@ -319,6 +323,16 @@ class Config:
             check=NOT_NEGATIVE,
         ),
     )
+    # Issue 16 (failover): how long one server of a host list may take to accept a connection,
+    # apart from the statement timeout (infrastructure/db/finder.py).
+    db_connect_timeout: float = field(
+        default=2.0,
+        metadata=env(
+            "DB_CONNECT_TIMEOUT",
+            "Seconds one server of a host list gets to accept a connection (apart from `DB_STATEMENT_TIMEOUT`). After a walk of the list finds no server, commands get 503 `database-unavailable` at once while a probe walks it every 0.25 s.",
+            check=POSITIVE,
+        ),
+    )
     # Issue 19, hostile callers: limits on token lookups that miss the cache, API-key
     # lineage, failed logins (kept in PostgreSQL) and the admin port's host names.
     auth_failures_per_minute: float = field(
@@ -518,8 +532,11 @@ class Config:
         default=None,
         metadata=env(
             "AUTH_LISTEN_DATABASE_URL",
-            "Where each worker's listener connects to hear revocations (one connection per worker, outside the pool). **Behind PgBouncer in transaction mode, point it at PostgreSQL itself**: LISTEN needs a session of its own. Without a way to listen the cache stays off (the `listener_deaf` event says so).",
-            check=Check(is_postgres_url, "be a postgresql:// URL"),
+            "Where each worker's listener connects to hear revocations (one connection per worker, outside the pool); multi-host forms too. **Behind PgBouncer in transaction mode, point it at PostgreSQL itself**: LISTEN needs a session of its own. Without a way to listen the cache stays off (the `listener_deaf` event says so).",
+            check=Check(
+                lambda url: url is None or is_connection_string(url),
+                "be a postgresql:// URL (or key=value string; several hosts allowed)",
+            ),
             shown="`DATABASE_URL`",
         ),
     )
@@ -537,7 +554,7 @@ class Config:
         default=(),
         metadata=env(
             "DATABASE_REPLICA_URLS",
-            'Comma-separated `postgresql://` URLs of hot standbys (**app role**). Tenant-scoped reads of `GET` requests go to one in rotation; commands and the tenant lookup stay on the primary. Unset: every read on the primary, no token issued or read. See docs/architecture.md, "Reads on replicas".',
+            'Comma-separated `postgresql://` URLs of hot standbys (**app role**); each may be a multi-host URL (a new URL starts at its scheme). Tenant-scoped reads of `GET` requests go to one in rotation; commands and the tenant lookup stay on the primary. Unset: every read on the primary, no token issued or read. See docs/architecture.md, "Reads on replicas".',
             parse=postgres_urls,
         ),
     )

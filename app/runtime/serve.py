@@ -26,9 +26,15 @@ from app.runtime.settings import effective, help_text
 from app.runtime.sockets import StartupError, check_free, listen
 
 log = structlog.get_logger("app.runtime")
+# Seconds a stopping process waits for its keep-alive connections to take their last answer
+# (gunicorn's keepalive, which the workers use).
+DRAIN_GRACE = 2.0
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["upgrade"]:
+        return _upgrade(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m app",
         description="Serve the sales API.",
@@ -58,6 +64,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None:
         _exec_gunicorn(args.workers)  # does not return
     return _serve_alone(config)
+
+
+def _upgrade(argv: list[str]) -> int:
+    """`python -m app upgrade --pid <manager pid>` (app/runtime/upgrade.py)."""
+    from app.runtime.upgrade import upgrade
+
+    parser = argparse.ArgumentParser(
+        prog="python -m app upgrade",
+        description="Replace every worker of a running `--workers` service with new code,"
+        " dropping no request: USR2, wait until the new workers are ready, stop the old ones.",
+    )
+    parser.add_argument("--pid", type=int, required=True, help="the gunicorn manager's pid")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (60)")
+    args = parser.parse_args(argv)
+    return upgrade(args.pid, args.timeout)
 
 
 def _check(config: Config) -> int:
@@ -100,9 +121,12 @@ def _serve_alone(config: Config) -> int:
 
 async def _serve(config: Config, api: socket.socket, admin: socket.socket | None) -> None:
     from app.ops.telemetry import version
+    from app.runtime.draining import drain
+    from app.runtime.draining import install as install_drain
     from app.runtime.web_app import create_app
 
     app = await create_app(config, admin=admin)
+    install_drain(app)
     runner = web.AppRunner(
         app, access_log=None, shutdown_timeout=config.shutdown_timeout, handle_signals=False
     )
@@ -125,6 +149,7 @@ async def _serve(config: Config, api: socket.socket, admin: socket.socket | None
         pid=os.getpid(),
     )
     await stop.wait()
+    await drain(runner, grace=DRAIN_GRACE)  # as a gunicorn worker does (draining.py)
     await runner.cleanup()
     log.info("service_stopped", reason=reason[0], pid=os.getpid())
 

@@ -8,6 +8,7 @@ README's table (scripts/settings-table) all walk the same fields, so a setting i
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -95,8 +96,9 @@ def upper(name: str, raw: str) -> str:
 
 
 def postgres_urls(name: str, raw: str) -> tuple[str, ...]:
-    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
-    if not all(is_postgres_url(url) for url in urls):
+    # A comma also separates a multi-host URL's hosts: a new URL starts at its scheme.
+    urls = tuple(u.strip() for u in re.split(r",\s*(?=postgres(?:ql)?://)", raw) if u.strip())
+    if not all(is_postgres_url(url) and is_connection_string(url) for url in urls):
         raise ConfigError(f"{name} must be comma-separated postgresql:// URLs")
     return urls
 
@@ -118,6 +120,20 @@ def seconds_list(name: str, raw: str) -> tuple[float, ...]:
 _BY_TYPE: dict[object, Parser] = {int: integer, float: number, bool: boolean, str: text}
 
 # ---- checks ----------------------------------------------------------------------------------
+
+
+def is_connection_string(value: str | None) -> bool:
+    """A libpq URL or key=value string naming one host or several (parsed, not connected):
+    the service walks a host list itself (infrastructure/db/hosts.py)."""
+    from infrastructure.db.hosts import InvalidConnectionString, parse_hosts
+
+    if not value or not (is_postgres_url(value) or "=" in value):
+        return False
+    try:
+        parse_hosts(value)
+    except InvalidConnectionString:
+        return False
+    return True
 
 
 def is_postgres_url(value: str) -> bool:
@@ -237,7 +253,8 @@ def _masked(value: object, setting: Setting) -> str:
 
 def _without_password(value: str) -> str:
     if not is_postgres_url(value):
-        return value
+        # A key=value connection string: its password= item, quoted or not.
+        return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", value)
     parts = urlsplit(value)
     if parts.password is None:
         return value

@@ -15,9 +15,15 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import aiopg
+
+if TYPE_CHECKING:
+    from infrastructure.db.finder import ServerFinder
+
+Connect = Callable[[], Awaitable[aiopg.Connection]]
 
 
 class PoolClosed(RuntimeError):
@@ -39,8 +45,14 @@ class ConnectionPool:
     transaction is discarded, and its slot passes to a waiter, which opens a fresh one.
     """
 
-    def __init__(self, dsn: str, maxsize: int, **connect_kwargs: Any) -> None:
+    def __init__(
+        self, dsn: str, maxsize: int, *, connect: Connect | None = None, **connect_kwargs: Any
+    ) -> None:
+        """`connect` opens a connection (infrastructure/db/finder.py walks a host list);
+        without it, aiopg.connect(dsn, **connect_kwargs)."""
         self._dsn = dsn
+        self._connect = connect or self._connect_to_dsn
+        self.finder: ServerFinder | None = None  # set by open_pool: who `connect` asks
         self._maxsize = maxsize
         self._connect_kwargs = connect_kwargs
         self._free: deque[aiopg.Connection] = deque()
@@ -136,7 +148,7 @@ class ConnectionPool:
     async def _open(self) -> aiopg.Connection:
         """Open a connection in a slot the caller has already reserved (counted in _opening)."""
         try:
-            conn = await aiopg.connect(self._dsn, **self._connect_kwargs)
+            conn = await self._connect()
         except BaseException:
             self._opening -= 1
             self._pass_slot()
@@ -147,6 +159,9 @@ class ConnectionPool:
             raise PoolClosed("the connection pool is closed")
         self._all.add(conn)
         return conn
+
+    async def _connect_to_dsn(self) -> aiopg.Connection:
+        return await aiopg.connect(self._dsn, **self._connect_kwargs)
 
     async def _wait(self) -> aiopg.Connection | _Slot:
         waiter: asyncio.Future[aiopg.Connection | _Slot] = (

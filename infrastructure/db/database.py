@@ -19,7 +19,15 @@ import structlog
 
 from infrastructure.db import errors
 from infrastructure.db.connection_pool import ConnectionPool
-from infrastructure.db.errors import DatabaseUnavailable, PoolSaturated, PoolTimeout, QueryTimeout
+from infrastructure.db.errors import (
+    ConnectionLost,
+    DatabaseUnavailable,
+    PoolSaturated,
+    PoolTimeout,
+    QueryTimeout,
+    ReadOnlyServer,
+)
+from infrastructure.db.finder import find_servers
 from infrastructure.db.metrics import DbMetrics
 from infrastructure.db.sql import Sql
 from infrastructure.db.statement import run_statement
@@ -51,7 +59,7 @@ class Connection:
             with span("db.statement", {"db.system": "postgresql", "db.statement": text}):
                 return await run_statement(self.raw, text, params, self._db.op_timeout)
         except psycopg2.Error as exc:
-            raise self._db.translate(exc) from exc
+            raise self._db.translate(exc, self._kind) from exc
         except TimeoutError:
             # Only the driver's timer raises it in here (a request deadline arrives as
             # CancelledError): the server went silent, and the connection is closed. Like a
@@ -79,6 +87,7 @@ class Database:
         statement_timeout_ms: int,
     ) -> None:
         self.pool = pool
+        self.finder = pool.finder
         self.metrics = metrics
         self.acquire_timeout = acquire_timeout
         self.max_waiters = max_waiters
@@ -149,15 +158,34 @@ class Database:
         if stats is not None:
             stats.round_trips += 1
 
-    def translate(self, exc: BaseException) -> BaseException:
+    def translate(self, exc: BaseException, kind: str = "command") -> BaseException:
         """The service's error for a driver error, counted by SQLSTATE class."""
         code = getattr(exc, "pgcode", None)
         if code:
             self.metrics.count_error(code[:2])
         translated = errors.translate(exc)
-        if type(translated) is DatabaseUnavailable:  # not the timeouts: they say enough
+        if isinstance(translated, ReadOnlyServer) and kind != "command":
+            # Reads run read-only on purpose (db/tenancy.py): a write in one is our bug, not
+            # a server that turned standby.
+            return errors.DatabaseError(code, str(exc).strip())
+        if type(translated) in (DatabaseUnavailable, ConnectionLost):  # timeouts say enough
             log.warning("db_unavailable", error=type(exc).__name__, sqlstate=code)
+        if self.finder is not None and isinstance(translated, ConnectionLost):
+            # Is the server gone, or did it turn standby? One walk of the list tells.
+            if isinstance(translated, ReadOnlyServer):
+                self.finder.wrong_role()
+            else:
+                self.finder.suspect(code or "connection_lost")
         return translated
+
+    @property
+    def available(self) -> bool:
+        """False while no server of the host list fits (the breaker is open)."""
+        return self.finder is None or self.finder.available
+
+    @property
+    def unavailable_because(self) -> str | None:
+        return None if self.finder is None else self.finder.down_why
 
     async def ping(self, within: float) -> bool:
         try:
@@ -173,27 +201,27 @@ class Database:
         # back could hang. terminate() closes connections still checked out too; their open
         # transactions roll back server-side.
         self.pool.terminate()  # synchronous: nothing left to wait for
+        if self.finder is not None:
+            await self.finder.close()
 
 
-def open_pool(dsn: str, maxsize: int, connect_timeout: float) -> ConnectionPool:
+def open_pool(
+    dsn: str, maxsize: int, connect_timeout: float, *, primary: bool = True
+) -> ConnectionPool:
     """Build the pool without connecting, so the service starts even when the database is down.
 
-    `connect_timeout` bounds opening a connection (aiopg's `timeout`); statements are bounded
-    by statement_timeout and by `Database.op_timeout`.
+    `connect_timeout` bounds opening one connection to one server (DB_CONNECT_TIMEOUT);
+    statements are bounded by statement_timeout and by `Database.op_timeout`. The finder
+    walks the host list and closes the pool's connections when the server is lost.
     """
     register_uuid()  # process-wide, so per-connection registration is switched off below
-    return ConnectionPool(
-        dsn,
-        maxsize,
-        timeout=connect_timeout,
-        enable_json=False,
-        enable_hstore=False,  # would cost a round trip per new connection
-        # aiopg's would register psycopg2's uuid handling on each connection, and that takes
-        # precedence over infrastructure/db/types.py's memoized one.
-        enable_uuid=False,
-        echo=False,
-        application_name="sales-api",
+    finder = find_servers(
+        dsn, connect_timeout, several_hosts_target="read-write" if primary else None
     )
+    pool = ConnectionPool(dsn, maxsize, connect=finder.connect)
+    pool.finder = finder
+    finder.on_lost.append(pool.reset)
+    return pool
 
 
 class _Checkout:

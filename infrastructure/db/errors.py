@@ -44,6 +44,43 @@ class QueryTimeout(DatabaseUnavailable):
         super().__init__(detail)
 
 
+class ConnectionLost(DatabaseUnavailable):
+    """The server went away under a statement (refused, reset, shut down: 57P01/57P02/57P03):
+    nothing of the transaction committed, unless COMMIT itself was the statement."""
+
+
+class ReadOnlyServer(ConnectionLost):
+    """A write reached a server that is read-only now (25006): a primary turned standby."""
+
+
+class NoServer(DatabaseUnavailable):
+    """No server in the host list answers with the role wanted (the breaker is open)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("no database server is reachable; retry shortly")
+        self.reason = reason
+
+
+class CommitOutcomeUnknown(DatabaseUnavailable):
+    """The connection was lost after COMMIT was sent: the command may or may not have
+    committed. Retrying with the same Idempotency-Key is safe: it replays or places it once."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database connection was lost while the command committed; it may or may not"
+            " have taken effect: retry with the same Idempotency-Key"
+        )
+
+
+class ConsistencyUnavailable(DatabaseUnavailable):
+    """The read's Consistency-Token is ahead of every replica and the primary is unreachable."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no reachable server has caught up with the Consistency-Token yet; retry shortly"
+        )
+
+
 class TransientConflict(Exception):
     """Serialization failure (40001) or deadlock (40P01): the whole command may be retried."""
 
@@ -86,6 +123,8 @@ class DatabaseError(Exception):
 
 
 _TRANSIENT = frozenset({"40001", "40P01"})
+# The server is going away or not there yet: admin_shutdown, crash_shutdown, cannot_connect_now.
+_SERVER_GONE = frozenset({"57P01", "57P02", "57P03"})
 
 
 def translate(exc: BaseException) -> BaseException:
@@ -95,6 +134,10 @@ def translate(exc: BaseException) -> BaseException:
         return TransientConflict(code)
     if code == "57014":
         return QueryTimeout()
+    if code == "25006":
+        return ReadOnlyServer("the database server is read-only now")
+    if code in _SERVER_GONE:
+        return ConnectionLost()
     if isinstance(exc, psycopg2.errors.UniqueViolation):
         return UniqueViolation(exc.diag.constraint_name)
     if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
@@ -104,7 +147,7 @@ def translate(exc: BaseException) -> BaseException:
     if isinstance(exc, psycopg2.DataError):
         return InvalidValue()
     if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError | OSError):
-        return DatabaseUnavailable()
+        return ConnectionLost() if code is None else DatabaseUnavailable()
     if isinstance(exc, psycopg2.Error):
         return DatabaseError(code, str(exc).strip())
     return exc

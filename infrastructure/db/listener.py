@@ -16,16 +16,26 @@ import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
 
 import aiopg
 import psycopg2.extensions
 import structlog
 
+from infrastructure.db.finder import find_servers
+
 log = structlog.get_logger(__name__)
 
 _PROBE_WAIT = 1.0  # seconds to hear our own probe
 _RETRY_FIRST, _RETRY_MAX = 0.1, 5.0  # reconnect backoff after a failure
-_RETRY_DEAF = 60.0  # connected but deaf (transaction pooling): a configuration, not a blip
+_RETRY_DEAF = 60.0
+# A server lost without a word (network partition) is noticed in ~11 s.
+_KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+}  # connected but deaf (transaction pooling): a configuration, not a blip
 
 
 class Deaf(Exception):
@@ -42,20 +52,30 @@ class Listener:
         on_notify: Callable[[str], None],
         on_up: Callable[[], None],
         on_down: Callable[[], None],
+        also: Mapping[str, Callable[[str], None]] | None = None,
         connect_timeout: float = 5.0,
         application_name: str = "sales-api-listener",
-        also: Mapping[str, Callable[[str], None]] | None = None,
     ) -> None:
-        self._dsn = dsn
-        # More channels on the same connection, each with its own handler (the change feed's).
-        self._also = dict(also or {})
-        self._probe_dsn = probe_dsn
+        # Both walk their host lists to the primary: notifications are sent there.
+        self._servers = find_servers(
+            dsn,
+            connect_timeout,
+            several_hosts_target="read-write",
+            application_name=application_name,
+            **_KEEPALIVES,
+        )
+        self._probe_servers = find_servers(
+            probe_dsn,
+            connect_timeout,
+            several_hosts_target="read-write",
+            application_name=application_name,
+        )
         self._channel = channel
         self._on_notify = on_notify
+        # More channels on the same connection, each with its own handler (the change feed's).
+        self._also = dict(also or {})
         self._on_up = on_up
         self._on_down = on_down
-        self._connect_timeout = connect_timeout
-        self._application_name = application_name
         self._task: asyncio.Task[None] | None = None
         self.up = False
         self.state = "starting"  # then listening, down (retrying) or deaf (see Deaf)
@@ -78,6 +98,8 @@ class Listener:
             await asyncio.wait([task], timeout=0.1)
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await self._servers.close()
+        await self._probe_servers.close()
 
     def seconds_down(self) -> float:
         ongoing = time.monotonic() - self._down_since if self._down_since is not None else 0.0
@@ -109,7 +131,7 @@ class Listener:
 
     @contextlib.asynccontextmanager
     async def _listening(self) -> AsyncIterator[aiopg.utils.ClosableQueue]:
-        conn = await self._open(self._dsn)
+        conn = await self._servers.connect()
         try:
             async with conn.cursor() as cur:
                 for channel in (self._channel, *self._also):
@@ -121,7 +143,7 @@ class Listener:
 
     async def _hear_probe(self, conn: aiopg.Connection) -> None:
         probe = f"probe:{secrets.token_hex(8)}"
-        sender = await self._open(self._probe_dsn)
+        sender = await self._probe_servers.connect()
         try:
             async with sender.cursor() as cur:
                 await cur.execute("select pg_notify(%s, %s)", (self._channel, probe))
@@ -137,21 +159,6 @@ class Listener:
     def _dispatch(self, note: psycopg2.extensions.Notify) -> None:
         handler = self._also.get(note.channel, self._on_notify)
         handler(note.payload)
-
-    async def _open(self, dsn: str) -> aiopg.Connection:
-        return await aiopg.connect(
-            dsn,
-            timeout=self._connect_timeout,
-            enable_json=False,
-            enable_hstore=False,
-            enable_uuid=False,
-            application_name=self._application_name,
-            # A server lost without a word (network partition) is noticed in ~11 s.
-            keepalives=1,
-            keepalives_idle=5,
-            keepalives_interval=2,
-            keepalives_count=3,
-        )
 
     def _listened(self) -> None:
         self.up = True

@@ -193,6 +193,13 @@ class ReplicaMetrics:
             by_replica,
             **per_worker,
         )
+        self.replay_age = Gauge(
+            "db_replica_replay_age_seconds",
+            "How long ago the last transaction the replica replayed committed (its own"
+            " staleness: what counts while the primary cannot be polled)",
+            by_replica,
+            **per_worker,
+        )
         self.lag_bytes = Gauge(
             "db_replica_lag_bytes",
             "WAL bytes the replica has yet to replay",

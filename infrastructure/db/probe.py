@@ -9,14 +9,18 @@ from typing import Any
 import aiopg
 import psycopg2
 
+from infrastructure.db.errors import DatabaseUnavailable
+from infrastructure.db.finder import ServerFinder
+
 PROBE_APPLICATION_NAME = "sales-api-replica-probe"
 
 
 class Probe:
-    """The poller's own connection to one server, reopened after any failure."""
+    """The poller's own connection to one server (found through its host list), reopened
+    after any failure."""
 
-    def __init__(self, dsn: str, timeout: float) -> None:
-        self._dsn = dsn
+    def __init__(self, finder: ServerFinder, timeout: float) -> None:
+        self.finder = finder
         self._timeout = timeout
         self._conn: aiopg.Connection | None = None
 
@@ -25,19 +29,12 @@ class Probe:
         try:
             async with asyncio.timeout(self._timeout):
                 if self._conn is None or self._conn.closed:
-                    self._conn = await aiopg.connect(
-                        self._dsn,
-                        timeout=self._timeout,
-                        enable_json=False,
-                        enable_hstore=False,
-                        enable_uuid=False,
-                        application_name=PROBE_APPLICATION_NAME,
-                    )
+                    self._conn = await self.finder.connect()
                 async with self._conn.cursor() as cur:
                     await cur.execute(sql)
                     row: tuple[Any, ...] | None = await cur.fetchone()
                     return row
-        except (psycopg2.Error, OSError, TimeoutError, RuntimeError):
+        except (psycopg2.Error, OSError, TimeoutError, RuntimeError, DatabaseUnavailable):
             self.close()
             return None
 
@@ -45,3 +42,7 @@ class Probe:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    async def aclose(self) -> None:
+        self.close()
+        await self.finder.close()

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from infrastructure.db.consistency import WalGeometry, parse_lsn
+from infrastructure.db.finder import ServerFinder
 from infrastructure.db.metrics import ReplicaMetrics
 from infrastructure.db.probe import Probe
 from infrastructure.db.replica_state import NOT_POLLED, PrimaryPositions, Replica
@@ -31,7 +32,12 @@ _GEOMETRY = (
     "select current_setting('wal_block_size')::bigint,"
     " (select setting::bigint from pg_settings where name = 'wal_segment_size')"
 )
-_REPLAY_POSITION = "select pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
+# The replay age (how long ago the last transaction it replayed committed) is the only
+# staleness a replica can tell about itself: it is what is shown while the primary is gone.
+_REPLAY_POSITION = (
+    "select pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
+    " extract(epoch from clock_timestamp() - pg_last_xact_replay_timestamp())::float8"
+)
 
 
 class ReplicaMonitor:
@@ -39,8 +45,8 @@ class ReplicaMonitor:
 
     def __init__(
         self,
-        primary_dsn: str,
-        replicas: list[tuple[Replica, str]],
+        primary: ServerFinder,
+        replicas: list[tuple[Replica, ServerFinder]],
         metrics: ReplicaMetrics,
         *,
         poll_s: float,
@@ -52,8 +58,8 @@ class ReplicaMonitor:
         self.geometry = WalGeometry()
         self._poll_s = poll_s
         probe_timeout = max(poll_s, min(max_lag / 2, 1.0))
-        self._primary = Probe(primary_dsn, probe_timeout)
-        self._probes = [Probe(dsn, probe_timeout) for _, dsn in replicas]
+        self._primary = Probe(primary, probe_timeout)
+        self._probes = [Probe(finder, probe_timeout) for _, finder in replicas]
         self._positions = PrimaryPositions(keep_seconds=2 * max_lag + 1)
         self._geometry_known = False
         self._wake = asyncio.Event()
@@ -73,7 +79,7 @@ class ReplicaMonitor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         for probe in (self._primary, *self._probes):
-            probe.close()
+            await probe.aclose()
 
     def wake(self) -> asyncio.Event:
         """Ask for a poll now; the event returned is set when a poll after this call ends."""
@@ -115,16 +121,28 @@ class ReplicaMonitor:
             self._positions.record(self.geometry.record_boundary(parse_lsn(row[0])), started)
         seen = await asyncio.gather(*(probe.fetch(_REPLAY_POSITION) for probe in self._probes))
         now = time.time()
-        for replica, row in zip(self.replicas, seen, strict=True):
-            self._judge(replica, row, now)
+        for replica, replay in zip(self.replicas, seen, strict=True):
+            self._judge(replica, replay, now, primary_seen=row is not None)
 
-    def _judge(self, replica: Replica, row: tuple[Any, ...] | None, now: float) -> None:
+    def _judge(
+        self, replica: Replica, row: tuple[Any, ...] | None, now: float, *, primary_seen: bool
+    ) -> None:
         if row is None:
             return self._leave(replica, "unreachable")
-        in_recovery, replay = row
-        if not in_recovery or replay is None:  # promoted, or not replaying at all
+        in_recovery, replay, replay_age = row
+        if not in_recovery:  # promoted: a primary candidate now, no longer a replica
+            if not primary_seen and replica.in_rotation:
+                # Until the service has found it as its primary, its reads are still the
+                # freshest there are: keep serving them rather than fail them.
+                return None
+            return self._leave(replica, "promoted")
+        if replay is None:
             return self._leave(replica, "not_replaying")
         replica.replayed = parse_lsn(replay)
+        self.metrics.replay_age.labels(replica.name).set(replay_age or 0.0)
+        if not primary_seen:
+            return self._serve_without_primary(replica, replay_age)
+        replica.without_primary = False
         caught_up_at = self._positions.caught_up_at(replica.replayed)
         if caught_up_at is not None:
             replica.caught_up_at = max(replica.caught_up_at, caught_up_at)
@@ -137,6 +155,22 @@ class ReplicaMonitor:
         )
         if now - replica.caught_up_at > self.max_lag:
             return self._leave(replica, "lagging")
+        self._join(replica)
+
+    def _serve_without_primary(self, replica: Replica, replay_age: float | None) -> None:
+        """The primary cannot be polled, so no lag can be measured against it: a replica that
+        answers keeps serving what it has replayed (reads go on through a primary outage,
+        tokens still hold them to what each client saw), and its staleness is its replay
+        age. One that was already out for lagging stays out."""
+        if replica.why_out == "lagging":
+            return
+        self.metrics.lag_seconds.labels(replica.name).set(replay_age or 0.0)
+        if not replica.without_primary:
+            log.warning("replica_serving_without_primary", replica=replica.name)
+        replica.without_primary = True
+        self._join(replica)
+
+    def _join(self, replica: Replica) -> None:
         if not replica.in_rotation:
             replica.in_rotation = True
             self.metrics.up.labels(replica.name).set(1)
@@ -157,5 +191,6 @@ class ReplicaMonitor:
         elif replica.why_out == NOT_POLLED:
             log.warning("replica_not_in_rotation", replica=replica.name, reason=why)
         replica.in_rotation = False
+        replica.without_primary = False
         replica.why_out = why
         self.metrics.up.labels(replica.name).set(0)

@@ -22,10 +22,13 @@ class Replica:
         self.replayed = 0  # its replay position at the last poll
         # Wall-clock time at which the primary was last seen at or behind `replayed`.
         self.caught_up_at = -math.inf
+        # Serving while the primary cannot be polled (replica_health.py): no lag to measure.
+        self.without_primary = False
 
     def usable(self, now: float, max_lag: float) -> bool:
         # The second test also drops a replica whose polls stall, before the poller notices.
-        return self.in_rotation and now - self.caught_up_at <= max_lag
+        fresh = self.without_primary or now - self.caught_up_at <= max_lag
+        return self.in_rotation and fresh
 
 
 class PrimaryPositions:

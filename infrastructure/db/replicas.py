@@ -6,7 +6,9 @@ REPLICA_WAIT_MS for one (waking the poller) and then runs on the primary. Comman
 reads outside a request always run on the primary. A read that fails on a replica (connection
 lost, pool dry, statement cancelled by recovery) runs once more on the primary: reads are
 idempotent, and a replica outage must never reach the client. The same one-trip read runs on
-either server unchanged.
+either server unchanged. While the primary is unreachable, replicas keep serving (their
+poller judges them by their replay age then), and a read whose token is ahead of all of them
+gets 503 consistency-unavailable at once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ import time
 
 from infrastructure.db.consistency import current_consistency
 from infrastructure.db.database import Database
-from infrastructure.db.errors import DatabaseUnavailable, TransientConflict
+from infrastructure.db.errors import (
+    ConsistencyUnavailable,
+    DatabaseUnavailable,
+    TransientConflict,
+)
 from infrastructure.db.reads import Params, Row, read_on, read_once
 from infrastructure.db.replica_health import ReplicaMonitor
 from infrastructure.db.replica_state import Replica
@@ -51,6 +57,9 @@ class ReplicaReads:
         if replica is None:
             replica = await self._wait_for(need) if need is not None else None
         if replica is None:
+            if need is not None and not self._primary.available:
+                # Nowhere to read what this client saw: say so now, not after a timeout.
+                raise ConsistencyUnavailable()
             return await self._on_primary_because(self._why_not(need), text, params)
         annotate(**{"sales.read.target": "replica", "sales.replica": replica.name})
         try:

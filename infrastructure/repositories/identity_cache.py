@@ -7,8 +7,10 @@ names. Three rules keep the cache from answering with what the database no longe
 
 - a fill never brings back what an invalidation dropped: `generation` counts invalidations,
   and a lookup that saw it change while it ran is not remembered;
-- while the listener is not listening the cache is empty and bypassed (fail closed), since
-  notifications may be missed meanwhile;
+- while the listener is not listening the cache is bypassed (fail closed), since
+  notifications may be missed meanwhile; what it held is kept aside only to answer a lookup
+  that cannot reach the database at all (a primary outage, when nothing can be revoked
+  there either), and dropped as soon as the listener listens again;
 - an entry is refused once its session or key has expired, and looked up again after the
   TTL, whatever the notifications say.
 """
@@ -25,6 +27,7 @@ from uuid import UUID
 from domain.model.identity import ApiKey, Principal, UserCredentials
 from domain.model.paging import Page, PageRequest
 from domain.ports import IdentityReader
+from infrastructure.db.errors import DatabaseUnavailable
 from infrastructure.db.stats import current_stats
 
 AUTH_CHANNEL = "auth_invalidation"  # what the migration 0006 triggers notify
@@ -50,6 +53,7 @@ class PrincipalCache:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
+        self._held: dict[_Key, _Entry] = {}  # set aside while deaf, for outages only
         self.generation = 0  # bumped by every invalidation, and when listening starts or stops
         self.listening = False  # set by the listener: only then may the cache answer
         self.hits = self.misses = self.expired = self.bypassed = 0
@@ -129,13 +133,24 @@ class PrincipalCache:
     def resume(self) -> None:
         """The listener listens again: from now on every change reaches `apply`."""
         self.listening = True
+        self._held.clear()  # changes made while deaf went unheard
         self.generation += 1  # a lookup that started while deaf is not remembered
 
     def suspend(self) -> None:
-        """The listener stopped listening: changes may go unheard, so remember nothing."""
+        """The listener stopped listening: changes may go unheard, so remember nothing (what
+        was remembered is set aside for `recall_held`)."""
         self.listening = False
+        self._held.update(self._entries)
         self._entries.clear()
         self.generation += 1
+
+    def recall_held(self, key: _Key) -> Principal | None:
+        """What was remembered before the listener went deaf, for a lookup that could not
+        reach the database: refused once its session or key has expired."""
+        entry = self._held.get(key)
+        if entry is None or self._clock() >= entry.valid_until:
+            return None
+        return entry.principal
 
     def _drop_user(self, tenant_id: UUID, user_id: UUID) -> None:
         # A scan, bounded by the cache size: role changes and user deletions are rare.
@@ -185,7 +200,14 @@ class CachedIdentityReader:
             if cache.enabled:
                 cache.bypassed += 1
             _note("bypass" if cache.enabled else "off")
-            return await lookup(tenant_id, digest)
+            try:
+                return await lookup(tenant_id, digest)
+            except DatabaseUnavailable:
+                held = cache.recall_held((tenant_id, digest))
+                if held is None:
+                    raise
+                _note("held")  # the primary is unreachable: warm principals still get in
+                return held
         key = (tenant_id, digest)
         outcome, principal = cache.recall(key)
         _note(outcome)

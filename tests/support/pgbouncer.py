@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -40,6 +42,33 @@ def running_pgbouncer(
 ) -> Iterator[str]:
     """Yield `database_url` rewritten to go through a fresh PgBouncer (`settings`: more
     [pgbouncer] settings)."""
+    with pgbouncer_in_front(database_url, settings) as bouncer:
+        yield bouncer.url
+
+
+class PgBouncer:
+    """A running PgBouncer: its URL, and `repoint` to move it to another server (RELOAD)."""
+
+    def __init__(self, workdir: Path, url: str, proc: subprocess.Popen[bytes]) -> None:
+        self.workdir = workdir
+        self.url = url
+        self.proc = proc
+
+    def repoint(self, port: int, host: str = "127.0.0.1") -> None:
+        """What an operator does after a failover: point the database entry at the new
+        primary and reload (SIGHUP is the console's RELOAD)."""
+        ini = self.workdir / "pgbouncer.ini"
+        ini.write_text(re.sub(r"host=\S+ port=\d+", f"host={host} port={port}", ini.read_text()))
+        pid = int((self.workdir / "pgbouncer.pid").read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+
+
+@contextmanager
+def pgbouncer_in_front(
+    database_url: str, settings: Mapping[str, str] | None = None
+) -> Iterator[PgBouncer]:
+    """A fresh PgBouncer in front of `database_url`'s server (`settings`: more [pgbouncer]
+    settings), stopped and removed afterwards."""
     binary = pgbouncer_binary()
     if binary is None:
         raise RuntimeError("pgbouncer is not installed (Debian package pgbouncer)")
@@ -78,7 +107,8 @@ def running_pgbouncer(
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for_port(port, proc)
-        yield url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+        through = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+        yield PgBouncer(workdir, through, proc)
     finally:
         proc.terminate()
         try:

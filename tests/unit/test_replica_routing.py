@@ -7,6 +7,7 @@ import time
 
 from prometheus_client import CollectorRegistry
 
+from infrastructure.db.finder import find_servers
 from infrastructure.db.metrics import ReplicaMetrics
 from infrastructure.db.replica_health import ReplicaMonitor
 from infrastructure.db.replica_state import PrimaryPositions, Replica
@@ -40,8 +41,8 @@ def test_old_samples_are_forgotten_but_the_latest_is_kept() -> None:
 def _router(*names: str, max_lag: float = 1.0) -> tuple[ReplicaReads, list[Replica]]:
     replicas = [Replica(name, db=None) for name in names]  # type: ignore[arg-type]
     monitor = ReplicaMonitor(
-        "postgresql://primary/sales",
-        [(r, f"postgresql://{r.name}/sales") for r in replicas],
+        find_servers("postgresql://primary/sales", 1.0),
+        [(r, find_servers(f"postgresql://{r.name}/sales", 1.0)) for r in replicas],
         ReplicaMetrics(CollectorRegistry()),
         poll_s=0.1,
         max_lag=max_lag,
@@ -82,3 +83,27 @@ def test_no_replica_in_rotation_is_told_apart_from_a_lagging_one() -> None:
     assert router._why_not(None) == "no_replica"
     a.why_out = "lagging"
     assert router._why_not(None) == "lagging"
+
+
+def test_while_the_primary_cannot_be_polled_a_replica_that_answers_keeps_serving() -> None:
+    router, (a,) = _router("a")
+    _in_rotation(a, 100, seconds_ago=30)  # the primary was last seen long ago
+    router._monitor._judge(a, (True, "0/C8", 4.5), time.time(), primary_seen=False)
+    assert a.in_rotation and a.without_primary
+    assert router._pick(None) is a
+
+
+def test_a_replica_already_out_for_lagging_stays_out_while_the_primary_is_gone() -> None:
+    router, (a,) = _router("a")
+    a.why_out = "lagging"
+    router._monitor._judge(a, (True, "0/C8", 60.0), time.time(), primary_seen=False)
+    assert not a.in_rotation and router._pick(None) is None
+
+
+def test_a_promoted_replica_serves_until_the_service_follows_it_as_primary_then_leaves() -> None:
+    router, (a,) = _router("a")
+    _in_rotation(a, 100)
+    router._monitor._judge(a, (False, "0/C8", None), time.time(), primary_seen=False)
+    assert a.in_rotation, "its reads are the freshest there are while no primary is known"
+    router._monitor._judge(a, (False, "0/C8", None), time.time(), primary_seen=True)
+    assert not a.in_rotation and a.why_out == "promoted"
