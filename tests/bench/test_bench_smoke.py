@@ -88,7 +88,9 @@ def test_bench_runs_read_mixed_feed_the_ceiling_and_a_dashboard_page_on_a_tiny_d
         assert run["vs_one_trip"] > 0
         assert run["db"]["round_trips_per_request"] > 0
         assert run["consistency"]["ok"], run["consistency"]
-        # --dashboard-page: each run again with a page polling the admin port (no speed asserted)
+    # --dashboard-page: read and mixed again with a page polling the admin port (no speed
+    # asserted); `feed` measures webhook delivery instead.
+    for run in (runs["read"], runs["mixed"]):
         assert run["dashboard_page"]["polls"] > 0 and run["dashboard_page"]["errors"] == 0
         assert run["dashboard_page"]["without_page"]["requests_per_s"] > 0
     assert results["complete"] and results["consistency"]["ok"]
