@@ -123,7 +123,9 @@ def configure_logging(fmt: str = "json", level: str = "INFO", schema: str = "pla
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, *stamped, *rendered],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        # One write per line (print() writes the line and its newline apart): workers share
+        # stdout, and two lines written at once must not run into each other.
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stdout)

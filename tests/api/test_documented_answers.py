@@ -44,6 +44,28 @@ def sent(value: Any, shape: dict[str, Any], where: str) -> None:
             sent(item, inner, f"{where}.{name}[{i}]")
 
 
+async def feed_and_webhooks(call: Any, seeder: Any, tenant: Any) -> None:
+    """The change feed's and the webhook endpoints' answers, one of each."""
+    await call("events.list", f"{API}/events?limit=3")
+    hook = await call("webhooks.create", f"{API}/webhooks", json={"url": "http://127.0.0.1:9/h"})
+    hooks = f"{API}/webhooks/{hook['id']}"
+    await call("webhooks.list", f"{API}/webhooks")
+    await call("webhooks.get", hooks)
+    await call("webhooks.patch", hooks, json={"description": "documented"})
+    # One failed attempt in its log (the deliverer's work; no deliverer runs here).
+    (event_id,) = seeder.run(tenant.id, "select id from events order by position limit 1")[0]
+    (delivery,) = seeder.run(
+        tenant.id,
+        "insert into webhook_deliveries (tenant_id, endpoint_id, event_id, event_position,"
+        " event_type, attempt, outcome, status_code, duration_ms, error)"
+        " values (%s, %s, %s, 1, 'customer.created', 1, 'failed', 500, 12, 'HTTP 500')"
+        " returning id",
+        (str(tenant.id), hook["id"], str(event_id)),
+    )[0]
+    await call("webhooks.deliveries", f"{hooks}/deliveries")
+    await call("webhooks.retry", f"{hooks}/deliveries/{delivery}/retry")
+
+
 async def test_every_route_sends_exactly_the_fields_it_documents(make_client, tenant, seeder):
     client = await make_client(
         webhook_secret_key="a-test-key-of-32-characters-long", webhook_allow_private=True
@@ -92,24 +114,7 @@ async def test_every_route_sends_exactly_the_fields_it_documents(make_client, te
         "orders.create", f"{API}/orders", json=order_body(customer, (made["id"], 1))
     )
     await call("orders.cancel", f"{API}/orders/{second['id']}/cancel", json={"reason": "doc"})
-    await call("events.list", f"{API}/events?limit=3")
-    hook = await call("webhooks.create", f"{API}/webhooks", json={"url": "http://127.0.0.1:9/h"})
-    hooks = f"{API}/webhooks/{hook['id']}"
-    await call("webhooks.list", f"{API}/webhooks")
-    await call("webhooks.get", hooks)
-    await call("webhooks.patch", hooks, json={"description": "documented"})
-    # One failed attempt in its log (the deliverer's work; no deliverer runs here).
-    (event_id,) = seeder.run(tenant.id, "select id from events order by position limit 1")[0]
-    (delivery,) = seeder.run(
-        tenant.id,
-        "insert into webhook_deliveries (tenant_id, endpoint_id, event_id, event_position,"
-        " event_type, attempt, outcome, status_code, duration_ms, error)"
-        " values (%s, %s, %s, 1, 'customer.created', 1, 'failed', 500, 12, 'HTTP 500')"
-        " returning id",
-        (str(tenant.id), hook["id"], str(event_id)),
-    )[0]
-    await call("webhooks.deliveries", f"{hooks}/deliveries")
-    await call("webhooks.retry", f"{hooks}/deliveries/{delivery}/retry")
+    await feed_and_webhooks(call, seeder, tenant)
 
     answering = {r.name for r in ROUTES if r.response is not None and r.path.startswith(API)}
     assert set(answers) == answering, "every documented answer is checked"
