@@ -26,6 +26,9 @@ from app.ops import endpoints as ops
 
 API = "/api/sales"
 
+# An order shows its invoice, and an invoice is listed by its order's customer (issue 22).
+_ORDER_KINDS = ("orders", "invoices")
+
 
 def _open(path: str, handler: ApiHandler, name: str, summary: str, **rules: Any) -> Route:
     return Route("GET", path, handler, name, summary, access=Access.OPEN, **rules)
@@ -109,6 +112,7 @@ ROUTES: tuple[Route, ...] = (
         "List customers (keyset pages)",
         query=customer_s.CustomerListQuery,
         response=customer_s.CustomerPage,
+        depends_on=("customers",),
     ),
     _command(
         "POST",
@@ -129,6 +133,7 @@ ROUTES: tuple[Route, ...] = (
         "customers.get",
         "Get a customer",
         response=customer_s.CustomerOut,
+        depends_on=("customers",),
     ),
     _command(
         "PATCH",
@@ -156,6 +161,7 @@ ROUTES: tuple[Route, ...] = (
         "List products",
         query=product_s.ProductListQuery,
         response=product_s.ProductPage,
+        depends_on=("products",),
     ),
     _command(
         "POST",
@@ -176,6 +182,7 @@ ROUTES: tuple[Route, ...] = (
         "products.get",
         "Get a product",
         response=product_s.ProductOut,
+        depends_on=("products",),
     ),
     _command(
         "PATCH",
@@ -206,6 +213,7 @@ ROUTES: tuple[Route, ...] = (
         "List orders",
         query=order_s.OrderListQuery,
         response=order_s.OrderPage,
+        depends_on=_ORDER_KINDS,
     ),
     _command(
         "POST",
@@ -226,6 +234,7 @@ ROUTES: tuple[Route, ...] = (
         "orders.get",
         "Get an order with lines and invoice",
         response=order_s.OrderOut,
+        depends_on=_ORDER_KINDS,
     ),
     _command(
         "POST",
@@ -246,6 +255,7 @@ ROUTES: tuple[Route, ...] = (
         "List invoices",
         query=invoice_s.InvoiceListQuery,
         response=invoice_s.InvoicePage,
+        depends_on=_ORDER_KINDS,
     ),
     _read(
         "/invoices/{id}",
@@ -253,6 +263,7 @@ ROUTES: tuple[Route, ...] = (
         "invoices.get",
         "Get an invoice",
         response=invoice_s.InvoiceOut,
+        depends_on=_ORDER_KINDS,
     ),
     _command(
         "POST",
@@ -272,6 +283,7 @@ ROUTES: tuple[Route, ...] = (
         "dashboard",
         "Tenant dashboard: one read after authentication",
         response=dashboard_s.DashboardOut,
+        depends_on=("dashboard",),
     ),
 )
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from app.edge.admission import Admission
+    from app.edge.freshness import Freshness
     from app.edge.metrics import HttpMetrics
     from app.edge.middlewares import InFlight
     from app.edge.pipeline import Stopwatch
@@ -38,3 +39,8 @@ PROBLEM_TYPE: web.ResponseKey[str] = web.ResponseKey("problem_type")
 REPLAYED: web.ResponseKey[bool] = web.ResponseKey("replayed")
 CREATED_ID: web.ResponseKey[str] = web.ResponseKey("created_id")
 RECEIVING: web.RequestKey[bool] = web.RequestKey("receiving")  # the body is still arriving
+
+# Issue 22: answers that need no data (app/edge/freshness.py).
+FRESHNESS: web.AppKey[Freshness] = web.AppKey("freshness")
+VALIDATOR: web.RequestKey[str | None] = web.RequestKey("validator")  # None: no shortcut
+CACHE_OUTCOME: web.ResponseKey[str] = web.ResponseKey("cache")  # hit, not_modified, miss, bypass

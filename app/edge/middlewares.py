@@ -16,6 +16,7 @@ from aiohttp import web
 
 from app.edge import problems
 from app.edge.keys import (
+    CACHE_OUTCOME,
     CONFIG,
     CREATED_ID,
     IN_FLIGHT,
@@ -118,6 +119,8 @@ def _outcome(response: web.StreamResponse) -> dict[str, object]:
         outcome["replayed"] = True
     if (created := response.get(CREATED_ID)) is not None:
         outcome["created_id"] = created
+    if (cache := response.get(CACHE_OUTCOME)) is not None:
+        outcome["cache"] = cache  # a versioned read: hit, not_modified, miss or bypass
     return outcome
 
 

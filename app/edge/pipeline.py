@@ -1,7 +1,8 @@
 """Every route's request, stage by stage: the one place their order is written down.
 
-    resolve tenant -> (commands: authenticate -> receive the body) -> admission
-        -> (reads: authenticate) -> parse -> handler -> answer
+    resolve tenant -> (commands: authenticate -> receive the body)
+        -> (versioned reads, principal remembered: 304 or 200 from memory) -> admission
+        -> (reads: authenticate -> 304 or 200 from memory) -> parse -> handler -> answer
 
 `pipeline(route)` is the aiohttp handler of one row of the route table; the row's rules decide
 which stages run. Around it only cross-cutting middlewares remain (app/edge/middlewares.py:
@@ -15,7 +16,9 @@ Why this order:
   2 MiB body is a 401, not a 413), and the body is read before the command queues for a
   place, so a client that stalls mid-body holds nothing;
 - a read is authenticated inside its place: with a cold principal cache that is a database
-  read, and the reads gate is what keeps database-backed reads from piling up.
+  read, and the reads gate is what keeps database-backed reads from piling up;
+- a versioned read (`Route.depends_on`) whose principal the worker remembers is answered
+  before admission when its versions allow (app/edge/freshness.py): a 304 needs no place.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from app.edge.json_io import UnsupportedMediaType
 from app.edge.keys import (
     ADMISSION,
     CONTAINER,
+    FRESHNESS,
     LOGIN_LIMITER,
     PRINCIPAL,
     RECEIVING,
@@ -74,6 +78,7 @@ def pipeline(route: Route) -> Handler:
     needs_tenant = route.access is not Access.OPEN
     needs_principal = route.access is Access.PRINCIPAL
     is_command = route.changes_state
+    versioned = bool(route.depends_on) and needs_principal and not is_command
 
     async def serve(request: web.Request) -> web.StreamResponse:
         watch = request[STOPWATCH] = Stopwatch()
@@ -86,16 +91,23 @@ def pipeline(route: Route) -> Handler:
                 watch.mark("auth")
             await receive(request, route)
             watch.mark("body")
+        if versioned and (known := remembered_answer(request, route)) is not None:
+            watch.mark("fresh")
+            return known
         if route.gate is None:
             return await endpoint.serve(request, watch)
         gate = request.app[ADMISSION].gate(route.gate)
         await gate.enter()
         try:
             watch.mark("queue")
-            if needs_principal and not is_command:
+            if needs_principal and not is_command and PRINCIPAL not in request:
                 await authenticate(request)
                 watch.mark("auth")
-            return await endpoint.serve(request, watch)
+                fresh = request.app[FRESHNESS].answer(request, route) if versioned else None
+                if fresh is not None:
+                    return fresh
+            response = await endpoint.serve(request, watch)
+            return request.app[FRESHNESS].finish(request, response) if versioned else response
         finally:
             gate.leave()
 
@@ -121,6 +133,19 @@ async def authenticate(request: web.Request) -> None:
     principal = await request.app[CONTAINER].services.auth.authenticate(request[TENANT].id, token)
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(principal=principal.subject)
+
+
+def remembered_answer(request: web.Request, route: Route) -> web.Response | None:
+    """A 304 or a 200 from memory before admission, when the worker remembers the caller's
+    principal (no round trip) and the versions allow; the principal is kept either way."""
+    token = bearer_token(request) or ""
+    services = request.app[CONTAINER].services
+    principal = services.auth.remembered(request[TENANT].id, token)
+    if principal is None:
+        return None  # authenticated inside its place, as any read
+    request[PRINCIPAL] = principal
+    structlog.contextvars.bind_contextvars(principal=principal.subject)
+    return request.app[FRESHNESS].answer(request, route)
 
 
 async def receive(request: web.Request, route: Route) -> None:

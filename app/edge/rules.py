@@ -44,6 +44,9 @@ class Route:
     # Each call counts against the per-address login limit before its body is read (login).
     throttled: bool = False
     no_store: bool = False  # answers carry secrets or identity: Cache-Control: no-store
+    # The resource kinds (infrastructure/versions.py, or "dashboard": all of them) whose
+    # versions validate a read's answer: ETag, 304 and the response cache (issue 22).
+    depends_on: tuple[str, ...] = ()
 
     @property
     def router_path(self) -> str:

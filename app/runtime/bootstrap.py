@@ -7,7 +7,7 @@ from `bootstrap(config)`; nothing else constructs an adapter.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -26,7 +26,7 @@ from domain.services.products import ProductService
 from infrastructure.clock import SystemClock
 from infrastructure.db.consistency import ConsistencyTokens
 from infrastructure.db.database import Database, open_pool
-from infrastructure.db.listener import Listener
+from infrastructure.db.listener import Listener, Subscription
 from infrastructure.db.metrics import DbMetrics, ReplicaMetrics
 from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.replica_health import ReplicaMonitor
@@ -52,6 +52,7 @@ from infrastructure.repositories.orders import OrderReadRepository
 from infrastructure.repositories.products import ProductReadRepository
 from infrastructure.security.passwords import Argon2Hasher
 from infrastructure.unit_of_work import PgUnitOfWork
+from infrastructure.versions import VERSIONS_CHANNEL, VersionBook
 
 log = structlog.get_logger(__name__)
 
@@ -83,9 +84,11 @@ class Container:
     hasher: Argon2Hasher
     services: Services
     auth_cache: PrincipalCache
-    listener: Listener | None  # None when the auth cache is off (AUTH_CACHE_TTL=0)
+    listener: Listener | None  # None only in tests that build a container by hand
     key_uses: KeyUses  # API keys' last use, written in the background
     replicas: Replicas | None = None  # None: no DATABASE_REPLICA_URLS, every read on the primary
+    # Issue 22: resource versions heard on the listener's connection (ETags, response cache).
+    versions: VersionBook = field(default_factory=VersionBook)
 
     async def start(self) -> None:
         """Open DB_POOL_MIN connections now (side by side), but start anyway when the
@@ -141,16 +144,20 @@ def bootstrap(config: Config) -> Container:
     )
     hasher = Argon2Hasher(workers=config.password_workers)
     cache = PrincipalCache(config.auth_cache_ttl, config.auth_cache_size)
-    listener = _listener(config, cache) if cache.enabled else None
+    versions = VersionBook()
+    listener = _listener(config, cache, versions)
     registry.register(AuthCacheCollector(cache, listener))
     replicas = _replicas(config, registry) if config.database_replica_urls else None
     key_uses = KeyUses(_unit_of_work(db, replicas), config.api_key_use_flush)
-    services = _services(config, db, hasher, cache, replicas, key_uses)
-    return Container(config, registry, db, hasher, services, cache, listener, key_uses, replicas)
+    services = _services(config, db, hasher, cache, replicas, key_uses, versions)
+    return Container(
+        config, registry, db, hasher, services, cache, listener, key_uses, replicas, versions
+    )
 
 
-def _listener(config: Config, cache: PrincipalCache) -> Listener:
-    """Invalidations for the auth cache, heard on a connection of their own."""
+def _listener(config: Config, cache: PrincipalCache, versions: VersionBook) -> Listener:
+    """Invalidations for the auth cache and resource versions (issue 22), heard on one
+    connection of their own. (With AUTH_CACHE_TTL=0 the cache ignores what it hears.)"""
     return Listener(
         config.auth_listen_url,
         AUTH_CHANNEL,
@@ -159,6 +166,15 @@ def _listener(config: Config, cache: PrincipalCache) -> Listener:
         on_up=cache.resume,
         on_down=cache.suspend,
         connect_timeout=config.db_statement_timeout_ms / 1000 + 5,
+        also=[
+            Subscription(
+                VERSIONS_CHANNEL,
+                on_notify=versions.apply,
+                on_up=versions.resume,
+                on_down=versions.suspend,
+                on_listening=versions.load,
+            )
+        ],
     )
 
 
@@ -197,6 +213,7 @@ def _services(
     auth_cache: PrincipalCache,
     replicas: Replicas | None,
     key_uses: KeyUses,
+    versions: VersionBook,
 ) -> Services:
     primary = TenantReads(db)
     if replicas is None:
@@ -231,7 +248,9 @@ def _services(
         orders=OrderService(OrderReadRepository(reads), uow, clock),
         invoices=InvoiceService(InvoiceReadRepository(reads), uow, clock),
         dashboard=DashboardService(
-            CachedDashboardReader(DashboardReadRepository(reads), config.dashboard_cache_ttl),
+            CachedDashboardReader(
+                DashboardReadRepository(reads), config.dashboard_cache_ttl, versions.stamp
+            ),
             config.low_stock_threshold,
         ),
     )

@@ -18,10 +18,12 @@ from app.api.routes import ROUTES, ROUTES_BY_NAME
 from app.edge import middlewares
 from app.edge.admission import Admission, AdmissionGate
 from app.edge.consistency import consistency
+from app.edge.freshness import Freshness
 from app.edge.keys import (
     ADMISSION,
     CONFIG,
     CONTAINER,
+    FRESHNESS,
     HTTP_METRICS,
     IN_FLIGHT,
     LOGIN_LIMITER,
@@ -33,6 +35,7 @@ from app.edge.metrics import HttpMetrics, measure
 from app.edge.middlewares import InFlight
 from app.edge.pipeline import pipeline
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
+from app.edge.response_cache import ResponseCache, ResponseCacheCollector
 from app.ops.admin import create_admin_app
 from app.ops.telemetry import ServiceCollector
 from app.runtime.bootstrap import Container, bootstrap
@@ -89,6 +92,7 @@ async def create_app(
         what="lookups of unknown tenants",
     )
     app[OPENAPI_DOC] = build_openapi(ROUTES)
+    app[FRESHNESS] = freshness(config, container)
     for route in ROUTES:
         resource = app.router.add_resource(route.router_path, name=route.name)
         handler = pipeline(route)
@@ -102,6 +106,13 @@ async def create_app(
     app.cleanup_ctx.append(_sampling)
     app.on_shutdown.append(_stopping)
     return app
+
+
+def freshness(config: Config, container: Container) -> Freshness:
+    """ETags from the container's version book, and the response cache (issue 22)."""
+    cache = ResponseCache(int(config.response_cache_mb * 1024 * 1024))
+    container.registry.register(ResponseCacheCollector(cache))
+    return Freshness(container.versions, cache, config.dashboard_cache_ttl)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -7,15 +7,22 @@ later. Whether it really hears is checked, not assumed: after LISTEN, a probe no
 is sent the way the service's own writes go (`probe_dsn`, the pool's URL), and the listener
 counts as up only once it has heard it. Through transaction-mode PgBouncer it never does, so
 whatever depends on it stays off.
+
+Other channels may share the connection (`Subscription`, e.g. the resource versions of
+infrastructure/versions.py): each is LISTENed with the first, may read a snapshot on the
+connection once it hears (`on_listening`), and is told when listening starts and stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import aiopg
 import structlog
@@ -25,6 +32,22 @@ log = structlog.get_logger(__name__)
 _PROBE_WAIT = 1.0  # seconds to hear our own probe
 _RETRY_FIRST, _RETRY_MAX = 0.1, 5.0  # reconnect backoff after a failure
 _RETRY_DEAF = 60.0  # connected but deaf (transaction pooling): a configuration, not a blip
+
+
+Fetch = Callable[[str], Awaitable[list[tuple[Any, ...]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Another channel heard on the listener's connection."""
+
+    channel: str
+    on_notify: Callable[[str], None]
+    on_up: Callable[[], None]
+    on_down: Callable[[], None]
+    # After LISTEN and the probe, before `on_up`: e.g. read what was committed before, with
+    # the given `Fetch` (a query's rows, on the listener's connection).
+    on_listening: Callable[[Fetch], Awaitable[None]] | None = None
 
 
 class Deaf(Exception):
@@ -43,6 +66,7 @@ class Listener:
         on_down: Callable[[], None],
         connect_timeout: float = 5.0,
         application_name: str = "sales-api-listener",
+        also: Sequence[Subscription] = (),
     ) -> None:
         self._dsn = dsn
         self._probe_dsn = probe_dsn
@@ -52,6 +76,7 @@ class Listener:
         self._on_down = on_down
         self._connect_timeout = connect_timeout
         self._application_name = application_name
+        self._also = {sub.channel: sub for sub in also}
         self._task: asyncio.Task[None] | None = None
         self.up = False
         self.state = "starting"  # then listening, down (retrying) or deaf (see Deaf)
@@ -87,7 +112,7 @@ class Listener:
                     self._listened()
                     delay = _RETRY_FIRST
                     while True:
-                        self._on_notify((await notifies.get()).payload)
+                        self._dispatch(await notifies.get())
             except Deaf:
                 log.warning(
                     "listener_deaf",
@@ -108,8 +133,14 @@ class Listener:
         conn = await self._open(self._dsn)
         try:
             async with conn.cursor() as cur:
-                await cur.execute(f'listen "{self._channel}"')
+                for channel in (self._channel, *self._also):
+                    await cur.execute(f'listen "{channel}"')
             await self._hear_probe(conn)
+            for sub in self._also.values():
+                if sub.on_listening is not None:
+                    await sub.on_listening(functools.partial(_fetch, conn))
+            while not conn.notifies.empty():  # what arrived meanwhile, before anyone trusts it
+                self._dispatch(await conn.notifies.get())
             yield conn.notifies
         finally:
             conn.close()
@@ -125,7 +156,7 @@ class Listener:
         try:
             async with asyncio.timeout(_PROBE_WAIT):
                 while (note := await conn.notifies.get()).payload != probe:
-                    self._on_notify(note.payload)
+                    self._dispatch(note)
         except TimeoutError:
             raise Deaf() from None
 
@@ -144,6 +175,13 @@ class Listener:
             keepalives_count=3,
         )
 
+    def _dispatch(self, note: Any) -> None:  # a psycopg2 Notify: channel, payload
+        sub = self._also.get(note.channel)
+        if sub is not None:
+            sub.on_notify(note.payload)
+        else:
+            self._on_notify(note.payload)
+
     def _listened(self) -> None:
         self.up = True
         self.state = "listening"
@@ -151,6 +189,8 @@ class Listener:
         self._down_total += down
         self._down_since = None
         self._on_up()
+        for sub in self._also.values():
+            sub.on_up()
         log.info("listener_up", channel=self._channel, was_down_s=round(down, 3))
 
     def _stopped(self, state: str) -> None:
@@ -160,3 +200,11 @@ class Listener:
             self._down_since = time.monotonic()
         self.up = False
         self._on_down()
+        for sub in self._also.values():
+            sub.on_down()
+
+
+async def _fetch(conn: aiopg.Connection, query: str) -> list[tuple[Any, ...]]:
+    async with conn.cursor() as cur:
+        await cur.execute(query)
+        return list(await cur.fetchall())

@@ -155,6 +155,9 @@ class FakeIdentityReader(ports.IdentityReader):
     def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
         self.forgotten.append((tenant_id, token_digest))
 
+    def remembered(self, tenant_id: UUID, token_digest: bytes) -> Principal | None:
+        return None  # remembers nothing: every call is a lookup
+
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None:
         self.calls.append(("credentials", tenant_id, email))
         return self._store.users.get((tenant_id, email))
