@@ -50,6 +50,10 @@ class ResponseCache:
         cost = _cost(key, body)
         if not self.enabled or cost > self.max_bytes or key in self._entries:
             return
+        # A copy of exactly its length: orjson hands back bytes with a buffer of several
+        # kilobytes whatever the length (measured: ~8 KB held for a 1.6 KB page), which would
+        # hold several times the bound.
+        body = bytes(memoryview(body))
         while self.size + cost > self.max_bytes:
             old_key, old_body = self._entries.popitem(last=False)
             self.size -= _cost(old_key, old_body)

@@ -115,3 +115,14 @@ async def test_a_caller_that_gives_up_does_not_cancel_the_shared_query() -> None
     with pytest.raises(asyncio.CancelledError):
         await impatient
     assert len(inner.calls) == 1
+
+
+async def test_with_a_stamp_a_summary_is_reused_only_under_the_versions_it_was_made_with() -> None:
+    inner = CountingReader()
+    stamps = {A: (1,)}
+    cache = CachedDashboardReader(inner, ttl=60, stamp=stamps.__getitem__)
+    first = await cache.summary(A, 5)
+    assert await cache.summary(A, 5) is first
+    stamps[A] = (2,)  # a write heard
+    assert (await cache.summary(A, 5)).customers == 2
+    assert len(inner.calls) == 2
