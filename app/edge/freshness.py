@@ -13,7 +13,10 @@ conditional read is a 200, never a stale 304). No validator, so no shortcut and 
 - while the version book cannot be trusted (listener down, or not yet read the table);
 - when the request carries a live Consistency-Token: the client has just written, and this
   worker may not have heard it yet;
-- for an answer read on a replica, which may be behind the versions heard from the primary.
+- for an answer read on a replica, which may be behind the versions heard from the primary;
+- for WRITE_FENCE seconds after this worker committed a command for the tenant: the
+  notification of that commit may still be on its way, and the client that wrote is the one
+  most likely to read again at once (on the same connection, so the same worker).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import time
 from urllib.parse import urlencode
+from uuid import UUID
 
 from aiohttp import web
 
@@ -34,6 +38,11 @@ from infrastructure.versions import DASHBOARD, KINDS, VersionBook
 # issued by an older release never validates an answer of a newer one.
 ANSWER_FORMAT = "1"
 PRIVATE = "private, no-cache"  # revalidate every time; never in a shared cache
+# Well above notification delivery (milliseconds on loopback; the benchmark measures it:
+# docs/architecture.md, "Conditional reads"), short enough that a tenant written to often
+# still gets 304s in between, and that every worker has a new ETag within a second.
+WRITE_FENCE = 0.25
+_MAX_FENCES = 10_000
 
 
 class Freshness:
@@ -45,6 +54,15 @@ class Freshness:
         # The dashboard also depends on the time (its "today" and "last 30 days" sums): its
         # validator changes every period, the DASHBOARD_CACHE_TTL it is already allowed to lag.
         self._clock_period = max(clock_period, 1.0)
+        self._fences: dict[UUID, float] = {}  # tenant -> monotonic time its fence ends
+
+    def wrote(self, tenant_id: UUID) -> None:
+        """This worker ran a command for the tenant: no shortcut for it until WRITE_FENCE
+        has passed, by when its notification has been heard."""
+        now = time.monotonic()
+        if len(self._fences) >= _MAX_FENCES:
+            self._fences = {t: end for t, end in self._fences.items() if end > now}
+        self._fences[tenant_id] = now + WRITE_FENCE
 
     def answer(self, request: web.Request, route: Route) -> web.Response | None:
         """A 304 or a 200 from memory when the validator allows; else None, and the
@@ -91,6 +109,8 @@ class Freshness:
         if ctx is not None and ctx.after_lsn is not None:
             return None
         tenant_id = request[TENANT].id
+        if self._fences.get(tenant_id, 0.0) > time.monotonic():
+            return None
         parts = [
             ANSWER_FORMAT,
             str(tenant_id),

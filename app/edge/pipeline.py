@@ -107,7 +107,11 @@ def pipeline(route: Route) -> Handler:
                 if fresh is not None:
                     return fresh
             response = await endpoint.serve(request, watch)
-            return request.app[FRESHNESS].finish(request, response) if versioned else response
+            if versioned:
+                return request.app[FRESHNESS].finish(request, response)
+            if is_command and needs_tenant:
+                request.app[FRESHNESS].wrote(request[TENANT].id)
+            return response
         finally:
             gate.leave()
 
