@@ -18,6 +18,8 @@ while it can be complete, like the principal cache (fail closed):
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from uuid import UUID
 
 from infrastructure.db.listener import Fetch
@@ -32,7 +34,10 @@ _Key = tuple[UUID, str]
 class VersionBook:
     """The latest version heard per (tenant, kind); 0 for one never written."""
 
-    def __init__(self) -> None:
+    def __init__(self, observe_delay: Callable[[float], None] | None = None) -> None:
+        # Seconds from the writing statement to this worker hearing it (an upper bound of
+        # commit to heard), for the staleness bound (docs/architecture.md).
+        self._observe_delay = observe_delay
         self._versions: dict[_Key, int] = {}
         self.listening = False
         self.loaded = False  # the table was read since the listener last started listening
@@ -53,14 +58,17 @@ class VersionBook:
         return tuple(self.version(tenant_id, kind) for kind in KINDS)
 
     def apply(self, payload: str) -> None:
-        """A notification: `<tenant_id>:<kind>:<version>`."""
+        """A notification: `<tenant_id>:<kind>:<version>:<statement time, unix µs>`."""
         try:
-            tenant, kind, version = payload.split(":")
+            tenant, kind, version, written_us = payload.split(":")
             self._raise((UUID(tenant), kind), int(version))
+            written = int(written_us) / 1e6
         except ValueError:
             self._forget()
             return
         self.heard += 1
+        if self._observe_delay is not None:
+            self._observe_delay(max(time.time() - written, 0.0))
 
     async def load(self, fetch: Fetch) -> None:
         """Read every version once, on the listener's connection, after its LISTEN."""

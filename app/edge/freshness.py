@@ -29,7 +29,7 @@ from uuid import UUID
 from aiohttp import web
 
 from app.edge.keys import CACHE_OUTCOME, TENANT, VALIDATOR
-from app.edge.response_cache import ResponseCache
+from app.edge.response_cache import ResponseCache, ResponseCacheMetrics
 from app.edge.rules import Route
 from infrastructure.db.consistency import current_consistency
 from infrastructure.versions import DASHBOARD, KINDS, VersionBook
@@ -48,13 +48,25 @@ _MAX_FENCES = 10_000
 class Freshness:
     """The worker's version book and response cache, as the pipeline uses them."""
 
-    def __init__(self, versions: VersionBook, cache: ResponseCache, clock_period: float) -> None:
+    def __init__(
+        self,
+        versions: VersionBook,
+        cache: ResponseCache,
+        clock_period: float,
+        metrics: ResponseCacheMetrics | None = None,
+    ) -> None:
         self.versions = versions
         self.cache = cache
+        self._metrics = metrics
         # The dashboard also depends on the time (its "today" and "last 30 days" sums): its
         # validator changes every period, the DASHBOARD_CACHE_TTL it is already allowed to lag.
         self._clock_period = max(clock_period, 1.0)
         self._fences: dict[UUID, float] = {}  # tenant -> monotonic time its fence ends
+
+    def sample(self) -> None:
+        """Copy the cache's figures into its gauges (app/runtime/web_app.py samples)."""
+        if self._metrics is not None:
+            self._metrics.sample()
 
     def wrote(self, tenant_id: UUID) -> None:
         """This worker ran a command for the tenant: no shortcut for it until WRITE_FENCE

@@ -7,13 +7,14 @@ from `bootstrap(config)`; nothing else constructs an adapter.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import structlog
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Histogram
 
 from app.runtime.config import Config
 from domain.ports import IdempotencyClaim, TenantDirectory, UnitOfWorkFactory
@@ -144,7 +145,7 @@ def bootstrap(config: Config) -> Container:
     )
     hasher = Argon2Hasher(workers=config.password_workers)
     cache = PrincipalCache(config.auth_cache_ttl, config.auth_cache_size)
-    versions = VersionBook()
+    versions = VersionBook(_notify_delay(registry))
     listener = _listener(config, cache, versions)
     registry.register(AuthCacheCollector(cache, listener))
     replicas = _replicas(config, registry) if config.database_replica_urls else None
@@ -153,6 +154,16 @@ def bootstrap(config: Config) -> Container:
     return Container(
         config, registry, db, hasher, services, cache, listener, key_uses, replicas, versions
     )
+
+
+def _notify_delay(registry: CollectorRegistry) -> Callable[[float], None]:
+    """Issue 22's staleness bound, measured: from a writing statement to a worker hearing it."""
+    return Histogram(
+        "resource_versions_notify_delay_seconds",
+        "From a write's statement to this worker hearing its version notification",
+        buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+        registry=registry,
+    ).observe
 
 
 def _listener(config: Config, cache: PrincipalCache, versions: VersionBook) -> Listener:

@@ -35,7 +35,7 @@ from app.edge.metrics import HttpMetrics, measure
 from app.edge.middlewares import InFlight
 from app.edge.pipeline import pipeline
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
-from app.edge.response_cache import ResponseCache, ResponseCacheCollector
+from app.edge.response_cache import ResponseCache, ResponseCacheMetrics
 from app.ops.admin import create_admin_app
 from app.ops.telemetry import ServiceCollector
 from app.runtime.bootstrap import Container, bootstrap
@@ -111,8 +111,8 @@ async def create_app(
 def freshness(config: Config, container: Container) -> Freshness:
     """ETags from the container's version book, and the response cache (issue 22)."""
     cache = ResponseCache(int(config.response_cache_mb * 1024 * 1024))
-    container.registry.register(ResponseCacheCollector(cache))
-    return Freshness(container.versions, cache, config.dashboard_cache_ttl)
+    metrics = ResponseCacheMetrics(cache, container.registry)
+    return Freshness(container.versions, cache, config.dashboard_cache_ttl, metrics)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -193,6 +193,7 @@ def _sample(app: web.Application) -> None:
         for replica in container.replicas.monitor.replicas:
             replica.db.metrics.sample()
     app[HTTP_METRICS].sample()
+    app[FRESHNESS].sample()
 
 
 async def _server_header(_: web.Request, response: web.StreamResponse) -> None:

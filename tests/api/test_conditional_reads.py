@@ -157,19 +157,29 @@ async def test_with_the_response_cache_off_a_repeat_reads_again_but_304s_stay(
     assert (resp.status, event["db_round_trips"]) == (304, 0)
 
 
-async def test_metrics_count_hits_misses_and_304s(served, admin_of, tenant, seeder):
+async def test_metrics_count_hits_misses_304s_and_time_notifications(
+    served, admin_of, tenant, seeder
+):
     headers = headers_for(seeder, tenant)
+    seeder.customer(tenant)
+    await until(lambda: served.app[CONTAINER].versions.heard > 0, what="the write heard")
     etag = await etag_of(served, LISTED, headers)
     await served.get(LISTED, headers=headers)
     await served.get(LISTED, headers={**headers, "If-None-Match": etag})
     text = await (await (await admin_of(served)).get("/metrics")).text()
     for line in (
-        "response_cache_hits_total 1.0",
-        "response_cache_misses_total 1.0",
-        "response_not_modified_total 1.0",
-        "response_cache_evictions_total 0.0",
+        "response_cache_hits 1.0",
+        "response_cache_misses 1.0",
+        "response_not_modified 1.0",
+        "response_cache_evictions 0.0",
     ):
         assert line in text
+    delays = [
+        ln
+        for ln in text.splitlines()
+        if ln.startswith("resource_versions_notify_delay_seconds_count")
+    ]
+    assert delays and float(delays[0].split()[-1]) >= 1
 
 
 def _terminate_listeners() -> None:

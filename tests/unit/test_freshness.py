@@ -45,8 +45,8 @@ def freshness(book: VersionBook, cache_bytes: int = 1 << 20) -> Freshness:
 
 async def test_the_book_keeps_the_highest_version_heard_in_any_order() -> None:
     book = await serving_book((str(A), "customers", 3))
-    book.apply(f"{A}:customers:5")
-    book.apply(f"{A}:customers:4")  # a late notification of an older write
+    book.apply(f"{A}:customers:5:0")
+    book.apply(f"{A}:customers:4:0")  # a late notification of an older write
     assert (book.version(A, "customers"), book.version(B, "customers")) == (5, 0)
 
 
@@ -73,9 +73,9 @@ async def test_the_etag_names_the_tenant_the_query_and_the_versions() -> None:
     assert ours == fresh.validator(request(A), LIST)
     assert ours != fresh.validator(request(B), LIST)
     assert ours != fresh.validator(request(A, "limit=6"), LIST)
-    book.apply(f"{A}:products:1")  # a kind the list does not show
+    book.apply(f"{A}:products:1:0")  # a kind the list does not show
     assert ours == fresh.validator(request(A), LIST)
-    book.apply(f"{A}:customers:1")
+    book.apply(f"{A}:customers:1:0")
     assert ours != fresh.validator(request(A), LIST)
 
 

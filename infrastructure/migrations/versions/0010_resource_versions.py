@@ -5,7 +5,8 @@ knows that nothing the answer depends on has changed (app/edge/freshness.py). Th
 statement-level triggers make PostgreSQL say so, whatever wrote (a command, the CLI, an
 operator's plain SQL): every insert, update, delete or truncate of a table that a read shows
 advances `resource_versions(tenant_id, kind)` by one, in the writing transaction, and
-notifies `resource_versions` with `<tenant_id>:<kind>:<version>`; the notification is
+notifies `resource_versions` with `<tenant_id>:<kind>:<version>:<statement time, unix µs>`
+(the time lets each worker measure how long notifications take); the notification is
 delivered on commit, so a rolled-back write says nothing and a worker never hears a version
 before its data is visible.
 
@@ -62,7 +63,11 @@ def _function(event: str, touched: str) -> str:
             do update set version = v.version + 1
             returning v.tenant_id, v.version
         loop
-            perform pg_notify('{CHANNEL}', bumped.tenant_id || ':' || of_kind || ':' || bumped.version);
+            perform pg_notify(
+                '{CHANNEL}',
+                bumped.tenant_id || ':' || of_kind || ':' || bumped.version
+                    || ':' || (extract(epoch from clock_timestamp()) * 1000000)::bigint
+            );
         end loop;
         return null;
     end
