@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = ("read", "dashboard", "mixed", "login-storm")
+SCENARIOS = ("read", "read-conditional", "dashboard", "mixed", "login-storm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,7 @@ class Options:
     log_level: str
     ceiling: bool = False
     replica: bool = False
+    response_cache_mb: tuple[float, ...] = ()  # each run set once per value; (): the default
 
 
 def _csv(parse: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
@@ -39,6 +40,13 @@ def _csv(parse: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
         return items
 
     return convert
+
+
+def _not_negative(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{raw} is negative")
+    return value
 
 
 def _scenario(name: str) -> str:
@@ -99,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="each run set twice: reads on the primary only, then with a streaming standby",
     )
+    p.add_argument(
+        "--response-cache-mb",
+        type=_csv(_not_negative),
+        default=(),
+        help="RESPONSE_CACHE_MB values, each run set once per value, e.g. 0,8 for off and on"
+        " (default: the service's default, once)",
+    )
     p.add_argument("--tiny", action="store_true", help="tiny dataset (the smoke test)")
     p.add_argument("--out", type=Path, help="results file (default .bench/results-<time>.json)")
     p.add_argument(
@@ -140,4 +155,5 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         timeout=args.timeout,
         storm_connections=args.storm_connections,
         log_level=args.log_level.upper(),
+        response_cache_mb=tuple(args.response_cache_mb),
     )

@@ -60,7 +60,8 @@ def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_
             f"scripts/bench needs {' and '.join(missing)} (apt-get install wrk postgresql-client)"
         )
     out = tmp_path / "results.json"
-    command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny", "--scenarios", "read,mixed"]
+    command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny"]
+    command += ["--scenarios", "read,read-conditional,mixed", "--response-cache-mb", "0"]
     command += ["--connections", "10", "--duration", "2", "--warmup", "1", "--workers", "1"]
     command += ["--ceiling", "--out", str(out)]
 
@@ -77,12 +78,22 @@ def test_bench_runs_read_mixed_and_the_ceiling_on_a_tiny_dataset_and_writes_its_
     assert all(run["rps"] > 0 and run["non_2xx"] == 0 for run in ceiling.values())
     assert "x pgbench" in done.stdout, "the ceiling lines are printed beside pgbench"
     runs = {run["scenario"]: run for run in results["runs"]}
-    assert set(runs) == {"read", "mixed"}
+    assert set(runs) == {"read", "read-conditional", "mixed"}
     for run in runs.values():
         assert run["requests_per_s"] > 0
         assert run["vs_pgbench"] > 0
         assert run["vs_one_trip"] > 0
-        assert run["db"]["round_trips_per_request"] > 0
+        assert run["response_cache_mb"] == 0
         assert run["consistency"]["ok"], run["consistency"]
+    for name in ("read", "mixed"):
+        assert runs[name]["db"]["round_trips_per_request"] > 0
+    # With the page's current ETag every answer is a 304 from the workers' versions.
+    conditional = runs["read-conditional"]
+    assert set(conditional["statuses"]) == {"304"} and conditional["non_2xx"] == 0
+    assert conditional["versions"]["not_modified"] > 0
+    assert conditional["db"]["round_trips_per_request"] == 0
+    # The mixed run's writes were heard, and how late is measured (the staleness bound).
+    assert runs["mixed"]["versions"]["notified"] > 0
+    assert runs["mixed"]["versions"]["notify_delay_p99_ms"] is not None
     assert results["complete"] and results["consistency"]["ok"]
     assert "read" in done.stdout and "mixed" in done.stdout  # the table was printed
