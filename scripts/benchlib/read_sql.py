@@ -20,12 +20,12 @@ import psycopg2.extras
 
 from benchlib.dataset import BenchTenant
 from domain.model.paging import PageRequest
+from domain.ports import CustomerFilter
 
 # The service's private statements, on purpose: when they change, this follows.
 from infrastructure.db.reads import tenant_read_text
-from infrastructure.repositories.customers import _pages
+from infrastructure.repositories.customers import _list
 from infrastructure.repositories.identity import _session_principal
-from infrastructure.repositories.paging import page_params
 
 _SENTINEL = "ffffffff"  # the last 4 bytes of the session id, replaced by :sid
 
@@ -35,9 +35,10 @@ def _request(cur: Any, tenant: BenchTenant, statement_timeout: str, one_trip: bo
     # What TenantReads adds to every read's parameters.
     added = {"tenant_id": tenant_id, "_statement_timeout": statement_timeout}
     session_id = bytes.fromhex(tenant.session_prefix + _SENTINEL)
+    first_page, params = _list.query(PageRequest(20), CustomerFilter())
     queries = [
         (tenant_read_text(_session_principal), {"sid": session_id}),
-        (tenant_read_text(_pages[(False, False, False)]), page_params(PageRequest(20))),
+        (tenant_read_text(first_page), params),
     ]
     if one_trip:  # the page query alone: what a read costs once authentication takes no trip
         queries = queries[1:]
