@@ -98,7 +98,8 @@ def _record(
 
 def _versions(d: prom.Samples) -> dict[str, Any]:
     """Answers that needed no data, and how late the workers heard of writes (issue 22): the
-    delay is from the writing statement to a worker hearing it, so the staleness bound."""
+    delay is from the writing statement to a worker hearing it, so the staleness bound. The
+    answer counts are gauges each worker samples every 0.25 s: a quarter second's worth off."""
     _, heard, buckets = prom.histogram(d, "resource_versions_notify_delay_seconds")
     return {
         "not_modified": int(prom.total(d, "response_not_modified")),
