@@ -75,6 +75,11 @@ class IdentityReader(Protocol):
         remember): the worker that revoked it must refuse it at once, not when told."""
         ...
 
+    def remembered(self, tenant_id: UUID, token_digest: bytes) -> Principal | None:
+        """The token's principal if this reader can answer it without a round trip (and may
+        be trusted to), else None: ask `principal_for_*` then."""
+        ...
+
 
 class Reader(Protocol[T, F]):
     """The read port of a resource: one item by id, or a keyset page of those `where` selects

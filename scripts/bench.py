@@ -137,9 +137,11 @@ def _serve(bench: Bench, workers: int, pgbench_tps: float, one_trip_tps: float) 
     with --replica, once on the primary alone and once with the standby."""
     primary_only = {k: v for k, v in bench.env.items() if k != "DATABASE_REPLICA_URLS"}
     limits = (pgbench_tps, one_trip_tps)
-    _serve_with(bench, primary_only, workers, limits, replica=False)
-    if bench.options.replica:
-        _serve_with(bench, bench.env, workers, limits, replica=True)
+    for cache_mb in bench.options.response_cache_mb or (None,):
+        cache = {} if cache_mb is None else {"RESPONSE_CACHE_MB": str(cache_mb)}
+        _serve_with(bench, primary_only | cache, workers, limits, replica=False)
+        if bench.options.replica:
+            _serve_with(bench, bench.env | cache, workers, limits, replica=True)
 
 
 def _serve_with(
@@ -150,7 +152,9 @@ def _serve_with(
     *,
     replica: bool,
 ) -> None:
-    log = ROOT / ".bench" / f"service-{workers}w{'-replica' if replica else ''}.log"
+    cache_mb = env.get("RESPONSE_CACHE_MB")
+    cache = f"-cache{cache_mb}" if cache_mb is not None else ""
+    log = ROOT / ".bench" / f"service-{workers}w{'-replica' if replica else ''}{cache}.log"
     with service.running(env, workers, log) as svc:
         for tenant in bench.tenants:
             tenant.token = service.log_in(svc.base_url, tenant)
@@ -160,10 +164,19 @@ def _serve_with(
         target = runner.Target(svc, data, cpu, bench.options, env, bench.tenants, log.parent)
         for scenario in bench.options.scenarios:
             for connections in bench.options.connections:
-                bench.results["runs"].append(
-                    _run(bench, target, scenario, connections, *limits, replica)
-                )
+                if scenario == "read-conditional":
+                    _fetch_etags(bench, svc.base_url, data)
+                run = _run(bench, target, scenario, connections, *limits, replica, cache_mb)
+                bench.results["runs"].append(run)
                 bench.save()
+
+
+def _fetch_etags(bench: Bench, base_url: str, data: Path) -> None:
+    """Each tenant's current ETag of the `read` page into the wrk data (issue 22): nothing
+    writes during a read-conditional run, so they stay current."""
+    for tenant in bench.tenants:
+        tenant.etag = service.current_etag(base_url, tenant)
+    wrk.write_data(data, bench.tenants)
 
 
 def _run(
@@ -174,11 +187,14 @@ def _run(
     tps: float,
     one_trip_tps: float,
     replica: bool = False,
+    cache_mb: str | None = None,
 ) -> Run:
     o = bench.options
     head = {"scenario": scenario, "connections": connections, "workers": target.service.workers}
     head["pgbouncer"] = o.pgbouncer
     head["replica"] = replica
+    if cache_mb is not None:
+        head["response_cache_mb"] = float(cache_mb)
     seconds = o.warmup + o.duration * (2 if scenario == "login-storm" else 1)
     print(f"\n==> {report.title(head)} ({seconds} s)", file=sys.stderr)
     run = head | runner.run_scenario(target, scenario, connections)

@@ -39,6 +39,9 @@ from domain.model.events import MAX_WAIT_SECONDS
 
 API = "/api/sales"
 
+# An order shows its invoice, and an invoice is listed by its order's customer (issue 22).
+_ORDER_KINDS = ("orders", "invoices")
+
 
 def _open(path: str, handler: ApiHandler, name: str, summary: str, **rules: Any) -> Route:
     return Route("GET", path, handler, name, summary, access=Access.OPEN, **rules)
@@ -131,6 +134,7 @@ ROUTES: tuple[Route, ...] = (
         "List customers (keyset pages)",
         query=customer_s.CustomerListQuery,
         response=customer_s.CustomerPage,
+        depends_on=("customers",),
     ),
     _command(
         "POST",
@@ -151,6 +155,7 @@ ROUTES: tuple[Route, ...] = (
         "customers.get",
         "Get a customer",
         response=customer_s.CustomerOut,
+        depends_on=("customers",),
     ),
     _command(
         "PATCH",
@@ -178,6 +183,7 @@ ROUTES: tuple[Route, ...] = (
         "List products",
         query=product_s.ProductListQuery,
         response=product_s.ProductPage,
+        depends_on=("products",),
     ),
     _command(
         "POST",
@@ -198,6 +204,7 @@ ROUTES: tuple[Route, ...] = (
         "products.get",
         "Get a product",
         response=product_s.ProductOut,
+        depends_on=("products",),
     ),
     _command(
         "PATCH",
@@ -228,6 +235,7 @@ ROUTES: tuple[Route, ...] = (
         "List orders",
         query=order_s.OrderListQuery,
         response=order_s.OrderPage,
+        depends_on=_ORDER_KINDS,
     ),
     _command(
         "POST",
@@ -248,6 +256,7 @@ ROUTES: tuple[Route, ...] = (
         "orders.get",
         "Get an order with lines and invoice",
         response=order_s.OrderOut,
+        depends_on=_ORDER_KINDS,
     ),
     _command(
         "POST",
@@ -268,6 +277,7 @@ ROUTES: tuple[Route, ...] = (
         "List invoices",
         query=invoice_s.InvoiceListQuery,
         response=invoice_s.InvoicePage,
+        depends_on=_ORDER_KINDS,
     ),
     _read(
         "/invoices/{id}",
@@ -275,6 +285,7 @@ ROUTES: tuple[Route, ...] = (
         "invoices.get",
         "Get an invoice",
         response=invoice_s.InvoiceOut,
+        depends_on=_ORDER_KINDS,
     ),
     _command(
         "POST",
@@ -294,6 +305,7 @@ ROUTES: tuple[Route, ...] = (
         "dashboard",
         "Tenant dashboard: one read after authentication",
         response=dashboard_s.DashboardOut,
+        depends_on=("dashboard",),
     ),
     # Issue 18: the change feed (docs/events.md).
     _read(

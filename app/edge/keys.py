@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from app.edge.admission import Admission, Place
     from app.edge.auth_limits import AuthLimits
+    from app.edge.freshness import Freshness
     from app.edge.metrics import HttpMetrics
     from app.edge.middlewares import InFlight
     from app.edge.pipeline import Stopwatch
@@ -44,3 +45,8 @@ REJECTED: web.ResponseKey[str] = web.ResponseKey("rejected")  # why the parser r
 RECEIVING: web.RequestKey[bool] = web.RequestKey("receiving")  # the body is still arriving
 # Seconds the request waited at its admission gate (issue 21: the dashboard's routes table).
 QUEUED_S: web.RequestKey[float] = web.RequestKey("queued_s")
+
+# Issue 22: answers that need no data (app/edge/freshness.py).
+FRESHNESS: web.AppKey[Freshness] = web.AppKey("freshness")
+VALIDATOR: web.RequestKey[str | None] = web.RequestKey("validator")  # None: no shortcut
+CACHE_OUTCOME: web.ResponseKey[str] = web.ResponseKey("cache")  # hit, not_modified, miss, bypass

@@ -17,6 +17,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from app.edge import parser_errors, problems
 from app.edge.keys import (
+    CACHE_OUTCOME,
     CONFIG,
     CREATED_ID,
     IN_FLIGHT,
@@ -142,6 +143,8 @@ def _outcome(response: web.StreamResponse) -> dict[str, object]:
         outcome["created_id"] = created
     if (rejected := response.get(REJECTED)) is not None:
         outcome["reason"] = rejected
+    if (cache := response.get(CACHE_OUTCOME)) is not None:
+        outcome["cache"] = cache  # a versioned read: hit, not_modified, miss or bypass
     return outcome
 
 

@@ -1,7 +1,8 @@
 """Every route's request, stage by stage: the one place their order is written down.
 
-    resolve tenant -> (commands: authenticate -> receive the body) -> admission
-        -> (reads: authenticate) -> parse -> handler -> answer
+    resolve tenant -> (commands: authenticate -> receive the body)
+        -> (versioned reads, principal remembered: 304 or 200 from memory) -> admission
+        -> (reads: authenticate -> 304 or 200 from memory) -> parse -> handler -> answer
 
 `pipeline(route)` is the aiohttp handler of one row of the route table; the row's rules decide
 which stages run. Around it only cross-cutting middlewares remain (app/edge/middlewares.py:
@@ -15,7 +16,9 @@ Why this order:
   2 MiB body is a 401, not a 413), and the body is read before the command queues for a
   place, so a client that stalls mid-body holds nothing;
 - a read is authenticated inside its place: with a cold principal cache that is a database
-  read, and the reads gate is what keeps database-backed reads from piling up.
+  read, and the reads gate is what keeps database-backed reads from piling up;
+- a versioned read (`Route.depends_on`) whose principal the worker remembers is answered
+  before admission when its versions allow (app/edge/freshness.py): a 304 needs no place.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from app.edge.identity import (
 )
 from app.edge.keys import (
     ADMISSION,
+    CONTAINER,
+    FRESHNESS,
     LOGIN_LIMITER,
     PLACE,
     PRINCIPAL,
@@ -92,6 +97,7 @@ def pipeline(route: Route) -> Handler:
     needs_tenant = route.access is not Access.OPEN
     needs_principal = route.access is Access.PRINCIPAL
     is_command = route.changes_state
+    versioned = bool(route.depends_on) and needs_principal and not is_command
 
     async def serve(request: web.Request) -> web.StreamResponse:
         watch = request[STOPWATCH] = Stopwatch()
@@ -104,6 +110,9 @@ def pipeline(route: Route) -> Handler:
                 watch.mark("auth")
             await receive(request, route)
             watch.mark("body")
+        if versioned and (known := remembered_answer(request, route)) is not None:
+            watch.mark("fresh")
+            return known
         if route.gate is None:
             return await endpoint.serve(request, watch)
         # A place a long poll can step out of while it waits (app/edge/admission.py).
@@ -114,10 +123,18 @@ def pipeline(route: Route) -> Handler:
         request[QUEUED_S] = time.perf_counter() - started if waited else 0.0
         try:
             watch.mark("queue")
-            if needs_principal and not is_command:
+            if needs_principal and not is_command and PRINCIPAL not in request:
                 await authenticate(request)
                 watch.mark("auth")
-            return await endpoint.serve(request, watch)
+                fresh = request.app[FRESHNESS].answer(request, route) if versioned else None
+                if fresh is not None:
+                    return fresh
+            response = await endpoint.serve(request, watch)
+            if versioned:
+                return request.app[FRESHNESS].finish(request, response)
+            if is_command and needs_tenant:
+                request.app[FRESHNESS].wrote(request[TENANT].id)
+            return response
         finally:
             place.give_back()
 
@@ -146,6 +163,19 @@ async def authenticate(request: web.Request) -> None:
     principal = await auth_limits.authenticate(request, request[TENANT].id, token)
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(principal=principal.subject)
+
+
+def remembered_answer(request: web.Request, route: Route) -> web.Response | None:
+    """A 304 or a 200 from memory before admission, when the worker remembers the caller's
+    principal (no round trip) and the versions allow; the principal is kept either way."""
+    token = bearer_token(request) or ""
+    services = request.app[CONTAINER].services
+    principal = services.auth.remembered(request[TENANT].id, token)
+    if principal is None:
+        return None  # authenticated inside its place, as any read
+    request[PRINCIPAL] = principal
+    structlog.contextvars.bind_contextvars(principal=principal.subject)
+    return request.app[FRESHNESS].answer(request, route)
 
 
 async def receive(request: web.Request, route: Route) -> None:

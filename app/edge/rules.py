@@ -47,6 +47,9 @@ class Route:
     # Seconds the route may wait for news beyond REQUEST_TIMEOUT (a long poll; it waits
     # outside its admission place and holds no connection meanwhile).
     long_poll: float = 0.0
+    # The resource kinds (infrastructure/versions.py, or "dashboard": all of them) whose
+    # versions validate a read's answer: ETag, 304 and the response cache (issue 22).
+    depends_on: tuple[str, ...] = ()
 
     @property
     def router_path(self) -> str:

@@ -7,13 +7,14 @@ from `bootstrap(config)`; nothing else constructs an adapter.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
 import prometheus_client
 import structlog
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Histogram
 
 from app.runtime.config import Config
 from domain.ports import IdempotencyClaim, TenantDirectory, UnitOfWorkFactory
@@ -30,7 +31,7 @@ from infrastructure.db.consistency import ConsistencyTokens
 from infrastructure.db.database import Database, open_pool
 from infrastructure.db.finder import find_servers
 from infrastructure.db.hosts import parse_hosts
-from infrastructure.db.listener import Listener
+from infrastructure.db.listener import Listener, Subscription
 from infrastructure.db.metrics import DbMetrics, ReplicaMetrics
 from infrastructure.db.probe import PROBE_APPLICATION_NAME
 from infrastructure.db.reads import GlobalReads, TenantReads
@@ -62,6 +63,7 @@ from infrastructure.repositories.products import ProductReadRepository
 from infrastructure.repositories.webhooks import WebhookReadRepository
 from infrastructure.security.passwords import Argon2Hasher
 from infrastructure.unit_of_work import PgUnitOfWork
+from infrastructure.versions import VERSIONS_CHANNEL, VersionBook
 from infrastructure.webhooks.addresses import AddressGuard
 from infrastructure.webhooks.secrets import AesGcmSealer
 
@@ -97,10 +99,12 @@ class Container:
     hasher: Argon2Hasher
     services: Services
     auth_cache: PrincipalCache
-    listener: Listener | None  # None when the auth cache is off (AUTH_CACHE_TTL=0)
+    listener: Listener | None  # None only in tests that build a container by hand
     key_uses: KeyUses  # API keys' last use, written in the background
     replicas: Replicas | None = None  # None: no DATABASE_REPLICA_URLS, every read on the primary
     feed_waker: FeedWaker | None = None  # wakes the change feed's long polls (issue 18)
+    # Issue 22: resource versions heard on the listener's connection (ETags, response cache).
+    versions: VersionBook = field(default_factory=VersionBook)
 
     async def start(self) -> None:
         """Open DB_POOL_MIN connections now (side by side), but start anyway when the
@@ -157,37 +161,55 @@ def bootstrap(config: Config) -> Container:
     )
     hasher = Argon2Hasher(workers=config.password_workers)
     cache = PrincipalCache(config.auth_cache_ttl, config.auth_cache_size)
-    # The change feed's long polls are woken through the auth listener's connection; without
-    # it (AUTH_CACHE_TTL=0) they look at the feed every FeedWaker.POLL_WHILE_DEAF seconds.
+    versions = VersionBook(_notify_delay(registry))
+    # One listener connection hears revocations, the change feed's news and resource
+    # versions; without it the feed's long polls look every FeedWaker.POLL_WHILE_DEAF seconds.
     listener: Listener | None = None
     waker = FeedWaker(lambda: listener is not None and listener.up)
-    listener = _listener(config, cache, waker) if cache.enabled else None
+    listener = _listener(config, cache, waker, versions)
     registry.register(AuthCacheCollector(cache, listener))
     replicas = _replicas(config, registry) if config.database_replica_urls else None
     key_uses = KeyUses(_unit_of_work(db, replicas), config.api_key_use_flush)
-    services = _services(config, db, hasher, cache, replicas, key_uses, waker)
+    services = _services(config, db, hasher, cache, replicas, key_uses, waker, versions)
     return Container(
-        config, registry, db, hasher, services, cache, listener, key_uses, replicas, waker
+        config, registry, db, hasher, services, cache, listener, key_uses, replicas, waker, versions
     )
 
 
-def _listener(config: Config, cache: PrincipalCache, waker: FeedWaker) -> Listener:
-    """Invalidations for the auth cache (and news of the change feed), heard on a connection
-    of their own."""
+def _notify_delay(registry: CollectorRegistry) -> Callable[[float], None]:
+    """Issue 22's staleness bound, measured: from a writing statement to a worker hearing it."""
+    return Histogram(
+        "resource_versions_notify_delay_seconds",
+        "From a write's statement to this worker hearing its version notification",
+        buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+        registry=registry,
+    ).observe
 
-    def up() -> None:
-        cache.resume()
-        waker.wake_all()
 
+def _listener(
+    config: Config, cache: PrincipalCache, waker: FeedWaker, versions: VersionBook
+) -> Listener:
+    """Invalidations for the auth cache, news of the change feed (issue 18) and resource
+    versions (issue 22), heard on one connection of their own. (With AUTH_CACHE_TTL=0 the
+    cache ignores what it hears.)"""
     return Listener(
         config.auth_listen_url,
         AUTH_CHANNEL,
         probe_dsn=config.database_url,
         on_notify=cache.apply,
-        on_up=up,
+        on_up=cache.resume,
         on_down=cache.suspend,
         connect_timeout=config.db_connect_timeout,
-        also={EVENTS_CHANNEL: waker.notify},
+        also=[
+            Subscription(EVENTS_CHANNEL, on_notify=waker.notify, on_up=waker.wake_all),
+            Subscription(
+                VERSIONS_CHANNEL,
+                on_notify=versions.apply,
+                on_up=versions.resume,
+                on_down=versions.suspend,
+                on_listening=versions.load,
+            ),
+        ],
     )
 
 
@@ -234,6 +256,7 @@ def _services(
     replicas: Replicas | None,
     key_uses: KeyUses,
     waker: FeedWaker,
+    versions: VersionBook,
 ) -> Services:
     primary = TenantReads(db)
     if replicas is None:
@@ -270,7 +293,9 @@ def _services(
         orders=OrderService(OrderReadRepository(reads), uow, clock),
         invoices=InvoiceService(InvoiceReadRepository(reads), uow, clock),
         dashboard=DashboardService(
-            CachedDashboardReader(DashboardReadRepository(reads), config.dashboard_cache_ttl),
+            CachedDashboardReader(
+                DashboardReadRepository(reads), config.dashboard_cache_ttl, versions.stamp
+            ),
             config.low_stock_threshold,
         ),
         # On the primary: a long poll is woken by the primary's commit, and a lagging replica

@@ -540,6 +540,15 @@ class Config:
             shown="`DATABASE_URL`",
         ),
     )
+    # Issue 22: answers kept in memory by their ETag (app/edge/response_cache.py).
+    response_cache_mb: float = field(
+        default=8.0,
+        metadata=env(
+            "RESPONSE_CACHE_MB",
+            "Megabytes of read answers each worker keeps by their ETag, so a repeated read costs no round trip (least recently used go first). `0` turns it off; ETags and 304s stay.",
+            check=NOT_NEGATIVE,
+        ),
+    )
     api_key_use_flush: float = field(
         default=10.0,
         metadata=env(

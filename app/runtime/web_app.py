@@ -19,11 +19,13 @@ from app.edge import auth_limits, hostile_headers, middlewares, parser_errors
 from app.edge.admin_hosts import admin_hosts
 from app.edge.admission import Admission, AdmissionGate
 from app.edge.consistency import consistency
+from app.edge.freshness import Freshness
 from app.edge.keys import (
     ADMISSION,
     AUTH_LIMITS,
     CONFIG,
     CONTAINER,
+    FRESHNESS,
     HTTP_METRICS,
     IN_FLIGHT,
     LOGIN_LIMITER,
@@ -35,6 +37,7 @@ from app.edge.metrics import HttpMetrics, measure
 from app.edge.middlewares import InFlight
 from app.edge.pipeline import pipeline
 from app.edge.ratelimit import LoginLimiter, TokenBuckets
+from app.edge.response_cache import ResponseCache, ResponseCacheMetrics
 from app.ops.admin import create_admin_app
 from app.ops.telemetry import ServiceCollector, version
 from app.runtime.bootstrap import Container, bootstrap
@@ -93,6 +96,7 @@ async def create_app(
     app[AUTH_LIMITS] = auth_limits.build(config, container.registry)  # issue 19
     parser_errors.install(app, container.registry)  # issue 19: parser rejections, Server
     app[OPENAPI_DOC] = build_openapi(ROUTES)
+    app[FRESHNESS] = freshness(config, container)
     for route in ROUTES:
         resource = app.router.add_resource(route.router_path, name=route.name)
         handler = pipeline(route)
@@ -107,6 +111,13 @@ async def create_app(
     app.cleanup_ctx.append(_sampling)
     app.on_shutdown.append(_stopping)
     return app
+
+
+def freshness(config: Config, container: Container) -> Freshness:
+    """ETags from the container's version book, and the response cache (issue 22)."""
+    cache = ResponseCache(int(config.response_cache_mb * 1024 * 1024))
+    metrics = ResponseCacheMetrics(cache, container.registry)
+    return Freshness(container.versions, cache, config.dashboard_cache_ttl, metrics)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -195,6 +206,7 @@ def _sample(app: web.Application) -> None:
         for replica in container.replicas.monitor.replicas:
             replica.db.metrics.sample()
     app[HTTP_METRICS].sample()
+    app[FRESHNESS].sample()
 
 
 async def _server_header(_: web.Request, response: web.StreamResponse) -> None:

@@ -126,6 +126,17 @@ class AuthService:
             raise AuthenticationFailed()
         return principal
 
+    def remembered(self, tenant_id: UUID, token: str) -> Principal | None:
+        """`authenticate` without a round trip: the principal if the worker remembers it,
+        else None (then `authenticate`, which may refuse). For answers that need no data
+        (a 304), so they need no place in the reads gate either."""
+        if not tokens.looks_like_token(token):
+            return None
+        principal = self._identities.remembered(tenant_id, tokens.digest(token))
+        if principal is not None and principal.api_key_id is not None:
+            self._key_uses.note(tenant_id, principal.api_key_id, self._clock.now())
+        return principal
+
     async def create_api_key(
         self, principal: Principal, name: str, role: Role, expires_at: datetime | None = None
     ) -> IssuedApiKey:

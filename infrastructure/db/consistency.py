@@ -73,6 +73,7 @@ class ReadConsistency:
     primary_only: bool = False  # a command: its reads see what its own transaction committed
     after_lsn: int | None = None  # from the client's token: serve only from a replica this far
     committed_lsn: int | None = None  # set by the UnitOfWork at commit
+    on_replica: bool = False  # a read ran on a replica (its answer gets no ETag: issue 22)
 
     def saw_commit(self, lsn: int) -> None:
         """A command of this request committed at `lsn` (the latest one wins)."""

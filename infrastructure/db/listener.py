@@ -7,19 +7,25 @@ later. Whether it really hears is checked, not assumed: after LISTEN, a probe no
 is sent the way the service's own writes go (`probe_dsn`, the pool's URL), and the listener
 counts as up only once it has heard it. Through transaction-mode PgBouncer it never does, so
 whatever depends on it stays off.
+
+Other channels may share the connection (`Subscription`: the change feed's news, the
+resource versions of infrastructure/versions.py): each is LISTENed with the first, may read
+a snapshot on the connection once it hears (`on_listening`), and is told when listening
+starts and stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiopg
-import psycopg2.extensions
 import structlog
 
 from infrastructure.db.finder import find_servers
@@ -38,6 +44,26 @@ _KEEPALIVES: dict[str, Any] = {
 }  # connected but deaf (transaction pooling): a configuration, not a blip
 
 
+Fetch = Callable[[str], Awaitable[list[tuple[Any, ...]]]]
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Another channel heard on the listener's connection."""
+
+    channel: str
+    on_notify: Callable[[str], None]
+    on_up: Callable[[], None] = _nothing
+    on_down: Callable[[], None] = _nothing
+    # After LISTEN and the probe, before `on_up`: e.g. read what was committed before, with
+    # the given `Fetch` (a query's rows, on the listener's connection).
+    on_listening: Callable[[Fetch], Awaitable[None]] | None = None
+
+
 class Deaf(Exception):
     """LISTEN succeeded, yet our own notification never arrived."""
 
@@ -52,9 +78,9 @@ class Listener:
         on_notify: Callable[[str], None],
         on_up: Callable[[], None],
         on_down: Callable[[], None],
-        also: Mapping[str, Callable[[str], None]] | None = None,
         connect_timeout: float = 5.0,
         application_name: str = "sales-api-listener",
+        also: Sequence[Subscription] = (),
     ) -> None:
         # Both walk their host lists to the primary: notifications are sent there.
         self._servers = find_servers(
@@ -72,8 +98,7 @@ class Listener:
         )
         self._channel = channel
         self._on_notify = on_notify
-        # More channels on the same connection, each with its own handler (the change feed's).
-        self._also = dict(also or {})
+        self._also = {sub.channel: sub for sub in also}
         self._on_up = on_up
         self._on_down = on_down
         self._task: asyncio.Task[None] | None = None
@@ -137,6 +162,11 @@ class Listener:
                 for channel in (self._channel, *self._also):
                     await cur.execute(f'listen "{channel}"')
             await self._hear_probe(conn)
+            for sub in self._also.values():
+                if sub.on_listening is not None:
+                    await sub.on_listening(functools.partial(_fetch, conn))
+            while not conn.notifies.empty():  # what arrived meanwhile, before anyone trusts it
+                self._dispatch(await conn.notifies.get())
             yield conn.notifies
         finally:
             conn.close()
@@ -156,9 +186,12 @@ class Listener:
         except TimeoutError:
             raise Deaf() from None
 
-    def _dispatch(self, note: psycopg2.extensions.Notify) -> None:
-        handler = self._also.get(note.channel, self._on_notify)
-        handler(note.payload)
+    def _dispatch(self, note: Any) -> None:  # a psycopg2 Notify: channel, payload
+        sub = self._also.get(note.channel)
+        if sub is not None:
+            sub.on_notify(note.payload)
+        else:
+            self._on_notify(note.payload)
 
     def _listened(self) -> None:
         self.up = True
@@ -167,6 +200,8 @@ class Listener:
         self._down_total += down
         self._down_since = None
         self._on_up()
+        for sub in self._also.values():
+            sub.on_up()
         log.info("listener_up", channel=self._channel, was_down_s=round(down, 3))
 
     def _stopped(self, state: str) -> None:
@@ -176,3 +211,11 @@ class Listener:
             self._down_since = time.monotonic()
         self.up = False
         self._on_down()
+        for sub in self._also.values():
+            sub.on_down()
+
+
+async def _fetch(conn: aiopg.Connection, query: str) -> list[tuple[Any, ...]]:
+    async with conn.cursor() as cur:
+        await cur.execute(query)
+        return list(await cur.fetchall())

@@ -69,6 +69,7 @@ class ReplicaReads:
             return await self._on_primary_because("error", text, params)
         self._on_replica.inc()
         self._served[replica.name].inc()
+        ctx.on_replica = True
         return rows
 
     def _pick(self, need: int | None) -> Replica | None:

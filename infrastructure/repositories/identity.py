@@ -206,6 +206,9 @@ class IdentityReadRepository:
     def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
         """Nothing to forget: every call asks the database."""
 
+    def remembered(self, tenant_id: UUID, token_digest: bytes) -> Principal | None:
+        return None  # nothing remembered: every call asks the database
+
     async def api_keys(self, tenant_id: UUID, page: PageRequest) -> Page[ApiKey]:
         stmt = _api_key_pages[page.after is not None]
         rows = await self._reads.fetch_all(tenant_id, stmt, page_params(page))

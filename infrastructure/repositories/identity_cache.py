@@ -70,6 +70,9 @@ class PrincipalCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: _Key) -> bool:
+        return key in self._entries
+
     def recall(self, key: _Key) -> tuple[str, Principal | None]:
         """("hit", principal), ("expired", None): refuse it, or ("miss", None): look it up."""
         entry = self._entries.get(key)
@@ -193,6 +196,17 @@ class CachedIdentityReader:
 
     def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
         self._cache.forget((tenant_id, token_digest))
+
+    def remembered(self, tenant_id: UUID, token_digest: bytes) -> Principal | None:
+        """A hit, or None without counting a miss: the caller then authenticates as usual,
+        and that lookup counts."""
+        cache = self._cache
+        if not cache.serving or (tenant_id, token_digest) not in cache:
+            return None
+        outcome, principal = cache.recall((tenant_id, token_digest))
+        if outcome == "hit":
+            _note(outcome)
+        return principal
 
     async def _principal(self, tenant_id: UUID, digest: bytes, lookup: _Lookup) -> Principal | None:
         cache = self._cache

@@ -44,6 +44,7 @@ class BenchTenant:
     customers: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
     token: str = ""  # set after logging in over HTTP
+    etag: str = ""  # the `read` page's current ETag, set before a read-conditional run
 
     @property
     def session_prefix(self) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # `feed` is `mixed` with a webhook endpoint per tenant and a deliverer running (issue 18).
-SCENARIOS = ("read", "dashboard", "mixed", "login-storm", "feed")
+SCENARIOS = ("read", "read-conditional", "dashboard", "mixed", "login-storm", "feed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,7 @@ class Options:
     ceiling: bool = False
     dashboard_page: bool = False  # issue 21: each run without, then with a dashboard page open
     replica: bool = False
+    response_cache_mb: tuple[float, ...] = ()  # each run set once per value; (): the default
 
 
 def _csv(parse: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
@@ -41,6 +42,13 @@ def _csv(parse: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
         return items
 
     return convert
+
+
+def _not_negative(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{raw} is negative")
+    return value
 
 
 def _scenario(name: str) -> str:
@@ -113,6 +121,13 @@ def _database_options(p: argparse.ArgumentParser) -> None:
         help="each run twice: without, then with an admin dashboard page polling at 2 Hz"
         " (the admin port's CPU cost)",
     )
+    p.add_argument(
+        "--response-cache-mb",
+        type=_csv(_not_negative),
+        default=(),
+        help="RESPONSE_CACHE_MB values, each run set once per value, e.g. 0,8 for off and on"
+        " (default: the service's default, once)",
+    )
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
@@ -157,4 +172,5 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         timeout=args.timeout,
         storm_connections=args.storm_connections,
         log_level=args.log_level.upper(),
+        response_cache_mb=tuple(args.response_cache_mb),
     )

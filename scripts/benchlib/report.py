@@ -16,7 +16,18 @@ def title(run: Run) -> str:
     path = "via PgBouncer" if run["pgbouncer"] else "direct"
     workers = f"{run['workers']} worker" + ("s" if run["workers"] > 1 else "")
     reads = " · reads on a standby too" if run.get("replica") else ""
-    return f"{run['scenario']} · {run['connections']} connections · {workers} · {path}{reads}"
+    cache = (
+        f" · response cache {run['response_cache_mb']:g} MB" if "response_cache_mb" in run else ""
+    )
+    return (
+        f"{run['scenario']} · {run['connections']} connections · {workers} · {path}{reads}{cache}"
+    )
+
+
+def _name(run: Run) -> str:
+    """The scenario, and the response cache's size when the run set chose it (issue 22)."""
+    mb = run.get("response_cache_mb")
+    return run["scenario"] if mb is None else f"{run['scenario']} c{mb:g}"
 
 
 def block(run: Run) -> str:
@@ -54,6 +65,13 @@ def block(run: Run) -> str:
         lines.append(
             f"  reads    {r['replica']} on the standby ({share:.0%}), {r['primary']} on the"
             f" primary; fallbacks {{{fallbacks}}}"
+        )
+    if "versions" in run:
+        v = run["versions"]
+        lines.append(
+            f"  answers  {v['not_modified']} 304, {v['cache_hits']} from memory,"
+            f" {v['cache_misses']} read; version notifications heard {v['notified']},"
+            f" delay p50 {_num(v['notify_delay_p50_ms'], 1)} p99 {_num(v['notify_delay_p99_ms'], 1)} ms"
         )
     if "logins" in run:
         lines += _storm_lines(run)
@@ -121,7 +139,7 @@ _COLUMNS = (
 def _row(run: Run) -> list[str]:
     lat, db, cpu = run["latency_ms"], run["db"], run["cpu_percent"]
     return [
-        run["scenario"], str(run["connections"]), str(run["workers"]),
+        _name(run), str(run["connections"]), str(run["workers"]),
         f"{run['requests_per_s']:.0f}", f"{run['ok_per_s']:.0f}", _num(run["vs_pgbench"], 2),
         _num(run.get("vs_one_trip"), 2), f"{lat['p50']:.1f}", f"{lat['p90']:.1f}", f"{lat['p99']:.1f}", str(run["non_2xx"]),
         str(sum(run["socket_errors"].values())), str(run["timeouts"]), str(db["pool_timeouts"]),

@@ -122,3 +122,24 @@ def log_in(base_url: str, tenant: BenchTenant) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as resp:
         return str(json.loads(resp.read())["token"])
+
+
+READ_PAGE = "/api/sales/customers?limit=20"  # the `read` page (scripts/wrk/common.lua)
+
+
+def current_etag(base_url: str, tenant: BenchTenant, within: float = 10.0) -> str:
+    """The `read` page's ETag for the tenant now (issue 22), for read-conditional. A worker
+    gives none until its listener listens, and for a moment after it ran a command."""
+    request = urllib.request.Request(
+        base_url + READ_PAGE,
+        headers={"X-Tenant": tenant.slug, "Authorization": f"Bearer {tenant.token}"},
+    )
+    deadline = time.monotonic() + within
+    while True:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            etag = resp.headers.get("ETag")
+        if etag:
+            return str(etag)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the read page had no ETag within {within} s")
+        time.sleep(0.1)

@@ -6,6 +6,8 @@
 
 bench = dofile(os.getenv("BENCH_DATA"))
 bench.run_id = os.getenv("BENCH_RUN_ID") or tostring(os.time())
+-- The `read` page (read.lua, read-conditional.lua; benchlib/service.py READ_PAGE too).
+bench.READ_PAGE = "/api/sales/customers?limit=20"
 
 local threads = {}
 

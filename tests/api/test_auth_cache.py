@@ -73,7 +73,7 @@ async def test_a_warm_api_key_costs_no_round_trip(cached, tenant, seeder):
 
 async def test_with_a_ttl_of_zero_every_request_looks_the_token_up(make_client, tenant, seeder):
     client = await make_client(auth_cache_ttl=0)
-    assert client.app[CONTAINER].listener is None
+    assert not client.app[CONTAINER].auth_cache.serving
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["sales"]))
     await client.get(ME, headers=headers)
     resp, event = await logged(client, "GET", ME, headers=headers)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import uuid
 
 import structlog
@@ -124,7 +126,6 @@ async def test_with_the_cache_on_each_tenant_still_sees_only_its_own_figures(
 
     ours = await (await client.get(DASHBOARD, headers=headers_for(seeder, tenant))).json()
     theirs = await (await client.get(DASHBOARD, headers=headers_for(seeder, other_tenant))).json()
-    seeder.customer(tenant)
     ours_again = await (await client.get(DASHBOARD, headers=headers_for(seeder, tenant))).json()
 
     assert (ours["customers"], theirs["customers"]) == (2, 1)
@@ -148,3 +149,24 @@ async def test_a_dashboard_read_from_the_database_says_so_in_timing_and_the_requ
     db_ms = [float(re.search(r"db;dur=(\d+\.\d+)", r.headers["Server-Timing"]).group(1))
              for r in (computed, cached)]  # fmt: skip
     assert db_ms[0] > 0 and db_ms[1] == 0
+
+
+async def test_with_the_cache_on_a_write_shows_on_the_dashboard_within_the_ttl(
+    make_client, tenant, seeder
+):
+    """The summary is reused only while the tenant's versions are those it was computed
+    under (issue 22): its ETag is built from them, so it must not lag behind them."""
+    client = await make_client(dashboard_cache_ttl=60)
+    await until_listening(client)
+    headers = headers_for(seeder, tenant)
+    before = await (await client.get(DASHBOARD, headers=headers)).json()
+    seeder.customer(tenant)  # plain SQL: the triggers announce it
+
+    async def customers_shown() -> int:
+        return int((await (await client.get(DASHBOARD, headers=headers)).json())["customers"])
+
+    deadline = time.monotonic() + 5
+    while (shown := await customers_shown()) == before["customers"]:
+        assert time.monotonic() < deadline, "the dashboard still shows the old count"
+        await asyncio.sleep(0.02)
+    assert shown == before["customers"] + 1

@@ -61,7 +61,8 @@ def test_bench_runs_read_mixed_feed_the_ceiling_and_a_dashboard_page_on_a_tiny_d
             f"scripts/bench needs {' and '.join(missing)} (apt-get install wrk postgresql-client)"
         )
     out = tmp_path / "results.json"
-    command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny", "--scenarios", "read,mixed,feed"]
+    command = ["bash", str(ROOT / "scripts" / "bench"), "--tiny"]
+    command += ["--scenarios", "read,read-conditional,mixed,feed", "--response-cache-mb", "0"]
     command += ["--connections", "10", "--duration", "2", "--warmup", "1", "--workers", "1"]
     command += ["--ceiling", "--dashboard-page", "--out", str(out)]
 
@@ -78,7 +79,7 @@ def test_bench_runs_read_mixed_feed_the_ceiling_and_a_dashboard_page_on_a_tiny_d
     assert all(run["rps"] > 0 and run["non_2xx"] == 0 for run in ceiling.values())
     assert "x pgbench" in done.stdout, "the ceiling lines are printed beside pgbench"
     runs = {run["scenario"]: run for run in results["runs"]}
-    assert set(runs) == {"read", "mixed", "feed"}
+    assert set(runs) == {"read", "read-conditional", "mixed", "feed"}
     assert runs["mixed"]["events_per_s"] > 0  # orders write their events
     assert runs["feed"]["webhooks"]["delivered"] > 0, runs["feed"]
     assert runs["feed"]["webhooks"]["latency_ms"]["p99"] is not None
@@ -86,13 +87,23 @@ def test_bench_runs_read_mixed_feed_the_ceiling_and_a_dashboard_page_on_a_tiny_d
         assert run["requests_per_s"] > 0
         assert run["vs_pgbench"] > 0
         assert run["vs_one_trip"] > 0
-        assert run["db"]["round_trips_per_request"] > 0
+        assert run["response_cache_mb"] == 0
         assert run["consistency"]["ok"], run["consistency"]
     # --dashboard-page: read and mixed again with a page polling the admin port (no speed
     # asserted); `feed` measures webhook delivery instead.
     for run in (runs["read"], runs["mixed"]):
         assert run["dashboard_page"]["polls"] > 0 and run["dashboard_page"]["errors"] == 0
         assert run["dashboard_page"]["without_page"]["requests_per_s"] > 0
+    for name in ("read", "mixed"):
+        assert runs[name]["db"]["round_trips_per_request"] > 0
+    # With the page's current ETag every answer is a 304 from the workers' versions.
+    conditional = runs["read-conditional"]
+    assert set(conditional["statuses"]) == {"304"} and conditional["non_2xx"] == 0
+    assert conditional["versions"]["not_modified"] > 0
+    assert conditional["db"]["round_trips_per_request"] == 0
+    # The mixed run's writes were heard, and how late is measured (the staleness bound).
+    assert runs["mixed"]["versions"]["notified"] > 0
+    assert runs["mixed"]["versions"]["notify_delay_p99_ms"] is not None
     assert results["complete"] and results["consistency"]["ok"]
     assert "read" in done.stdout and "mixed" in done.stdout  # the table was printed
     assert "polls of /dashboard.json" in done.stdout

@@ -42,7 +42,8 @@ async def test_the_dashboard_renders_workers_and_totals_and_moves_under_load(tmp
         pytest.skip("chromium not on PATH (apt-get install chromium; .ci/run installs it)")
     tenant = seeder.tenant("dash")
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
-    env = {"DB_POOL_MIN": "1", "DB_POOL_MAX": "4"}
+    # No response cache: the same read repeated must reach the database to move the panels.
+    env = {"DB_POOL_MIN": "1", "DB_POOL_MAX": "4", "RESPONSE_CACHE_MB": "0"}
     with serving(env, tmp_path / "service.log", workers=2) as service:
         async with browser_page(binary, tmp_path / "profile", tmp_path / "chromium.log") as page:
             await page.send("Page.enable")
@@ -83,6 +84,7 @@ async def test_a_replica_that_is_no_standby_shows_out_of_rotation_and_the_fallba
     env = {
         "DB_POOL_MIN": "1",
         "DB_POOL_MAX": "4",
+        "RESPONSE_CACHE_MB": "0",  # the same read repeated must reach a database
         "DATABASE_REPLICA_URLS": os.environ["DATABASE_URL"],
         "DB_REPLICA_POOL_MAX": "2",
         "CONSISTENCY_TOKEN_SECRET": "dashboard-test-consistency-secret",

@@ -158,9 +158,13 @@ class FakeIdentityReader(ports.IdentityReader):
         self._clock = clock
         self.calls: list[tuple[str, UUID, object]] = []
         self.forgotten: list[tuple[UUID, bytes]] = []
+        self.remembers: dict[tuple[UUID, bytes], Principal] = {}
 
     def forget(self, tenant_id: UUID, token_digest: bytes) -> None:
         self.forgotten.append((tenant_id, token_digest))
+
+    def remembered(self, tenant_id: UUID, token_digest: bytes) -> Principal | None:
+        return self.remembers.get((tenant_id, token_digest))  # what a test put there
 
     async def credentials(self, tenant_id: UUID, email: str) -> UserCredentials | None:
         self.calls.append(("credentials", tenant_id, email))

@@ -321,3 +321,17 @@ async def test_a_sessions_use_is_not_noted(auth: Auth) -> None:
     auth.add_session(auth.add_user())
     await auth.service.authenticate(auth.tenant_id, SESSION_TOKEN)
     assert auth.key_uses.noted == []
+
+
+async def test_remembered_answers_without_a_lookup_and_still_notes_an_api_keys_use(
+    auth: Auth,
+) -> None:
+    key_id = uuid4()
+    known = Principal(auth.tenant_id, "sales", api_key_id=key_id)
+    auth.identities.remembers[(auth.tenant_id, sha256(API_KEY))] = known
+
+    assert auth.service.remembered(auth.tenant_id, API_KEY) == known
+    assert auth.service.remembered(auth.tenant_id, SESSION_TOKEN) is None  # not remembered
+    assert auth.service.remembered(auth.tenant_id, "junk") is None
+    assert auth.identities.calls == []
+    assert [(t, k) for t, k, _ in auth.key_uses.noted] == [(auth.tenant_id, key_id)]

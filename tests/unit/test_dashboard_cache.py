@@ -149,3 +149,14 @@ async def test_the_caller_that_starts_the_query_is_charged_its_round_trips_and_j
     assert await starter == 2
     assert await asyncio.gather(*joiners) == [0, 0, 0]
     assert await asyncio.create_task(caller()) == 0  # answered from the cache
+
+
+async def test_with_a_stamp_a_summary_is_reused_only_under_the_versions_it_was_made_with() -> None:
+    inner = CountingReader()
+    stamps = {A: (1,)}
+    cache = CachedDashboardReader(inner, ttl=60, stamp=stamps.__getitem__)
+    first = await cache.summary(A, 5)
+    assert await cache.summary(A, 5) is first
+    stamps[A] = (2,)  # a write heard
+    assert (await cache.summary(A, 5)).customers == 2
+    assert len(inner.calls) == 2

@@ -213,3 +213,14 @@ async def test_forget_drops_the_entry_at_once(world: World) -> None:
     world.reader.forget(TENANT, digest)
     await world.who(digest)
     assert world.lookups == 2 and world.cache.invalidations["logout"] == 1
+
+
+async def test_remembered_answers_a_warm_token_and_never_looks_one_up(world: World) -> None:
+    digest = world.session(world.user())
+    assert world.reader.remembered(TENANT, digest) is None  # cold: the caller looks it up
+    assert (world.lookups, world.cache.misses) == (0, 0)
+    principal = await world.who(digest)
+    assert world.reader.remembered(TENANT, digest) == principal
+    world.cache.suspend()
+    assert world.reader.remembered(TENANT, digest) is None  # not listening: never trusted
+    assert world.lookups == 1

@@ -1,0 +1,131 @@
+"""The resource-version triggers (migration 0009) on the real database: every committed write
+of a kind advances that tenant's version and announces it, a rolled-back one says nothing,
+and only the triggers may write the versions."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import time
+import uuid
+
+import psycopg2
+import pytest
+
+from infrastructure.db.listener import Listener, Subscription
+from infrastructure.versions import VERSIONS_CHANNEL, VersionBook
+from tests.support.sales import product
+
+
+@pytest.fixture
+def heard():
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"listen {VERSIONS_CHANNEL}")
+    yield conn
+    conn.close()
+
+
+def announced(conn, within: float = 0.5) -> list[tuple[str, str, int]]:
+    """(tenant, kind, version) of every notification that arrives within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        select.select([conn], [], [], max(0.0, deadline - time.monotonic()))
+        conn.poll()
+    found = [n.payload.split(":") for n in conn.notifies]
+    conn.notifies.clear()
+    return [(tenant, kind, int(version)) for tenant, kind, version, _ in found]
+
+
+def test_a_plain_sql_write_advances_its_tenants_version_and_announces_it(heard, seeder, tenant):
+    seeder.customer(tenant)
+    customer = seeder.customer(tenant)
+    seeder.run(tenant.id, "update customers set name = 'Renamed' where id = %s", (str(customer),))
+    assert announced(heard) == [
+        (str(tenant.id), "customers", 1),
+        (str(tenant.id), "customers", 2),
+        (str(tenant.id), "customers", 3),
+    ]
+
+
+def test_a_statement_that_changes_no_row_announces_nothing(heard, seeder, tenant):
+    seeder.run(tenant.id, "update customers set name = 'x' where id = %s", (str(uuid.uuid4()),))
+    assert announced(heard) == []
+
+
+def test_a_rolled_back_write_announces_nothing_and_advances_nothing(heard, seeder, tenant):
+    with seeder.conn.cursor() as cur:
+        cur.execute("begin")
+        cur.execute("select set_config('app.tenant_id', %s, true)", (str(tenant.id),))
+        cur.execute(
+            "insert into customers (tenant_id, name, email) values (%s, 'R', 'r@example.test')",
+            (str(tenant.id),),
+        )
+        cur.execute("rollback")
+    assert announced(heard) == []
+    seeder.customer(tenant)
+    assert announced(heard) == [(str(tenant.id), "customers", 1)]
+
+
+def test_a_product_and_its_kinds_are_counted_apart(heard, seeder, tenant, other_tenant):
+    product(seeder, tenant)
+    seeder.customer(other_tenant)
+    assert sorted(announced(heard)) == sorted(
+        [(str(tenant.id), "products", 1), (str(other_tenant.id), "customers", 1)]
+    )
+
+
+def test_the_app_role_may_read_the_versions_but_not_write_them(seeder, tenant):
+    seeder.customer(tenant)
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select version from resource_versions where tenant_id = %s", (str(tenant.id),)
+            )
+            assert cur.fetchall() == [(1,)]
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute("update resource_versions set version = 0")
+    finally:
+        conn.close()
+
+
+async def test_the_listener_reads_every_version_before_it_counts_as_up(seeder, tenant):
+    seeder.customer(tenant)
+    seeder.customer(tenant)
+    url = os.environ["DATABASE_URL"]
+    book = VersionBook()
+    order: list[str] = []
+
+    async def load(fetch):
+        await book.load(fetch)
+        order.append("loaded")
+
+    listener = Listener(
+        url,
+        "listener_versions_test",
+        probe_dsn=url,
+        on_notify=lambda _: None,
+        on_up=lambda: order.append("up"),
+        on_down=lambda: None,
+        also=[Subscription(VERSIONS_CHANNEL, book.apply, book.resume, book.suspend, load)],
+    )
+    listener.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not book.serving:
+            assert time.monotonic() < deadline, "the book never served"
+            await _tick()
+        assert order == ["loaded", "up"] and book.version(tenant.id, "customers") == 2
+        seeder.customer(tenant)
+        while book.version(tenant.id, "customers") != 3:
+            assert time.monotonic() < deadline + 5, "the third write was not heard"
+            await _tick()
+    finally:
+        await listener.close()
+
+
+async def _tick() -> None:
+    await asyncio.sleep(0.01)
