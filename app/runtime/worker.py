@@ -33,6 +33,16 @@ class SalesWorker(_Base):  # type: ignore[misc]
     _runner: web.AppRunner | None = None
     _ready: asyncio.Task[None] | None = None
     _draining = False
+    sockets: list[Any]  # gunicorn's listening sockets, set by its Worker.__init__
+
+    def run(self) -> None:
+        # aiohttp's sites close the listening sockets they are given when they stop, and
+        # gunicorn's wrappers of the same descriptors then fail to close them again, logging
+        # "Error while closing socket [Errno 9]" at every stop. aiohttp gets duplicates of
+        # its own to close; gunicorn's go with the process (the manager and the other
+        # workers hold the socket open anyway, so nothing about accepting changes).
+        self.sockets = [socket.socket(fileno=os.dup(s.fileno())) for s in self.sockets]
+        super().run()
 
     def load_wsgi(self) -> None:
         self.wsgi = self.create_app

@@ -184,3 +184,4 @@ def test_a_run_with_reload_gives_loki_few_well_named_labels(tmp_path):
         assert LOKI_LABEL_NAME.match(logger.replace(".", "_")), logger
         assert level in {"debug", "info", "warning", "error", "critical"}
     assert len(streams) < 30, sorted(streams)  # a run makes a handful of streams, not one a line
+    assert not [e for e in events if "Error while closing socket" in e.get("message", "")]
