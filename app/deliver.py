@@ -64,7 +64,7 @@ async def deliver(config: Config) -> None:
         CHANNEL,
         probe_dsn=config.database_url,
         on_notify=deliverer.notify,
-        on_up=lambda: deliverer.notify(""),
+        on_up=deliverer.wake,
         on_down=lambda: None,
         application_name="sales-deliver-listener",
     )

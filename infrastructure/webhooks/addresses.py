@@ -25,14 +25,10 @@ class AddressRefused(OSError):
 def _refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+    # Anything not globally routable: loopback, private, link-local, reserved, and the
+    # shared 100.64.0.0/10 (carrier-grade NAT, where some clouds keep their metadata
+    # services), which `is_private` does not cover.
+    return not ip.is_global or ip.is_multicast
 
 
 async def refusal(url: str, allow_private: bool) -> str | None:

@@ -20,7 +20,7 @@ import os
 import random
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -76,7 +76,13 @@ class Deliverer:
         self._due: set[UUID] = set()
         self._with_endpoints: set[UUID] = set()
         self._wake = asyncio.Event()
+        self._next_scan = 0.0  # when to look at every tenant again (wake() makes it now)
         self._caller: Caller | None = None
+
+    def wake(self) -> None:
+        """Look at every tenant's endpoints now (the listener is back: news may have been missed)."""
+        self._next_scan = 0.0
+        self._wake.set()
 
     def notify(self, payload: str) -> None:
         """A tenant committed events (the listener's handler)."""
@@ -88,11 +94,10 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event) -> None:
         async with Caller(settings_of_calls(self._settings)) as self._caller:
-            next_scan = 0.0
             while not stop.is_set():
-                if time.monotonic() >= next_scan:
+                if time.monotonic() >= self._next_scan:
                     await self._scan()
-                    next_scan = time.monotonic() + SCAN_EVERY
+                    self._next_scan = time.monotonic() + SCAN_EVERY
                 # Cleared before the claims: news that arrives during them wakes the next round.
                 self._wake.clear()
                 due, self._due = self._due | self._with_endpoints, set()
@@ -170,8 +175,9 @@ class Deliverer:
         self._wake.set()  # it may have more to send; and there is room for another
 
     async def _serve(self, endpoint: Claimed) -> None:
+        served = False
         try:
-            await self._serve_batch(endpoint)
+            served = await self._serve_batch(endpoint)
         except Exception as exc:
             # No traceback: a console traceback shows each frame's locals, the secret among them.
             log.error(
@@ -181,16 +187,20 @@ class Deliverer:
                 detail=str(exc)[:300],
             )
         finally:
-            await self._release(endpoint)
+            # An endpoint this round could not serve at all (its secret unreadable, an error
+            # before any attempt) waits before it is claimed again: released as it is, the
+            # wake-up after each task would claim it again at once, in a tight loop.
+            await self._release(endpoint, store.RELEASE if served else store.RELEASE_LATER)
 
-    async def _serve_batch(self, endpoint: Claimed) -> None:
+    async def _serve_batch(self, endpoint: Claimed) -> bool:
+        """Send what is due, in feed order; False when the endpoint could not be served."""
         try:
             secret = self._sealer.open(
                 endpoint.sealed_secret, sealing_context(endpoint.tenant_id, endpoint.id)
             )
         except SecretKeyMismatch:
             log.error("webhook_secret_unreadable", endpoint=str(endpoint.id))
-            return
+            return False
         items, newest = await self._batch(endpoint)
         if (
             not any(item.resend_id is None for item in items)
@@ -202,7 +212,12 @@ class Deliverer:
             assert self._caller is not None
             outcome = await self._caller.send(endpoint.url, secret, item)
             if not await self._settle(endpoint, item, outcome) or not outcome.ok:
-                return  # failed (the next event waits for the retry) or no longer ours
+                return True  # failed (the next event waits for the retry) or no longer ours
+            if item.resend_id is None:
+                # The database reset its failure count: a later failure in this batch starts
+                # the schedule over instead of giving up on a receiver that just recovered.
+                endpoint = replace(endpoint, failures=0)
+        return True
 
     async def _batch(self, endpoint: Claimed) -> tuple[list[Item], int]:
         params = {
@@ -281,9 +296,9 @@ class Deliverer:
             await uow.commit()
         return bool(rows) or stmt is store.SKIP_TO
 
-    async def _release(self, endpoint: Claimed) -> None:
+    async def _release(self, endpoint: Claimed, stmt: Any) -> None:
         try:
-            await self._record(endpoint, store.RELEASE, {})
+            await self._record(endpoint, stmt, {})
         except Exception as exc:  # the lease runs out by itself
             log.warning(
                 "deliver_release_failed", endpoint=str(endpoint.id), error=type(exc).__name__

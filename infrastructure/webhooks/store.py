@@ -98,6 +98,14 @@ RELEASE = raw(
     " where tenant_id = %(tenant_id)s and id = %(endpoint_id)s and lease_owner = %(owner)s"
 )
 
+# The same, for an endpoint this round could not serve at all: it waits a minute before it
+# is claimed again (infrastructure/webhooks/deliverer.py, `_serve`).
+RELEASE_LATER = raw(
+    "update webhook_endpoints set lease_until = null, lease_owner = null,"
+    " next_attempt_at = greatest(next_attempt_at, now() + interval '60 seconds')"
+    " where tenant_id = %(tenant_id)s and id = %(endpoint_id)s and lease_owner = %(owner)s"
+)
+
 # Per tenant, for the scan and the gauges: enabled endpoints, those waiting to retry, and the age of the oldest event an
 # enabled endpoint has not been sent yet.
 BACKLOG = raw(
