@@ -11,9 +11,8 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -23,6 +22,7 @@ import pytest
 from domain.model import tokens
 from tests.support.seeder import SeededTenant, Seeder
 from tests.support.server import serving
+from tests.support.worker_log import events, until
 
 pytestmark = pytest.mark.slow
 
@@ -49,25 +49,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "AUTH_FAILURE_BURST": "10000",
     }
     with serving(env, log, workers=WORKERS) as running:
-        _until(lambda: _events(log, "listener_up") >= WORKERS, within=20, what="listeners")
+        until(lambda: events(log, "listener_up") >= WORKERS, within=20, what="listeners")
         yield Running(running.base, log)
-
-
-def _events(log, name: str, **fields: object) -> int:
-    found = 0
-    for line in log.read_text().splitlines():
-        if line.startswith("{"):
-            event = json.loads(line)
-            found += event["event"] == name and fields.items() <= event.items()
-    return found
-
-
-def _until(condition: Callable[[], bool], within: float, what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < within, f"{what} not within {within}s"
-        time.sleep(0.01)
-    return time.monotonic() - started
 
 
 def _status(base: str, method: str, path: str, headers: dict[str, str], body: object = None) -> int:
@@ -92,7 +75,7 @@ def _spread(
 
 def _every_worker_answers(base, status, method, path, headers, body=None) -> float:
     """Seconds until a whole round of fresh connections answers `status`; at most 1 s."""
-    return _until(lambda: _spread(base, method, path, headers, body) == {status}, 1.0, f"{status}")
+    return until(lambda: _spread(base, method, path, headers, body) == {status}, 1.0, f"{status}")
 
 
 def _headers(tenant: SeededTenant, token: str) -> dict[str, str]:
@@ -105,12 +88,12 @@ def _warm(base: str, headers: dict[str, str]) -> None:
 
 def test_a_logout_on_one_worker_is_refused_by_every_worker(service, seeder: Seeder, tenant):
     headers = _headers(tenant, seeder.session(tenant, tenant.users["sales"]))
-    hits = _events(service.log, "request", auth_cache="hit")
-    misses = _events(service.log, "request", auth_cache="miss")
+    hits = events(service.log, "request", auth_cache="hit")
+    misses = events(service.log, "request", auth_cache="miss")
     _warm(service.base, headers)
     # One miss per worker, so both workers answered and hold the token; the rest were hits.
-    assert _events(service.log, "request", auth_cache="miss") - misses == WORKERS
-    assert _events(service.log, "request", auth_cache="hit") - hits == SPREAD - WORKERS
+    assert events(service.log, "request", auth_cache="miss") - misses == WORKERS
+    assert events(service.log, "request", auth_cache="hit") - hits == SPREAD - WORKERS
     assert _status(service.base, "POST", "/api/sales/auth/logout", headers) == 204
     _every_worker_answers(service.base, 401, "GET", ME, headers)
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -23,6 +22,7 @@ import pytest
 
 from tests.support.seeder import SeededTenant, Seeder
 from tests.support.server import serving
+from tests.support.worker_log import events, until
 
 pytestmark = pytest.mark.slow
 
@@ -45,23 +45,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with serving(env, log, workers=WORKERS) as running:
         until(lambda: events(log, "listener_up") >= WORKERS, within=20, what="listeners")
         yield Running(running.base, log)
-
-
-def events(log: Path, name: str, **fields: object) -> int:
-    found = 0
-    for line in log.read_text().splitlines():
-        if line.startswith("{"):
-            event = json.loads(line)
-            found += event["event"] == name and fields.items() <= event.items()
-    return found
-
-
-def until(condition: Callable[[], bool], within: float, what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < within, f"{what} not within {within}s"
-        time.sleep(0.01)
-    return time.monotonic() - started
 
 
 def call(

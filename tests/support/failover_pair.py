@@ -4,15 +4,12 @@ cloning)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.pgcluster import PgCluster
-from tests.support.standby import PRIMARY_SETTINGS, Standby
+from tests.support.standby import Standby, primary_and_standby_in
 
 
 @dataclass
@@ -39,18 +36,7 @@ class Pair:
 
 def new_pair() -> Iterator[Pair]:
     """Created, migrated, seeded and caught up; both stopped and removed afterwards."""
-    with ExitStack() as cleanup:
-        base = Path(tempfile.mkdtemp(prefix="sales-failover-"))
-        cleanup.callback(shutil.rmtree, base, ignore_errors=True)
-        base.chmod(0o755)  # as root, the postgres account must enter it
-        (base / "primary").mkdir()
-        (base / "standby").mkdir()
-        primary = PgCluster(base / "primary", settings=PRIMARY_SETTINGS)
-        cleanup.callback(primary.destroy)
-        primary.create()
-        standby = Standby(primary, base / "standby")
-        cleanup.callback(standby.destroy)
-        standby.create()
+    with primary_and_standby_in("sales-failover-") as (primary, standby, base):
         yield Pair(primary, standby, base)
 
 

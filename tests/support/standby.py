@@ -166,8 +166,15 @@ class Standby(PgCluster):
 def running_primary_and_standby() -> Iterator[Standby]:
     """A provisioned, migrated and seeded private primary and a caught-up hot standby of it;
     both are stopped and their directories removed afterwards, however the block ends."""
+    with primary_and_standby_in("sales-standby-") as (_, standby, _base):
+        yield standby
+
+
+@contextmanager
+def primary_and_standby_in(prefix: str) -> Iterator[tuple[PgCluster, Standby, Path]]:
+    """The same, with the directory both live in (for logs beside them)."""
     with ExitStack() as cleanup:  # on the way out: standby, primary, then the directories
-        base = Path(tempfile.mkdtemp(prefix="sales-standby-"))
+        base = Path(tempfile.mkdtemp(prefix=prefix))
         cleanup.callback(shutil.rmtree, base, ignore_errors=True)
         # mkdtemp makes it 0700: as root, the postgres account must be able to enter it.
         base.chmod(0o755)
@@ -179,4 +186,4 @@ def running_primary_and_standby() -> Iterator[Standby]:
         standby = Standby(primary, base / "standby")
         cleanup.callback(standby.destroy)
         standby.create()
-        yield standby
+        yield primary, standby, base
