@@ -68,6 +68,12 @@ T = TypeVar("T")
 # fails, the SELECT never runs, and the command fails exactly as with a plain COMMIT.
 _COMMIT_AND_POSITION = "commit; select pg_current_wal_insert_lsn()::text"
 
+# The resource versions (migration 0010): the triggers only note which kinds the command's
+# writes touched, and the commit message advances them, so a version row is locked from the
+# commit message on, not from the command's first write (docs/architecture.md, "Versions").
+_BEGIN = BEGIN_PRELUDE + ", set_config('app.versions_at_commit', 'on', true)"
+_ADVANCE_VERSIONS = "select resource_versions_commit()"
+
 
 class PgUnitOfWork:
     def __init__(
@@ -92,7 +98,7 @@ class PgUnitOfWork:
         conn = await self._stack.enter_async_context(self._db.connection("command"))
         try:
             await conn.execute(
-                BEGIN_PRELUDE,
+                _BEGIN,
                 {"tenant_id": self._tenant_id, "_statement_timeout": self._db.statement_timeout},
             )
         except BaseException:
@@ -131,6 +137,7 @@ class PgUnitOfWork:
         if self._idempotency is not None:
             await idempotency.store(self._writes, self._idempotency, result)
         ending = _COMMIT_AND_POSITION if self._capture_position else "commit"
+        ending = f"{_ADVANCE_VERSIONS}; {ending}"
         params: dict[str, object] = {}
         if (events := self._outbox.flush()) is not None:
             # The events go in the COMMIT's own message: last of the command's writes, so the

@@ -2,7 +2,8 @@
 PostgreSQL.
 
 Migration 0009's triggers advance `resource_versions(tenant_id, kind)` in every writing
-transaction and notify `resource_versions` on commit. The worker's listener
+transaction (a command's at its commit, migration 0010) and notify `resource_versions` on
+commit. The worker's listener
 (infrastructure/db/listener.py, the connection the principal cache already listens on) hears
 them; `VersionBook` keeps the highest version heard per (tenant, kind). It is trusted only
 while it can be complete, like the principal cache (fail closed):

@@ -1,6 +1,7 @@
-"""The resource-version triggers (migration 0009) on the real database: every committed write
-of a kind advances that tenant's version and announces it, a rolled-back one says nothing,
-and only the triggers may write the versions."""
+"""The resource-version triggers (migrations 0009 and 0010) on the real database: every
+committed write of a kind advances that tenant's version and announces it (a command's once
+per kind, at its commit), a rolled-back one says nothing, and only the triggers may write the
+versions."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import uuid
 import psycopg2
 import pytest
 
+from domain.model.customers import NewCustomer
 from infrastructure.db.listener import Listener, Subscription
+from infrastructure.db.sql import raw
+from infrastructure.unit_of_work import PgUnitOfWork
 from infrastructure.versions import VERSIONS_CHANNEL, VersionBook
 from tests.support.sales import product
 
@@ -129,3 +133,54 @@ async def test_the_listener_reads_every_version_before_it_counts_as_up(seeder, t
 
 async def _tick() -> None:
     await asyncio.sleep(0.01)
+
+
+# ---- a command's versions advance at its commit (migration 0010) ------------------------
+
+
+async def _add_customers(db, tenant_id, count: int, *, commit: bool = True) -> None:
+    async with PgUnitOfWork(db, tenant_id) as uow:
+        for _ in range(count):
+            await uow.customers.add(NewCustomer("V", f"v-{uuid.uuid4().hex[:10]}@example.test"))
+        if commit:
+            await uow.commit()
+
+
+async def test_a_command_announces_each_kind_it_wrote_once_at_its_commit(heard, db, tenant):
+    await _add_customers(db, tenant.id, 3)
+    assert announced(heard) == [(str(tenant.id), "customers", 1)]
+    await _add_customers(db, tenant.id, 1, commit=False)  # rolled back: says nothing
+    await _add_customers(db, tenant.id, 2)
+    assert announced(heard) == [(str(tenant.id), "customers", 2)]
+
+
+async def test_a_command_does_not_lock_its_version_row_before_it_commits(heard, db, tenant):
+    # Under 0009 the open command's first write locked the (tenant, customers) row, and the
+    # second command's write waited for it: with lock_timeout it would fail with 55P03.
+    async with PgUnitOfWork(db, tenant.id) as first:
+        await first.customers.add(NewCustomer("A", f"a-{uuid.uuid4().hex[:8]}@example.test"))
+        async with PgUnitOfWork(db, tenant.id) as second:
+            await second.writes.execute(raw("set local lock_timeout = '200ms'"))
+            await second.customers.add(NewCustomer("B", f"b-{uuid.uuid4().hex[:8]}@example.test"))
+            await second.commit()
+        await first.commit()
+    assert announced(heard) == [
+        (str(tenant.id), "customers", 1),
+        (str(tenant.id), "customers", 2),
+    ]
+
+
+def test_the_app_role_may_only_advance_what_its_writes_noted(tenant):
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select resource_versions_commit()")  # nothing noted: nothing happens
+            for direct in ("advance", "note"):
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cur.execute(
+                        f"select resource_versions_{direct}('customers', array[%s::uuid])",
+                        (str(tenant.id),),
+                    )
+                conn.rollback()
+    finally:
+        conn.close()

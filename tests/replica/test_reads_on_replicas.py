@@ -279,7 +279,7 @@ async def test_a_standby_stopped_under_read_load_fails_no_read_and_rejoins_after
     await asyncio.gather(*readers)
 
     failed = [a for a in answers if a.status != 200]
-    assert not failed, failed[:5]
+    assert not failed, (failed[:5], _warnings(service.log_path.read_text()))
     assert served_before_stop > 0
     assert replica_up(await metrics(service), standby) == 0
     assert (await service.get("/readyz")).status == 200  # readiness is about the primary
@@ -419,3 +419,8 @@ async def test_a_client_that_writes_and_reads_with_its_token_and_an_old_etag_get
     again = await service.request("read", "GET", listed, headers=conditional)
     assert again.status == 200, again
     assert again.body["items"][0]["id"] == created.body["id"]  # newest first
+
+
+def _warnings(log: str) -> list[str]:
+    """The service's warning and error lines, to say why a read failed."""
+    return [line for line in log.splitlines() if '"level":"warning"' in line or "error" in line]
