@@ -9,7 +9,7 @@ its answer is checked right after BEGIN and written right before COMMIT, in the 
 transaction as the effect (infrastructure/idempotency.py).
 
 With read replicas, `commit()` also records the commit position for the request's
-Consistency-Token (infrastructure/db/consistency.py), in the same round trip as COMMIT.
+Consistency-Token (infrastructure/db/replicas/consistency.py), in the same round trip as COMMIT.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from domain.ports import (
     WebhookWriter,
 )
 from infrastructure import idempotency
-from infrastructure.db.consistency import parse_lsn, record_commit
 from infrastructure.db.database import Connection, Database
 from infrastructure.db.errors import (
     CommitOutcomeUnknown,
@@ -46,6 +45,7 @@ from infrastructure.db.errors import (
     DatabaseUnavailable,
     TransientConflict,
 )
+from infrastructure.db.replicas.consistency import parse_lsn, record_commit
 from infrastructure.db.tenancy import BEGIN_PRELUDE
 from infrastructure.db.writes import TenantWrites
 from infrastructure.repositories.customers import CustomerWriteRepository

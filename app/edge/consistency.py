@@ -3,7 +3,7 @@
 Installed only when replicas are configured (app/runtime/web_app.py). A read brings the token
 of the client's last command back, in the `Consistency-Token` header or, automatically for
 cookie clients, in the `sales-consistency` cookie; the read then sees that command's writes
-wherever it runs (infrastructure/db/replicas.py). A command's reads all run on the primary,
+wherever it runs (infrastructure/db/replicas/routing.py). A command's reads all run on the primary,
 and a successful command answers with a fresh token in both places, bound to its tenant.
 Only reads of tenant data look at a token: elsewhere it is ignored and logged. A stale token,
 one from an old secret or another tenant's is ignored too (as if absent, logged); a header
@@ -27,7 +27,7 @@ from aiohttp.typedefs import Middleware
 from app.edge.keys import CONFIG, CONTAINER, ROUTE, TENANT
 from app.edge.rules import Access, Route
 from app.edge.types import Handler
-from infrastructure.db.consistency import (
+from infrastructure.db.replicas.consistency import (
     ConsistencyTokens,
     InvalidConsistencyToken,
     ReadConsistency,

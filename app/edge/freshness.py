@@ -31,7 +31,7 @@ from aiohttp import web
 from app.edge.keys import CACHE_OUTCOME, TENANT, VALIDATOR
 from app.edge.response_cache import ResponseCache, ResponseCacheMetrics
 from app.edge.rules import Route
-from infrastructure.db.consistency import current_consistency
+from infrastructure.db.replicas.consistency import current_consistency
 from infrastructure.versions import DASHBOARD, KINDS, VersionBook
 
 # Part of every validator: change it whenever the shape of the answers changes, so an ETag

@@ -19,7 +19,7 @@ from app.edge.ratelimit import RateLimited
 from domain import errors as domain
 from infrastructure import idempotency
 from infrastructure.db import errors as infra
-from infrastructure.db.consistency import InvalidConsistencyToken
+from infrastructure.db.replicas.consistency import InvalidConsistencyToken
 from infrastructure.webhooks.secrets import WebhooksNotConfigured
 
 

@@ -27,17 +27,17 @@ from domain.services.orders import OrderService
 from domain.services.products import ProductService
 from domain.services.webhooks import WebhookService
 from infrastructure.clock import SystemClock
-from infrastructure.db.consistency import ConsistencyTokens
 from infrastructure.db.database import Database, open_pool
 from infrastructure.db.finder import find_servers
 from infrastructure.db.hosts import parse_hosts
 from infrastructure.db.listener import Listener, Subscription
 from infrastructure.db.metrics import DbMetrics, ReplicaMetrics
-from infrastructure.db.probe import PROBE_APPLICATION_NAME
 from infrastructure.db.reads import GlobalReads, TenantReads
-from infrastructure.db.replica_health import ReplicaMonitor
-from infrastructure.db.replica_state import Replica
-from infrastructure.db.replicas import ReplicaReads
+from infrastructure.db.replicas.consistency import ConsistencyTokens
+from infrastructure.db.replicas.health import ReplicaMonitor
+from infrastructure.db.replicas.probe import PROBE_APPLICATION_NAME
+from infrastructure.db.replicas.routing import ReplicaReads
+from infrastructure.db.replicas.state import Replica
 from infrastructure.feed_waker import FeedWaker
 from infrastructure.key_uses import KeyUses
 from infrastructure.repositories.customers import CustomerReadRepository
@@ -70,7 +70,7 @@ from infrastructure.webhooks.secrets import AesGcmSealer
 log = structlog.get_logger(__name__)
 
 # How far a token issuer's clock may be off from a verifier's (another host); a token then
-# matters for REPLICA_MAX_LAG plus this (infrastructure/db/consistency.py).
+# matters for REPLICA_MAX_LAG plus this (infrastructure/db/replicas/consistency.py).
 CLOCK_SKEW_ALLOWANCE = 1.0
 
 

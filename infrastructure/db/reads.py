@@ -23,7 +23,7 @@ from infrastructure.db.tenancy import GLOBAL_READ_PRELUDE, TENANT_READ_PRELUDE
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
 # Runs one whole read query: straight on the primary (`read_on`), or routed between the
-# primary and the replicas (infrastructure/db/replicas.py).
+# primary and the replicas (infrastructure/db/replicas/routing.py).
 ReadRunner = Callable[[str, Params], Awaitable[list[Row]]]
 
 # A dry pool or a slow query is not a lost connection: trying again would only double the

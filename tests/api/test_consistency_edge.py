@@ -14,7 +14,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from infrastructure.db.consistency import ConsistencyTokens
+from infrastructure.db.replicas.consistency import ConsistencyTokens
 from tests.conftest import auth_headers
 from tests.support.sales import assert_problem
 from tests.support.seeder import PASSWORD

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from infrastructure.db.consistency import ConsistencyTokens, parse_lsn
+from infrastructure.db.replicas.consistency import ConsistencyTokens, parse_lsn
 from tests.faults.service import API
 from tests.replica.client import (
     TOKEN,

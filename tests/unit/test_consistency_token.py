@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from infrastructure.db.consistency import (
+from infrastructure.db.replicas.consistency import (
     ConsistencyTokens,
     InvalidConsistencyToken,
     UnusableConsistencyToken,

@@ -15,7 +15,7 @@ from app.edge.freshness import Freshness, matches
 from app.edge.keys import TENANT
 from app.edge.response_cache import ResponseCache
 from domain.model.identity import Tenant
-from infrastructure.db.consistency import ReadConsistency, current_consistency
+from infrastructure.db.replicas.consistency import ReadConsistency, current_consistency
 from infrastructure.versions import VersionBook
 
 LIST = next(r for r in ROUTES if r.name == "customers.list")

@@ -9,9 +9,9 @@ from prometheus_client import CollectorRegistry
 
 from infrastructure.db.finder import find_servers
 from infrastructure.db.metrics import ReplicaMetrics
-from infrastructure.db.replica_health import ReplicaMonitor
-from infrastructure.db.replica_state import PrimaryPositions, Replica
-from infrastructure.db.replicas import ReplicaReads
+from infrastructure.db.replicas.health import ReplicaMonitor
+from infrastructure.db.replicas.routing import ReplicaReads
+from infrastructure.db.replicas.state import PrimaryPositions, Replica
 
 
 def name_of(replica: Replica | None) -> str | None:

@@ -19,11 +19,11 @@ from typing import Any
 
 import structlog
 
-from infrastructure.db.consistency import WalGeometry, parse_lsn
 from infrastructure.db.finder import ServerFinder
 from infrastructure.db.metrics import ReplicaMetrics
-from infrastructure.db.probe import Probe
-from infrastructure.db.replica_state import NOT_POLLED, PrimaryPositions, Replica
+from infrastructure.db.replicas.consistency import WalGeometry, parse_lsn
+from infrastructure.db.replicas.probe import Probe
+from infrastructure.db.replicas.state import NOT_POLLED, PrimaryPositions, Replica
 
 log = structlog.get_logger(__name__)
 

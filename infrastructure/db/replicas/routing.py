@@ -1,6 +1,6 @@
 """Routing tenant-scoped reads between the primary and hot standbys.
 
-A read goes to a replica in rotation (replica_health.py) that has replayed at least as far as
+A read goes to a replica in rotation (health.py) that has replayed at least as far as
 the request's Consistency-Token (consistency.py); if none has, the read waits up to
 REPLICA_WAIT_MS for one (waking the poller) and then runs on the primary. Commands' reads and
 reads outside a request always run on the primary. A read that fails on a replica (connection
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-from infrastructure.db.consistency import current_consistency
 from infrastructure.db.database import Database
 from infrastructure.db.errors import (
     ConsistencyUnavailable,
@@ -24,8 +23,9 @@ from infrastructure.db.errors import (
     TransientConflict,
 )
 from infrastructure.db.reads import Params, Row, read_on, read_once
-from infrastructure.db.replica_health import ReplicaMonitor
-from infrastructure.db.replica_state import Replica
+from infrastructure.db.replicas.consistency import current_consistency
+from infrastructure.db.replicas.health import ReplicaMonitor
+from infrastructure.db.replicas.state import Replica
 from infrastructure.tracing import annotate
 
 

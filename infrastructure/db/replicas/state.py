@@ -1,5 +1,5 @@
 """What the health poller knows of each replica, and of the primary's recent positions; the
-read router (replicas.py) decides on this alone, without asking any server."""
+read router (routing.py) decides on this alone, without asking any server."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class Replica:
         self.replayed = 0  # its replay position at the last poll
         # Wall-clock time at which the primary was last seen at or behind `replayed`.
         self.caught_up_at = -math.inf
-        # Serving while the primary cannot be polled (replica_health.py): no lag to measure.
+        # Serving while the primary cannot be polled (health.py): no lag to measure.
         self.without_primary = False
 
     def usable(self, now: float, max_lag: float) -> bool:

@@ -3,7 +3,7 @@ consistency context.
 
 A command's commit position (the primary's WAL insert position right after its COMMIT) goes to
 the client as a token; a read that brings the token back may be served by a replica only once
-the replica has replayed that far (infrastructure/db/replicas.py). The token is encrypted and
+the replica has replayed that far (infrastructure/db/replicas/routing.py). The token is encrypted and
 authenticated (AES-GCM) so a client can neither read nor name a position, and it is bound to
 the tenant it was issued in. It stops mattering after `horizon` seconds:
 by then every replica in rotation has replayed past it anyway (the lag bound), so an old or
