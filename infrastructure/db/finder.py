@@ -38,6 +38,12 @@ _CONNECT_ERRORS = (psycopg2.Error, OSError, TimeoutError, RuntimeError)
 # A server that refuses a connection because it is full is there, and the connections the pool
 # already holds to it still work: that is no reason to close them and refuse everything.
 _BUSY = ("too many clients", "remaining connection slots")
+# aiopg on uvloop leaves a refused connect's poll handle registered (aio-libs/aiopg#909); a
+# new socket that gets the same descriptor number fails to register, with RuntimeError, in
+# whichever finder opens it: a standby going away could then open the primary's breaker.
+# Each such failure clears one stale handle, and several refused connects at once leave
+# several, so a connect tries again this many times before it counts as failed.
+_STALE_HANDLE_RETRIES = 8
 _ROLE_QUERY = "select pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'"
 
 
@@ -151,17 +157,21 @@ class ServerFinder:
         async with asyncio.timeout(self._timeout):
             if index in self._refused:
                 await _still_refused(self.hosts.addresses[index])
-            try:
+            for _ in range(_STALE_HANDLE_RETRIES):
+                try:
+                    conn = await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
+                    break
+                except RuntimeError:
+                    pass  # a stale poll handle (see _STALE_HANDLE_RETRIES): never the server
+                except psycopg2.OperationalError as exc:
+                    if "refused" in str(exc):
+                        self._refused.add(index)
+                    raise
+                # The failed registration closed the stale handle; uvloop forgets it in the
+                # close callback, which runs on the next turn of the loop.
+                await asyncio.sleep(0)
+            else:
                 conn = await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
-            except RuntimeError:
-                # aiopg on uvloop leaves a refused attempt's poll handle behind, and the next
-                # socket that gets the same descriptor number fails to register
-                # (aio-libs/aiopg#909); the failed attempt is gone now, so once more works.
-                conn = await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
-            except psycopg2.OperationalError as exc:
-                if "refused" in str(exc):
-                    self._refused.add(index)
-                raise
         self._refused.discard(index)
         return conn
 
