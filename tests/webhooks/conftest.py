@@ -92,6 +92,12 @@ async def receiver() -> AsyncIterator[Receiver]:
     await r.down()
 
 
+@pytest.fixture
+async def api(make_client: Any) -> Any:
+    """The service, with webhooks on and allowed to point at this machine's receivers."""
+    return await make_client(webhook_secret_key=KEY, webhook_allow_private=True)
+
+
 def verified(secret: str, call: Call) -> Any:
     """The event, as the standardwebhooks library verifies and parses it."""
     return Webhook(secret).verify(call.body, call.headers)

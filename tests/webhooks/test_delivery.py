@@ -25,11 +25,6 @@ from tests.webhooks.conftest import KEY, Call, verified
 SHORT = (0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2)
 
 
-@pytest.fixture
-async def api(make_client):
-    return await make_client(webhook_secret_key=KEY, webhook_allow_private=True)
-
-
 @asynccontextmanager
 async def delivering(
     call_timeout: float = 1.0, schedule=SHORT, concurrency: int = 4, allow_private: bool = True
@@ -120,7 +115,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
     made = await customers(api, headers, 3)
     log = f"/api/sales/webhooks/{hook['id']}/deliveries"
     async with delivering(call_timeout=3.0) as (_, db):
-        await until(lambda: _failures(seeder, tenant) >= 1, what="a refused attempt")
+        await until(lambda: failed_attempts(seeder, tenant) >= 1, what="a refused attempt")
         receiver.mode = "fail"
         await receiver.up()
         await until(lambda: receiver.calls, what="a 500")
@@ -134,7 +129,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
             in_use.append(db.in_use)
             await asyncio.sleep(0.005)
         assert 0 in in_use, "no connection held during the call"
-        await until(lambda: _failures(seeder, tenant) >= 3, what="the hang timing out")
+        await until(lambda: failed_attempts(seeder, tenant) >= 3, what="the hang timing out")
         receiver.mode = "ok"
         await until(lambda: len(receiver.delivered) >= 3, what="every event delivered")
 
@@ -219,7 +214,7 @@ async def test_a_target_that_became_private_is_refused_at_delivery_time(
     hook = await endpoint(api, headers, receiver.url())  # allowed when it was registered
     await customers(api, headers, 1)
     async with delivering(allow_private=False):
-        await until(lambda: _failures(seeder, tenant) >= 1, what="a refused attempt")
+        await until(lambda: failed_attempts(seeder, tenant) >= 1, what="a refused attempt")
     assert receiver.calls == [], "never called"
     log = f"/api/sales/webhooks/{hook['id']}/deliveries"
     attempts = (await (await api.get(log, headers=headers)).json())["items"]
@@ -235,7 +230,7 @@ async def test_the_delivery_resolver_connects_only_to_addresses_it_allowed():
         await resolver.close()
 
 
-def _failures(seeder, tenant) -> int:
+def failed_attempts(seeder, tenant) -> int:
     (row,) = seeder.run(
         tenant.id, "select count(*) from webhook_deliveries where outcome = 'failed'"
     )
