@@ -36,6 +36,7 @@ from infrastructure.unit_of_work import PgUnitOfWork
 from infrastructure.webhooks import store
 from infrastructure.webhooks.calls import Caller, CallSettings, Outcome
 from infrastructure.webhooks.metrics import DeliveryMetrics
+from infrastructure.webhooks.redaction import redacted_url
 from infrastructure.webhooks.secrets import AesGcmSealer, SecretKeyMismatch
 from infrastructure.webhooks.store import Claimed, Item
 
@@ -184,7 +185,7 @@ class Deliverer:
                 "deliver_failed",
                 endpoint=str(endpoint.id),
                 error=type(exc).__name__,
-                detail=str(exc)[:300],
+                detail=str(exc).replace(endpoint.url, redacted_url(endpoint.url))[:300],
             )
         finally:
             # An endpoint this round could not serve at all (its secret unreadable, an error
@@ -284,7 +285,11 @@ class Deliverer:
                 return False
             await uow.writes.execute(store.FAILED_LOG, params)
             if give_up:
-                uow.events.record("webhook_endpoint.disabled", endpoint_of(rows[0]))
+                # Every user of the tenant reads this event, and its other endpoints receive
+                # it: the URL is shown only as far as its host (docs/events.md).
+                disabled = endpoint_of(rows[0])
+                shown = replace(disabled, url=redacted_url(disabled.url))
+                uow.events.record("webhook_endpoint.disabled", shown)
                 log.warning("webhook_endpoint_disabled", endpoint=str(endpoint.id))
             await uow.commit()
         return True

@@ -4,6 +4,7 @@ connection during a call, and one dead endpoint never delays another."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import uuid
@@ -147,7 +148,9 @@ async def test_an_endpoint_failing_past_its_schedule_is_disabled_and_says_so_in_
 ):
     headers = admin(seeder, tenant)
     receiver.mode = "fail"
-    hook = await endpoint(api, headers, receiver.url(), event_types=["customer.created"])
+    # A token in the path and in the query, as many receivers want them.
+    full_url = receiver.url("/hook/s3cret-path-token?key=s3cret-query-token")
+    hook = await endpoint(api, headers, full_url, event_types=["customer.created"])
     await customers(api, headers, 1)
     async with delivering(schedule=(0.1, 0.1)):
         url = f"/api/sales/webhooks/{hook['id']}"
@@ -163,6 +166,10 @@ async def test_an_endpoint_failing_past_its_schedule_is_disabled_and_says_so_in_
         feed = await (await api.get("/api/sales/events", headers=headers)).json()
         last = feed["items"][-1]
         assert last["type"] == "webhook_endpoint.disabled" and last["data"]["id"] == hook["id"]
+        # Every user of the tenant reads the feed: the URL shows only as far as its host.
+        assert last["data"]["url"] == f"http://127.0.0.1:{receiver.port}/…"
+        assert "s3cret" not in json.dumps(last)
+        assert (await (await api.get(url, headers=headers)).json())["url"] == full_url
 
         receiver.mode = "ok"  # fixed; re-enabled, it resumes with the event that failed
         assert (await api.patch(url, json={"enabled": True}, headers=headers)).status == 200
