@@ -45,8 +45,9 @@ log = structlog.get_logger("deliver")
 TICK = 0.5  # seconds between looks at tenants with endpoints (retries coming due)
 SCAN_EVERY = 10.0  # seconds between looks at every tenant
 BATCH = 20  # events read per claim
-# Seconds of lease beyond one call's timeout: enough to record it (the lease is renewed by
-# every success), short enough that a killed deliverer's endpoints move on soon.
+# Seconds of lease beyond one call's timeout: enough to record it, short enough that a killed
+# deliverer's endpoints move on soon. Every call starts with at least the timeout and half
+# this margin of lease left (`_hold`), so a slow batch keeps its endpoint from other deliverers.
 LEASE_MARGIN = 5.0
 
 
@@ -56,6 +57,7 @@ class Settings:
     schedule: tuple[float, ...]
     allow_private: bool
     concurrency: int
+    lease_margin: float = LEASE_MARGIN  # not an operator's setting: tests shorten the lease
 
 
 def settings_of_calls(settings: Settings) -> CallSettings:
@@ -72,8 +74,11 @@ class Deliverer:
         self._settings = settings
         self._metrics = metrics
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
-        self._lease = settings.timeout + LEASE_MARGIN
+        self._lease = settings.timeout + settings.lease_margin
         self._running: dict[UUID, asyncio.Task[None]] = {}
+        # Per endpoint served, when its lease was last taken or renewed, by our own clock
+        # before the statement was sent: the database's lease runs at least `_lease` from it.
+        self._leased_at: dict[UUID, float] = {}
         self._due: set[UUID] = set()
         self._with_endpoints: set[UUID] = set()
         self._wake = asyncio.Event()
@@ -156,6 +161,7 @@ class Deliverer:
             "busy": list(self._running),
             "n": room,
         }
+        sent_at = time.monotonic()
         try:
             async with PgUnitOfWork(self._db, tenant_id) as uow:
                 rows = await uow.writes.execute(store.CLAIM, params)
@@ -167,12 +173,14 @@ class Deliverer:
             self._with_endpoints.add(tenant_id)
         for row in rows:
             endpoint = Claimed(tenant_id, row[0], row[1], bytes(row[2]), list(row[3]), *row[4:6])
+            self._leased_at[endpoint.id] = sent_at
             task = asyncio.create_task(self._serve(endpoint))
             self._running[endpoint.id] = task
             task.add_done_callback(partial(self._finished, endpoint.id))
 
     def _finished(self, endpoint_id: UUID, _task: asyncio.Task[None]) -> None:
         self._running.pop(endpoint_id, None)
+        self._leased_at.pop(endpoint_id, None)
         self._wake.set()  # it may have more to send; and there is room for another
 
     async def _serve(self, endpoint: Claimed) -> None:
@@ -211,6 +219,8 @@ class Deliverer:
             await self._record(endpoint, store.SKIP_TO, {"position": newest})
         for item in items:
             assert self._caller is not None
+            if not await self._hold(endpoint):
+                return True  # no longer ours: another deliverer has it
             outcome = await self._caller.send(endpoint.url, secret, item)
             if not await self._settle(endpoint, item, outcome) or not outcome.ok:
                 return True  # failed (the next event waits for the retry) or no longer ours
@@ -236,6 +246,16 @@ class Deliverer:
         newest = next((r[3] for r in rows if r[0] == 2), 0)
         return items, newest
 
+    async def _hold(self, endpoint: Claimed) -> bool:
+        """True when the lease outlasts the next call and its record, renewed first if it might
+        not: run out mid-call, it would let another deliverer send the same event meanwhile.
+        The previous attempt's record renewed it, so this costs a statement only after a slow
+        step (the batch read, say); False when the endpoint is no longer ours."""
+        held_for = time.monotonic() - self._leased_at[endpoint.id]
+        if held_for <= self._settings.lease_margin / 2:
+            return True
+        return await self._record(endpoint, store.RENEW, {"lease": self._lease})
+
     async def _settle(self, endpoint: Claimed, item: Item, outcome: Outcome) -> bool:
         """Record the attempt; False when the endpoint is no longer ours."""
         common = {
@@ -249,7 +269,8 @@ class Deliverer:
         self._metrics.observe(outcome.ok, outcome.duration_ms)
         if item.resend_id is not None:
             ok = "succeeded" if outcome.ok else "failed"
-            params = common | {"delivery_id": item.resend_id, "outcome": ok, "error": outcome.error}
+            resend = {"delivery_id": item.resend_id, "outcome": ok, "error": outcome.error}
+            params = common | resend | {"lease": self._lease}
             log.info("webhook_resent", outcome=ok, status=outcome.status_code, **fields)
             return await self._record(endpoint, store.RESENT, params)
         event = {
@@ -296,9 +317,12 @@ class Deliverer:
 
     async def _record(self, endpoint: Claimed, stmt: Any, params: dict[str, Any]) -> bool:
         params = {"endpoint_id": endpoint.id, "owner": self.owner} | params
+        sent_at = time.monotonic()
         async with PgUnitOfWork(self._db, endpoint.tenant_id) as uow:
             rows = await uow.writes.execute(stmt, params)
             await uow.commit()
+        if rows and "lease" in params:  # the statements given a lease renew it
+            self._leased_at[endpoint.id] = sent_at
         return bool(rows) or stmt is store.SKIP_TO
 
     async def _release(self, endpoint: Claimed, stmt: Any) -> None:

@@ -28,15 +28,20 @@ SHORT = (0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2)
 
 @asynccontextmanager
 async def delivering(
-    call_timeout: float = 1.0, schedule=SHORT, concurrency: int = 4, allow_private: bool = True
+    call_timeout: float = 1.0,
+    schedule=SHORT,
+    concurrency: int = 4,
+    allow_private: bool = True,
+    **settings: float,
 ):
+    """A deliverer running in this process (`settings`: the rest of its Settings)."""
     db = build_database(
         os.environ["DATABASE_URL"], 4, 5.0, max_waiters=100, statement_timeout_ms=5000
     )
     deliverer = Deliverer(
         db,
         AesGcmSealer(KEY),
-        Settings(call_timeout, schedule, allow_private, concurrency),
+        Settings(call_timeout, schedule, allow_private, concurrency, **settings),
         DeliveryMetrics(CollectorRegistry()),
     )
     stop = asyncio.Event()
