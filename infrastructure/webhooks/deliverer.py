@@ -57,7 +57,9 @@ class Settings:
     schedule: tuple[float, ...]
     allow_private: bool
     concurrency: int
-    lease_margin: float = LEASE_MARGIN  # not an operator's setting: tests shorten the lease
+    # Not settings an operator sets: tests shorten the lease, or scan only when woken.
+    lease_margin: float = LEASE_MARGIN
+    scan_every: float = SCAN_EVERY
 
 
 def settings_of_calls(settings: Settings) -> CallSettings:
@@ -103,7 +105,7 @@ class Deliverer:
             while not stop.is_set():
                 if time.monotonic() >= self._next_scan:
                     await self._scan()
-                    self._next_scan = time.monotonic() + SCAN_EVERY
+                    self._next_scan = time.monotonic() + self._settings.scan_every
                 # Cleared before the claims: news that arrives during them wakes the next round.
                 self._wake.clear()
                 due, self._due = self._due | self._with_endpoints, set()

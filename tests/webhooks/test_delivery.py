@@ -32,17 +32,19 @@ async def delivering(
     schedule=SHORT,
     concurrency: int = 4,
     allow_private: bool = True,
+    key: str = KEY,
+    metrics: DeliveryMetrics | None = None,
     **settings: float,
 ):
-    """A deliverer running in this process (`settings`: the rest of its Settings)."""
+    """A deliverer running in this process (`settings`: lease_margin, scan_every)."""
     db = build_database(
         os.environ["DATABASE_URL"], 4, 5.0, max_waiters=100, statement_timeout_ms=5000
     )
     deliverer = Deliverer(
         db,
-        AesGcmSealer(KEY),
+        AesGcmSealer(key),
         Settings(call_timeout, schedule, allow_private, concurrency, **settings),
-        DeliveryMetrics(CollectorRegistry()),
+        metrics or DeliveryMetrics(CollectorRegistry()),
     )
     stop = asyncio.Event()
     task = asyncio.create_task(deliverer.run(stop))
@@ -180,6 +182,24 @@ async def test_an_endpoint_failing_past_its_schedule_is_disabled_and_says_so_in_
         assert (await api.patch(url, json={"enabled": True}, headers=headers)).status == 200
         await until(lambda: receiver.delivered, what="the delivery after re-enabling")
     assert verified(hook["secret"], receiver.delivered[0])["type"] == "customer.created"
+
+
+async def test_a_receiver_that_recovered_is_not_disabled_by_its_next_error(
+    api, receiver, tenant, seeder
+):
+    headers = admin(seeder, tenant)
+    # The first event gets through on the last retry the schedule allows; the next event's
+    # first call fails. That is its first failure, not one past the end of the schedule.
+    receiver.answers = ["fail", "fail", "ok", "fail"]
+    hook = await endpoint(api, headers, receiver.url(), event_types=["customer.created"])
+    made = await customers(api, headers, 2)
+    async with delivering(schedule=(0.1, 0.1)):
+        await until(lambda: len(receiver.delivered) == 2, what="both events, the second retried")
+
+    got = await (await api.get(f"/api/sales/webhooks/{hook['id']}", headers=headers)).json()
+    assert got["enabled"] and got["disabled_at"] is None
+    assert first_arrivals(hook["secret"], receiver.delivered) == made
+    assert len(receiver.calls) == 5
 
 
 async def test_a_resend_sends_that_event_again(api, receiver, tenant, seeder):
