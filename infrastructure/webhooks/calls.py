@@ -16,6 +16,7 @@ import orjson
 from infrastructure.encoding import json_bytes
 from infrastructure.webhooks import signing
 from infrastructure.webhooks.addresses import GuardedResolver, refusal
+from infrastructure.webhooks.redaction import redacted_url
 from infrastructure.webhooks.store import Item
 
 
@@ -90,5 +91,25 @@ class Caller:
         except TimeoutError:
             status, error = None, f"no answer within {self._settings.timeout:g} s"
         except (aiohttp.ClientError, OSError) as exc:
-            status, error = None, f"{type(exc).__name__}: {exc}"[:500]
+            status, error = None, described(exc, url)
         return Outcome(status, round((time.monotonic() - started) * 1000), error)
+
+
+# aiohttp errors whose text is the URL itself.
+_NAMED_BY_THEIR_URL = (
+    aiohttp.InvalidURL,
+    aiohttp.NonHttpUrlClientError,
+    aiohttp.RedirectClientError,
+)
+
+
+def described(exc: Exception, url: str) -> str:
+    """A failed call as the delivery log and the log line say it. aiohttp's response and URL
+    errors spell out the whole URL, tokens and all: those say only its redacted form."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        detail = f"{exc.status}, message={exc.message!r}, url={redacted_url(url)!r}"
+    elif isinstance(exc, _NAMED_BY_THEIR_URL):
+        detail = redacted_url(url)
+    else:
+        detail = str(exc)
+    return f"{type(exc).__name__}: {detail}"[:500]

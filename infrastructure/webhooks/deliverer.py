@@ -36,6 +36,7 @@ from infrastructure.unit_of_work import PgUnitOfWork
 from infrastructure.webhooks import store
 from infrastructure.webhooks.calls import Caller, CallSettings, Outcome
 from infrastructure.webhooks.metrics import DeliveryMetrics
+from infrastructure.webhooks.redaction import redacted_url
 from infrastructure.webhooks.secrets import AesGcmSealer, SecretKeyMismatch
 from infrastructure.webhooks.store import Claimed, Item
 
@@ -44,8 +45,9 @@ log = structlog.get_logger("deliver")
 TICK = 0.5  # seconds between looks at tenants with endpoints (retries coming due)
 SCAN_EVERY = 10.0  # seconds between looks at every tenant
 BATCH = 20  # events read per claim
-# Seconds of lease beyond one call's timeout: enough to record it (the lease is renewed by
-# every success), short enough that a killed deliverer's endpoints move on soon.
+# Seconds of lease beyond one call's timeout: enough to record it, short enough that a killed
+# deliverer's endpoints move on soon. Every call starts with at least the timeout and half
+# this margin of lease left (`_hold`), so a slow batch keeps its endpoint from other deliverers.
 LEASE_MARGIN = 5.0
 
 
@@ -55,6 +57,9 @@ class Settings:
     schedule: tuple[float, ...]
     allow_private: bool
     concurrency: int
+    # Not settings an operator sets: tests shorten the lease, or scan only when woken.
+    lease_margin: float = LEASE_MARGIN
+    scan_every: float = SCAN_EVERY
 
 
 def settings_of_calls(settings: Settings) -> CallSettings:
@@ -71,8 +76,11 @@ class Deliverer:
         self._settings = settings
         self._metrics = metrics
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
-        self._lease = settings.timeout + LEASE_MARGIN
+        self._lease = settings.timeout + settings.lease_margin
         self._running: dict[UUID, asyncio.Task[None]] = {}
+        # Per endpoint served, when its lease was last taken or renewed, by our own clock
+        # before the statement was sent: the database's lease runs at least `_lease` from it.
+        self._leased_at: dict[UUID, float] = {}
         self._due: set[UUID] = set()
         self._with_endpoints: set[UUID] = set()
         self._wake = asyncio.Event()
@@ -97,7 +105,7 @@ class Deliverer:
             while not stop.is_set():
                 if time.monotonic() >= self._next_scan:
                     await self._scan()
-                    self._next_scan = time.monotonic() + SCAN_EVERY
+                    self._next_scan = time.monotonic() + self._settings.scan_every
                 # Cleared before the claims: news that arrives during them wakes the next round.
                 self._wake.clear()
                 due, self._due = self._due | self._with_endpoints, set()
@@ -155,6 +163,7 @@ class Deliverer:
             "busy": list(self._running),
             "n": room,
         }
+        sent_at = time.monotonic()
         try:
             async with PgUnitOfWork(self._db, tenant_id) as uow:
                 rows = await uow.writes.execute(store.CLAIM, params)
@@ -166,12 +175,14 @@ class Deliverer:
             self._with_endpoints.add(tenant_id)
         for row in rows:
             endpoint = Claimed(tenant_id, row[0], row[1], bytes(row[2]), list(row[3]), *row[4:6])
+            self._leased_at[endpoint.id] = sent_at
             task = asyncio.create_task(self._serve(endpoint))
             self._running[endpoint.id] = task
             task.add_done_callback(partial(self._finished, endpoint.id))
 
     def _finished(self, endpoint_id: UUID, _task: asyncio.Task[None]) -> None:
         self._running.pop(endpoint_id, None)
+        self._leased_at.pop(endpoint_id, None)
         self._wake.set()  # it may have more to send; and there is room for another
 
     async def _serve(self, endpoint: Claimed) -> None:
@@ -184,7 +195,7 @@ class Deliverer:
                 "deliver_failed",
                 endpoint=str(endpoint.id),
                 error=type(exc).__name__,
-                detail=str(exc)[:300],
+                detail=str(exc).replace(endpoint.url, redacted_url(endpoint.url))[:300],
             )
         finally:
             # An endpoint this round could not serve at all (its secret unreadable, an error
@@ -210,6 +221,8 @@ class Deliverer:
             await self._record(endpoint, store.SKIP_TO, {"position": newest})
         for item in items:
             assert self._caller is not None
+            if not await self._hold(endpoint):
+                return True  # no longer ours: another deliverer has it
             outcome = await self._caller.send(endpoint.url, secret, item)
             if not await self._settle(endpoint, item, outcome) or not outcome.ok:
                 return True  # failed (the next event waits for the retry) or no longer ours
@@ -235,6 +248,16 @@ class Deliverer:
         newest = next((r[3] for r in rows if r[0] == 2), 0)
         return items, newest
 
+    async def _hold(self, endpoint: Claimed) -> bool:
+        """True when the lease outlasts the next call and its record, renewed first if it might
+        not: run out mid-call, it would let another deliverer send the same event meanwhile.
+        The previous attempt's record renewed it, so this costs a statement only after a slow
+        step (the batch read, say); False when the endpoint is no longer ours."""
+        held_for = time.monotonic() - self._leased_at[endpoint.id]
+        if held_for <= self._settings.lease_margin / 2:
+            return True
+        return await self._record(endpoint, store.RENEW, {"lease": self._lease})
+
     async def _settle(self, endpoint: Claimed, item: Item, outcome: Outcome) -> bool:
         """Record the attempt; False when the endpoint is no longer ours."""
         common = {
@@ -248,7 +271,8 @@ class Deliverer:
         self._metrics.observe(outcome.ok, outcome.duration_ms)
         if item.resend_id is not None:
             ok = "succeeded" if outcome.ok else "failed"
-            params = common | {"delivery_id": item.resend_id, "outcome": ok, "error": outcome.error}
+            resend = {"delivery_id": item.resend_id, "outcome": ok, "error": outcome.error}
+            params = common | resend | {"lease": self._lease}
             log.info("webhook_resent", outcome=ok, status=outcome.status_code, **fields)
             return await self._record(endpoint, store.RESENT, params)
         event = {
@@ -284,16 +308,23 @@ class Deliverer:
                 return False
             await uow.writes.execute(store.FAILED_LOG, params)
             if give_up:
-                uow.events.record("webhook_endpoint.disabled", endpoint_of(rows[0]))
+                # Every user of the tenant reads this event, and its other endpoints receive
+                # it: the URL is shown only as far as its host (docs/events.md).
+                disabled = endpoint_of(rows[0])
+                shown = replace(disabled, url=redacted_url(disabled.url))
+                uow.events.record("webhook_endpoint.disabled", shown)
                 log.warning("webhook_endpoint_disabled", endpoint=str(endpoint.id))
             await uow.commit()
         return True
 
     async def _record(self, endpoint: Claimed, stmt: Any, params: dict[str, Any]) -> bool:
         params = {"endpoint_id": endpoint.id, "owner": self.owner} | params
+        sent_at = time.monotonic()
         async with PgUnitOfWork(self._db, endpoint.tenant_id) as uow:
             rows = await uow.writes.execute(stmt, params)
             await uow.commit()
+        if rows and "lease" in params:  # the statements given a lease renew it
+            self._leased_at[endpoint.id] = sent_at
         return bool(rows) or stmt is store.SKIP_TO
 
     async def _release(self, endpoint: Claimed, stmt: Any) -> None:

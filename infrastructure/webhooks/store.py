@@ -4,7 +4,7 @@ Every statement runs as one tenant under row-level security: a short UnitOfWork 
 record) or a one-trip tenant read (the batch), never across an HTTP call. An endpoint is
 claimed with a lease (`lease_owner`, `lease_until`) picked with FOR UPDATE SKIP LOCKED, so two
 deliverers never serve one endpoint at once, and one that dies (SIGKILL) leaves a lease that
-simply runs out; records check the lease is still theirs.
+simply runs out; records check the lease is still theirs, and those of an attempt renew it.
 """
 
 from __future__ import annotations
@@ -79,12 +79,23 @@ FAILED_LOG = raw(
     " case when %(give_up)s then null else now() + make_interval(secs => %(delay)s) end)"
 )
 
-# A resend is one attempt: its row says how it went.
+# A resend is one attempt: its row says how it went. Like a success, it renews the lease.
 RESENT = raw(
-    "update webhook_deliveries d set outcome = %(outcome)s, status_code = %(status_code)s,"
+    "with mine as (update webhook_endpoints"
+    " set lease_until = now() + make_interval(secs => %(lease)s)"
+    " where tenant_id = %(tenant_id)s and id = %(endpoint_id)s and lease_owner = %(owner)s"
+    " returning id)"
+    " update webhook_deliveries d set outcome = %(outcome)s, status_code = %(status_code)s,"
     " duration_ms = %(duration_ms)s, error = %(error)s"
-    " from webhook_endpoints w where d.tenant_id = %(tenant_id)s and d.id = %(delivery_id)s"
-    " and w.tenant_id = %(tenant_id)s and w.id = d.endpoint_id and w.lease_owner = %(owner)s"
+    " from mine where d.tenant_id = %(tenant_id)s and d.id = %(delivery_id)s"
+    " and d.endpoint_id = mine.id"
+    " returning 1"
+)
+
+# Before a call when the last renewal is not recent (the batch read was slow, say).
+RENEW = raw(
+    "update webhook_endpoints set lease_until = now() + make_interval(secs => %(lease)s)"
+    " where tenant_id = %(tenant_id)s and id = %(endpoint_id)s and lease_owner = %(owner)s"
     " returning 1"
 )
 

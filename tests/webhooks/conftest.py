@@ -32,14 +32,16 @@ class Call:
 
 @dataclass
 class Receiver:
-    """Answers `mode`: ok (204), fail (500), hang (sleeps past any timeout); `down()` closes
-    the port so calls are refused, `up()` opens it again on the same port."""
+    """Answers `mode`: ok (204), fail (500), hang (sleeps past any timeout), or for its next
+    calls the modes queued in `answers`; `down()` closes the port so calls are refused, `up()`
+    opens it again on the same port."""
 
     port: int = field(default_factory=free_port)
     # Endpoints left behind by earlier tests may point at a port this receiver now has: only
     # calls under its own prefix are its own (others get 410 and are not recorded).
     prefix: str = field(default_factory=lambda: "/" + uuid.uuid4().hex[:12])
     mode: str = "ok"
+    answers: list[str] = field(default_factory=list)  # the next calls' modes, first first
     calls: list[Call] = field(default_factory=list)  # every call, answered or not
     delivered: list[Call] = field(default_factory=list)  # those answered 2xx
     in_flight: dict[str, int] = field(default_factory=dict)
@@ -55,16 +57,17 @@ class Receiver:
             return web.Response(status=410)
         path = request.path.removeprefix(self.prefix)
         call = Call(path, dict(request.headers), await request.read())
+        mode = self.answers.pop(0) if self.answers else self.mode
         self.calls.append(call)
         self.in_flight[call.path] = self.in_flight.get(call.path, 0) + 1
         if self.in_flight[call.path] > 1:
             self.overlaps.append(call.path)
         try:
-            if self.mode == "hang":
+            if mode == "hang":
                 await asyncio.sleep(3600)
             if self.delay:
                 await asyncio.sleep(self.delay)
-            if self.mode == "fail":
+            if mode == "fail":
                 return web.Response(status=500)
             self.delivered.append(call)
             return web.Response(status=204)
@@ -90,6 +93,12 @@ async def receiver() -> AsyncIterator[Receiver]:
     await r.up()
     yield r
     await r.down()
+
+
+@pytest.fixture
+async def api(make_client: Any) -> Any:
+    """The service, with webhooks on and allowed to point at this machine's receivers."""
+    return await make_client(webhook_secret_key=KEY, webhook_allow_private=True)
 
 
 def verified(secret: str, call: Call) -> Any:

@@ -23,11 +23,6 @@ from tests.webhooks.test_delivery import admin, customers, endpoint, first_arriv
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-async def api(make_client):
-    return await make_client(webhook_secret_key=KEY, webhook_allow_private=True)
-
-
 @contextmanager
 def deliver_process(log_path: Path, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
     env = {

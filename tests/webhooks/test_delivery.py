@@ -4,6 +4,7 @@ connection during a call, and one dead endpoint never delays another."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import uuid
@@ -25,23 +26,25 @@ from tests.webhooks.conftest import KEY, Call, verified
 SHORT = (0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2)
 
 
-@pytest.fixture
-async def api(make_client):
-    return await make_client(webhook_secret_key=KEY, webhook_allow_private=True)
-
-
 @asynccontextmanager
 async def delivering(
-    call_timeout: float = 1.0, schedule=SHORT, concurrency: int = 4, allow_private: bool = True
+    call_timeout: float = 1.0,
+    schedule=SHORT,
+    concurrency: int = 4,
+    allow_private: bool = True,
+    key: str = KEY,
+    metrics: DeliveryMetrics | None = None,
+    **settings: float,
 ):
+    """A deliverer running in this process (`settings`: lease_margin, scan_every)."""
     db = build_database(
         os.environ["DATABASE_URL"], 4, 5.0, max_waiters=100, statement_timeout_ms=5000
     )
     deliverer = Deliverer(
         db,
-        AesGcmSealer(KEY),
-        Settings(call_timeout, schedule, allow_private, concurrency),
-        DeliveryMetrics(CollectorRegistry()),
+        AesGcmSealer(key),
+        Settings(call_timeout, schedule, allow_private, concurrency, **settings),
+        metrics or DeliveryMetrics(CollectorRegistry()),
     )
     stop = asyncio.Event()
     task = asyncio.create_task(deliverer.run(stop))
@@ -120,7 +123,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
     made = await customers(api, headers, 3)
     log = f"/api/sales/webhooks/{hook['id']}/deliveries"
     async with delivering(call_timeout=3.0) as (_, db):
-        await until(lambda: _failures(seeder, tenant) >= 1, what="a refused attempt")
+        await until(lambda: failed_attempts(seeder, tenant) >= 1, what="a refused attempt")
         receiver.mode = "fail"
         await receiver.up()
         await until(lambda: receiver.calls, what="a 500")
@@ -134,7 +137,7 @@ async def test_a_receiver_refusing_then_failing_then_hanging_then_up_gets_every_
             in_use.append(db.in_use)
             await asyncio.sleep(0.005)
         assert 0 in in_use, "no connection held during the call"
-        await until(lambda: _failures(seeder, tenant) >= 3, what="the hang timing out")
+        await until(lambda: failed_attempts(seeder, tenant) >= 3, what="the hang timing out")
         receiver.mode = "ok"
         await until(lambda: len(receiver.delivered) >= 3, what="every event delivered")
 
@@ -152,7 +155,9 @@ async def test_an_endpoint_failing_past_its_schedule_is_disabled_and_says_so_in_
 ):
     headers = admin(seeder, tenant)
     receiver.mode = "fail"
-    hook = await endpoint(api, headers, receiver.url(), event_types=["customer.created"])
+    # A token in the path and in the query, as many receivers want them.
+    full_url = receiver.url("/hook/s3cret-path-token?key=s3cret-query-token")
+    hook = await endpoint(api, headers, full_url, event_types=["customer.created"])
     await customers(api, headers, 1)
     async with delivering(schedule=(0.1, 0.1)):
         url = f"/api/sales/webhooks/{hook['id']}"
@@ -168,11 +173,33 @@ async def test_an_endpoint_failing_past_its_schedule_is_disabled_and_says_so_in_
         feed = await (await api.get("/api/sales/events", headers=headers)).json()
         last = feed["items"][-1]
         assert last["type"] == "webhook_endpoint.disabled" and last["data"]["id"] == hook["id"]
+        # Every user of the tenant reads the feed: the URL shows only as far as its host.
+        assert last["data"]["url"] == f"http://127.0.0.1:{receiver.port}/…"
+        assert "s3cret" not in json.dumps(last)
+        assert (await (await api.get(url, headers=headers)).json())["url"] == full_url
 
         receiver.mode = "ok"  # fixed; re-enabled, it resumes with the event that failed
         assert (await api.patch(url, json={"enabled": True}, headers=headers)).status == 200
         await until(lambda: receiver.delivered, what="the delivery after re-enabling")
     assert verified(hook["secret"], receiver.delivered[0])["type"] == "customer.created"
+
+
+async def test_a_receiver_that_recovered_is_not_disabled_by_its_next_error(
+    api, receiver, tenant, seeder
+):
+    headers = admin(seeder, tenant)
+    # The first event gets through on the last retry the schedule allows; the next event's
+    # first call fails. That is its first failure, not one past the end of the schedule.
+    receiver.answers = ["fail", "fail", "ok", "fail"]
+    hook = await endpoint(api, headers, receiver.url(), event_types=["customer.created"])
+    made = await customers(api, headers, 2)
+    async with delivering(schedule=(0.1, 0.1)):
+        await until(lambda: len(receiver.delivered) == 2, what="both events, the second retried")
+
+    got = await (await api.get(f"/api/sales/webhooks/{hook['id']}", headers=headers)).json()
+    assert got["enabled"] and got["disabled_at"] is None
+    assert first_arrivals(hook["secret"], receiver.delivered) == made
+    assert len(receiver.calls) == 5
 
 
 async def test_a_resend_sends_that_event_again(api, receiver, tenant, seeder):
@@ -219,7 +246,7 @@ async def test_a_target_that_became_private_is_refused_at_delivery_time(
     hook = await endpoint(api, headers, receiver.url())  # allowed when it was registered
     await customers(api, headers, 1)
     async with delivering(allow_private=False):
-        await until(lambda: _failures(seeder, tenant) >= 1, what="a refused attempt")
+        await until(lambda: failed_attempts(seeder, tenant) >= 1, what="a refused attempt")
     assert receiver.calls == [], "never called"
     log = f"/api/sales/webhooks/{hook['id']}/deliveries"
     attempts = (await (await api.get(log, headers=headers)).json())["items"]
@@ -235,7 +262,7 @@ async def test_the_delivery_resolver_connects_only_to_addresses_it_allowed():
         await resolver.close()
 
 
-def _failures(seeder, tenant) -> int:
+def failed_attempts(seeder, tenant) -> int:
     (row,) = seeder.run(
         tenant.id, "select count(*) from webhook_deliveries where outcome = 'failed'"
     )
