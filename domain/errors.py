@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -68,6 +68,16 @@ class InvalidInput(DomainError):
     def __init__(self, detail: str, errors: Mapping[str, Sequence[str]] | None = None) -> None:
         super().__init__(detail)
         self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
+
+
+class Changes(Protocol):
+    def is_empty(self) -> bool: ...
+
+
+def require_changes(changes: Changes) -> None:
+    """Refuse, before any work, a change that names no field (a PATCH of nothing)."""
+    if changes.is_empty():
+        raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
 
 
 class UnknownTenant(NotFound):

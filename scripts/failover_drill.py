@@ -54,7 +54,13 @@ def main() -> int:
 async def drill(pair: Pair, args: argparse.Namespace) -> int:
     port = free_port()
     log = Path(pair.base / "service.log")
-    service = start_service(pair, port, args.workers, log)
+    database = {
+        "DATABASE_URL": pair.multi_host_url(),
+        "MIGRATION_DATABASE_URL": pair.primary.url("sales_owner"),
+        "DATABASE_REPLICA_URLS": pair.standby.url(),
+        "CONSISTENCY_TOKEN_SECRET": secrets.token_urlsafe(32),
+    }
+    service = start_service(database, port, args.workers, log)
     try:
         base = f"http://127.0.0.1:{port}"
         headers = await login(base)
@@ -83,13 +89,14 @@ async def drill(pair: Pair, args: argparse.Namespace) -> int:
         print(f"service log: {log} (removed with the clusters)", file=sys.stderr)
 
 
-def start_service(pair: Pair, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def start_service(
+    database: dict[str, str], port: int, workers: int, log: Path, *, own_group: bool = False
+) -> subprocess.Popen[bytes]:
+    """`python -m app --workers N` on 127.0.0.1:`port` with the `database` settings, writing
+    its output to `log`; `own_group` starts it in a process group of its own."""
     env = {
         **os.environ,
-        "DATABASE_URL": pair.multi_host_url(),
-        "MIGRATION_DATABASE_URL": pair.primary.url("sales_owner"),
-        "DATABASE_REPLICA_URLS": pair.standby.url(),
-        "CONSISTENCY_TOKEN_SECRET": secrets.token_urlsafe(32),
+        **database,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "ADMIN_PORT": str(free_port()),
@@ -98,7 +105,9 @@ def start_service(pair: Pair, port: int, workers: int, log: Path) -> subprocess.
     }
     with log.open("wb") as out:
         command = [sys.executable, "-m", "app", "--workers", str(workers)]
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=own_group
+        )
 
 
 async def login(base: str) -> dict[str, str]:

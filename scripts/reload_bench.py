@@ -15,12 +15,11 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from failover_drill import login
+from failover_drill import login, start_service
 
 from tests.support.failover_pair import demo_ids
 from tests.support.load_driver import LoadDriver
@@ -54,7 +53,9 @@ def main() -> int:
 async def bench(cluster: PgCluster, wrk: str, args: argparse.Namespace) -> int:
     port = free_port()
     log = cluster.root / "service.log"
-    manager = start_service(cluster, port, args.workers, log)
+    database = {"DATABASE_URL": cluster.url(), "MIGRATION_DATABASE_URL": cluster.url("sales_owner")}
+    # In a group of its own: the manager the upgrade starts joins it, and one killpg stops both.
+    manager = start_service(database, port, args.workers, log, own_group=True)
     try:
         url = f"http://127.0.0.1:{port}"
         headers = await login(url)
@@ -83,26 +84,6 @@ async def bench(cluster: PgCluster, wrk: str, args: argparse.Namespace) -> int:
             os.killpg(manager.pid, signal.SIGTERM)  # the new manager is in its group
         await asyncio.sleep(2)  # let the managers drain and exit before the cluster goes
         print(f"service log: {log} (removed with the cluster)", file=sys.stderr)
-
-
-def start_service(
-    cluster: PgCluster, port: int, workers: int, log: Path
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": cluster.url(),
-        "MIGRATION_DATABASE_URL": cluster.url("sales_owner"),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "ADMIN_PORT": str(free_port()),
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "WARNING",
-    }
-    with log.open("wb") as out:
-        command = [sys.executable, "-m", "app", "--workers", str(workers)]
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
-        )
 
 
 def report(wrk_out: str, load: LoadDriver, cluster: PgCluster, upgraded: int) -> None:

@@ -20,6 +20,8 @@ from typing import Any
 
 from prometheus_client.metrics_core import Metric
 
+from app.ops.families import HISTOGRAMS, REFUSALS
+
 _POOL = {
     "db_pool_max": "max",
     "db_pool_size": "size",
@@ -32,13 +34,6 @@ _GATES = {
     "http_requests_queued": "queued",
     "http_admission_places": "limit",
 }
-_HISTOGRAMS = {
-    "http_request_duration_seconds": "latency",
-    "db_pool_acquire_wait_seconds": "acquire_wait",
-    "db_connection_hold_seconds": "hold",
-}
-# Problem types that are refusals: the service said no at once instead of queueing more.
-_REFUSALS = frozenset({"pool-saturated", "overloaded"})
 
 # The replicas' families (infrastructure/db/metrics.py ReplicaMetrics), all by `replica`. The
 # gauges are one series per live worker (a `pid` label under gunicorn): the pool's are summed,
@@ -83,7 +78,7 @@ def summarize(metrics: Iterable[Metric], summed: bool = False) -> dict[str, Any]
     pool: dict[str, float] = defaultdict(float)
     gates: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     buckets: dict[str, dict[float, float]] = {
-        name: defaultdict(float) for name in _HISTOGRAMS.values()
+        name: defaultdict(float) for name in HISTOGRAMS.values()
     }
     requests: dict[str, float] = defaultdict(float)
     counts = {"timeouts": 0.0, "refusals": 0.0, "round_trips": 0.0}
@@ -108,14 +103,14 @@ def summarize(metrics: Iterable[Metric], summed: bool = False) -> dict[str, Any]
                 worker = labels.get("worker", worker)
             elif name in _GATES:
                 gates[labels["gate"]][_GATES[name]] += value
-            elif name.endswith("_bucket") and name[: -len("_bucket")] in _HISTOGRAMS:
-                kind = _HISTOGRAMS[name[: -len("_bucket")]]
+            elif name.endswith("_bucket") and name[: -len("_bucket")] in HISTOGRAMS:
+                kind = HISTOGRAMS[name[: -len("_bucket")]]
                 buckets[kind][float(labels["le"])] += value
             elif name == "http_requests_total":
                 requests[labels["status"][0] + "xx"] += value
             elif name == "http_problems_total" and labels["type"] == "pool-timeout":
                 counts["timeouts"] += value
-            elif name == "http_problems_total" and labels["type"] in _REFUSALS:
+            elif name == "http_problems_total" and labels["type"] in REFUSALS:
                 counts["refusals"] += value
             elif name == "db_round_trips_total":
                 counts["round_trips"] += value

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client.metrics_core import Metric
 
+from app.ops.families import HISTOGRAMS, REFUSALS
+
 _POOL = {
     "db_pool_max": "max",
     "db_pool_in_use": "in_use",
@@ -25,11 +27,7 @@ _POOL = {
     "db_pool_waiting": "waiting",
     "db_pool_oldest_waiter_seconds": "oldest_wait",
 }
-_HISTOGRAMS = {
-    "http_request_duration_seconds_bucket": "latency",
-    "db_pool_acquire_wait_seconds_bucket": "acquire_wait",
-    "db_connection_hold_seconds_bucket": "hold",
-}
+_BUCKETS = {f"{family}_bucket": kind for family, kind in HISTOGRAMS.items()}
 _ROUTE_COSTS = {
     "http_route_db_hold_seconds_total": "hold",
     "http_route_pool_wait_seconds_total": "wait",
@@ -40,7 +38,6 @@ _REPLICA_POOL = {
     "db_replica_pool_waiting": "waiting",
     "db_replica_pool_max": "max",
 }
-_REFUSALS = frozenset({"pool-saturated", "overloaded"})
 _CLASSES = ("2xx", "3xx", "4xx", "5xx")
 ROUTE_PREFIX = "route|"  # names of a route's running totals: route|GET /x|hold
 
@@ -71,8 +68,8 @@ def read(metrics: Iterable[Metric]) -> Reading:
                 r.workers[labels.get("worker", "1")][_POOL[name]] = value
             elif name == "http_requests_queued":
                 r.queued[labels["gate"]] += value
-            elif name in _HISTOGRAMS:
-                r.buckets[_HISTOGRAMS[name]][float(labels["le"])] += value
+            elif name in _BUCKETS:
+                r.buckets[_BUCKETS[name]][float(labels["le"])] += value
             elif name == "http_requests_total":
                 status = labels["status"][0] + "xx"
                 r.counts[status] += value
@@ -87,7 +84,7 @@ def read(metrics: Iterable[Metric]) -> Reading:
                 r.counts["round_trips"] += value
             elif name == "http_problems_total" and labels["type"] == "pool-timeout":
                 r.counts["timeouts"] += value
-            elif name == "http_problems_total" and labels["type"] in _REFUSALS:
+            elif name == "http_problems_total" and labels["type"] in REFUSALS:
                 r.counts["refusals"] += value
             elif name == "db_replica_lag_seconds":  # one per live worker: the worst
                 r.lag[labels["replica"]] = max(value, r.lag.get(labels["replica"], 0.0))

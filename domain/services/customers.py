@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from domain.errors import InvalidInput, NotFound, found
+from domain.errors import NotFound, found, require_changes
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.model.emails import comparable_email, normalize_email
 from domain.model.paging import Page, PageRequest
@@ -38,8 +38,7 @@ class CustomerService(Catalog[Customer, CustomerFilter]):
     async def update(
         self, tenant_id: UUID, customer_id: UUID, changes: CustomerChanges
     ) -> Customer:
-        if changes.is_empty():
-            raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
+        require_changes(changes)
         if changes.email is not None:
             changes = CustomerChanges(
                 changes.name, normalize_email(changes.email), changes.phone, changes.clear_phone

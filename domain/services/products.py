@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.errors import InsufficientStock, InvalidInput, found
+from domain.errors import InsufficientStock, InvalidInput, found, require_changes
 from domain.model.identity import Principal
 from domain.model.products import Movement, NewProduct, Product, ProductChanges, StockAdjustment
 from domain.ports import IdempotencyClaim, ProductFilter, ProductReader, UnitOfWorkFactory
@@ -35,8 +35,7 @@ class ProductService(Catalog[Product, ProductFilter]):
         self, principal: Principal, product_id: UUID, changes: ProductChanges
     ) -> Product:
         require_admin(principal)
-        if changes.is_empty():
-            raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
+        require_changes(changes)
         async with self._uow(principal.tenant_id) as uow:
             product = found(await uow.products.update(product_id, changes), "product")
             uow.events.record("product.updated", product)

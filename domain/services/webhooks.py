@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from domain.errors import InvalidInput, NotFound, found
+from domain.errors import NotFound, found, require_changes
 from domain.model.events import check_types
 from domain.model.identity import Principal
 from domain.model.paging import Page, PageRequest
@@ -69,8 +69,7 @@ class WebhookService:
         self, principal: Principal, endpoint_id: UUID, changes: EndpointChanges
     ) -> WebhookEndpoint:
         require_admin(principal)
-        if changes.is_empty():
-            raise InvalidInput("nothing to change", {"_schema": ["give at least one field"]})
+        require_changes(changes)
         if changes.url is not None:
             await self._check(changes.url)
         if changes.event_types is not None:

@@ -245,23 +245,35 @@ _start_private_cluster() {
         fi
     fi
 
-    # pg_ctl status: 0 = running, 3 = not running.  Reuse a running server so
-    # repeated runs are quick and parallel runs share it.
+    _start_private_server cluster "$bindir" "$data" "$logfile" "$port" "$sock" "$lockfd"
+    exec {lockfd}>&-
+}
+
+# _start_private_server WHAT BINDIR DATA LOGFILE PORT SOCK LOCKFD [SERVER OPTIONS...]
+# Start the server in DATA on 127.0.0.1:PORT unless it runs already, and wait until it
+# answers; WHAT (cluster, standby) names it in messages.  Reusing a running server
+# keeps repeated runs quick and lets parallel runs share it.
+_start_private_server() {
+    local what=$1 bindir=$2 data=$3 logfile=$4 port=$5 sock=$6 lockfd=$7
+    shift 7
+    local base="$REPO_ROOT/.pgdata" options="-p $port -k '$sock' -c listen_addresses=127.0.0.1"
+    if (($#)); then options+=" $*"; fi
+
+    # pg_ctl status: 0 = running, 3 = not running.
     if (cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1); then
-        log "private PostgreSQL cluster already running"
+        log "private PostgreSQL $what already running"
     else
-        log "starting private PostgreSQL cluster on 127.0.0.1:$port (log: $logfile)"
+        log "starting private PostgreSQL $what on 127.0.0.1:$port (log: $logfile)"
         # Close the lock fd for pg_ctl: the server would inherit it and hold the
         # lock for as long as it runs, blocking every later run.
         if ! (exec {lockfd}>&- && cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$data" -l "$logfile" \
-            -o "-p $port -k '$sock' -c listen_addresses=127.0.0.1" -w -t 60 start >/dev/null); then
+            -o "$options" -w -t 60 start >/dev/null); then
             tail -n 30 "$logfile" >&2 || true
-            die "could not start the private cluster (is port $port taken?)"
+            die "could not start the private $what (is port $port taken?)"
         fi
     fi
     "$(_pg_client pg_isready)" -q -h 127.0.0.1 -p "$port" -t 30 ||
-        die "private cluster in $data does not answer on 127.0.0.1:$port"
-    exec {lockfd}>&-
+        die "private $what in $data does not answer on 127.0.0.1:$port"
 }
 
 # --------------------------------------------------------------------------
@@ -322,19 +334,7 @@ start_private_standby() {
         fi
     fi
 
-    if (cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$standby" status >/dev/null 2>&1); then
-        log "private PostgreSQL standby already running"
-    else
-        log "starting private PostgreSQL standby on 127.0.0.1:$rport (log: $logfile)"
-        # As for the cluster: the server must not inherit the lock fd.
-        if ! (exec {lockfd}>&- && cd "$base" && _as_pg_owner "$bindir/pg_ctl" -D "$standby" -l "$logfile" \
-            -o "-p $rport -k '$sock' -c listen_addresses=127.0.0.1 -c hot_standby=on" -w -t 60 start >/dev/null); then
-            tail -n 30 "$logfile" >&2 || true
-            die "could not start the standby (is port $rport taken?)"
-        fi
-    fi
-    "$(_pg_client pg_isready)" -q -h 127.0.0.1 -p "$rport" -t 30 ||
-        die "standby in $standby does not answer on 127.0.0.1:$rport"
+    _start_private_server standby "$bindir" "$standby" "$logfile" "$rport" "$sock" "$lockfd" -c hot_standby=on
     exec {lockfd}>&-
 
     [[ $(_psql "$replica" -At -c "SELECT pg_is_in_recovery()") == t ]] ||

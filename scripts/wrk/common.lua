@@ -40,15 +40,26 @@ function bench.prebuilt_get(path)
    return requests
 end
 
--- A scenario that GETs one unchanging path, alternating tenants: defines wrk's init and request.
-function bench.get_only(path)
-   local pages
+-- A scenario that sends each tenant's one unchanging request, alternating tenants:
+-- `build(t)` makes tenant t's request once per thread. Defines wrk's init and request.
+function bench.per_tenant(build)
+   local prebuilt
    function init(args)
-      pages = bench.prebuilt_get(path)
+      prebuilt = {}
+      for _, t in ipairs(bench.tenants) do
+         prebuilt[t.slug] = build(t)
+      end
    end
    function request()
-      return pages[bench.next_tenant().slug]
+      return prebuilt[bench.next_tenant().slug]
    end
+end
+
+-- A scenario that GETs one unchanging path, alternating tenants.
+function bench.get_only(path)
+   bench.per_tenant(function(t)
+      return wrk.format("GET", path, bench.headers(t))
+   end)
 end
 
 statuses = {}

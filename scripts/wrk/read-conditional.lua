@@ -4,15 +4,6 @@
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(here .. "common.lua")
 
-local pages
-function init(args)
-   pages = {}
-   for _, t in ipairs(bench.tenants) do
-      local headers = bench.headers(t, { ["If-None-Match"] = t.etag })
-      pages[t.slug] = wrk.format("GET", bench.READ_PAGE, headers)
-   end
-end
-
-function request()
-   return pages[bench.next_tenant().slug]
-end
+bench.per_tenant(function(t)
+   return wrk.format("GET", bench.READ_PAGE, bench.headers(t, { ["If-None-Match"] = t.etag }))
+end)

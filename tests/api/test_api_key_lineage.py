@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import structlog
 from structlog.testing import capture_logs
 
 from tests.api.test_auth_cache import until
-from tests.conftest import auth_headers, until_listening
+from tests.conftest import auth_headers
 from tests.support.sales import assert_problem
 
 KEYS = "/api/sales/api-keys"
 ME = "/api/sales/auth/me"
-
-
-@pytest.fixture
-async def cached(make_client):
-    client = await make_client()
-    await until_listening(client)
-    return client
 
 
 async def _mint(client, headers, role="admin", expires_at=None) -> dict:

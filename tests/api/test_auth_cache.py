@@ -46,13 +46,6 @@ async def logged(client, method, path, **kw):
     return resp, event
 
 
-@pytest.fixture
-async def cached(make_client):
-    client = await make_client()
-    await until_listening(client)
-    return client
-
-
 async def test_a_warm_me_costs_no_round_trip_and_a_warm_page_one(cached, tenant, seeder):
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["sales"]))
     cold, cold_event = await logged(cached, "GET", ME, headers=headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from tests.conftest import auth_headers
+from tests.support.sales import every_page
 
 
 async def create(client, headers, **body):
@@ -82,16 +83,9 @@ async def test_another_tenants_customer_is_404_for_every_verb_and_unchanged(
 async def test_list_pages_newest_first_without_gaps_or_repeats(client, tenant, seeder):
     headers = auth_headers(tenant, seeder.session(tenant, tenant.users["admin"]))
     made = {str(seeder.customer(tenant, name=f"C{i}")) for i in range(7)}
-    seen, cursor, pages = [], None, 0
-    while True:
-        url = "/api/sales/customers?limit=3" + (f"&cursor={cursor}" if cursor else "")
-        body = await (await client.get(url, headers=headers)).json()
-        seen += [c["id"] for c in body["items"]]
-        pages += 1
-        cursor = body["next_cursor"]
-        if cursor is None:
-            break
-    assert pages == 3
+    pages = await every_page(client, "/api/sales/customers", headers, limit=3)
+    seen = [c["id"] for page in pages for c in page["items"]]
+    assert len(pages) == 3
     assert len(seen) == len(set(seen)) == 7 and set(seen) == made
 
 

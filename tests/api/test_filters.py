@@ -9,22 +9,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from tests.support.sales import API, assert_problem, headers_for, placed_order, product
+from tests.support.sales import API, assert_problem, every_page, headers_for, placed_order, product
 
 
 async def walk(client, path, params, headers) -> list[dict]:
-    """Every item of every page, following next_cursor two at a time."""
-    items, cursor = [], None
-    for _ in range(50):
-        query = {**params, "limit": "2", **({"cursor": cursor} if cursor else {})}
-        resp = await client.get(path, params=query, headers=headers)
-        assert resp.status == 200, await resp.text()
-        page = await resp.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("paging did not end")
+    """Every item of every page, two at a time."""
+    pages = await every_page(client, path, headers, **params, limit="2")
+    return [item for page in pages for item in page["items"]]
 
 
 def ids(items) -> list[str]:

@@ -11,18 +11,11 @@ from multidict import CIMultiDict
 
 from tests.api.test_auth_cache import until
 from tests.api.test_cli import cli
-from tests.conftest import auth_headers, until_listening
+from tests.conftest import auth_headers
 from tests.support.sales import assert_problem, headers_for
 
 ME = "/api/sales/auth/me"
 CUSTOMERS = "/api/sales/customers"
-
-
-@pytest.fixture
-async def cached(make_client):
-    client = await make_client()
-    await until_listening(client)
-    return client
 
 
 async def _refused(client, headers) -> bool:

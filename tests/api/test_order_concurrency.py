@@ -22,6 +22,15 @@ from tests.support.sales import (
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture
+async def racing(make_client, tenant, seeder):
+    """A client with ten connections, so that commands really run at once, a sales user's
+    headers and a customer; every connection is back in the pool when the test ends."""
+    client = await make_client(db_pool_max=10)
+    yield client, headers_for(seeder, tenant, role="sales"), seeder.customer(tenant)
+    assert_pool_idle(client)
+
+
 async def place_all(client, headers, customer, line_sets):
     """Send every order at once; answer (status, body) per order."""
 
@@ -32,10 +41,8 @@ async def place_all(client, headers, customer, line_sets):
     return await asyncio.gather(*(one(lines) for lines in line_sets))
 
 
-async def test_100_orders_for_50_in_stock_sell_exactly_50(make_client, tenant, seeder):
-    client = await make_client(db_pool_max=10)
-    headers = headers_for(seeder, tenant, role="sales")
-    customer = seeder.customer(tenant)
+async def test_100_orders_for_50_in_stock_sell_exactly_50(racing, tenant, seeder):
+    client, headers, customer = racing
     widget = product(seeder, tenant, stock=50)
 
     answers = await place_all(client, headers, customer, [[(widget, 1)]] * 100)
@@ -50,15 +57,10 @@ async def test_100_orders_for_50_in_stock_sell_exactly_50(make_client, tenant, s
     stored = [n for (n,) in seeder.run(tenant.id, "select number from invoices order by number")]
     assert stored == numbers
     assert_stock_matches_movements(seeder, tenant)
-    assert_pool_idle(client)
 
 
-async def test_orders_naming_two_products_in_opposite_order_never_deadlock(
-    make_client, tenant, seeder
-):
-    client = await make_client(db_pool_max=10)
-    headers = headers_for(seeder, tenant, role="sales")
-    customer = seeder.customer(tenant)
+async def test_orders_naming_two_products_in_opposite_order_never_deadlock(racing, tenant, seeder):
+    client, headers, customer = racing
     left = product(seeder, tenant, stock=30)
     right = product(seeder, tenant, stock=30)
     line_sets = [[(left, 1), (right, 1)] if i % 2 else [(right, 1), (left, 1)] for i in range(50)]
@@ -70,15 +72,12 @@ async def test_orders_naming_two_products_in_opposite_order_never_deadlock(
     assert stock_of(seeder, tenant, left) == stock_of(seeder, tenant, right) == 0
     assert seeder.count(tenant, "invoices") == 30
     assert_stock_matches_movements(seeder, tenant)
-    assert_pool_idle(client)
 
 
 # Cancel locks the order, then locks and re-reads the invoice: a payment that commits in
 # between must make the cancel a 409, never void a paid invoice.
-async def test_a_cancel_racing_a_payment_never_voids_a_paid_invoice(make_client, tenant, seeder):
-    client = await make_client(db_pool_max=10)
-    headers = headers_for(seeder, tenant, role="sales")
-    customer = seeder.customer(tenant)
+async def test_a_cancel_racing_a_payment_never_voids_a_paid_invoice(racing, tenant, seeder):
+    client, headers, customer = racing
     widget = product(seeder, tenant, stock=20)
     orders = [await placed_order(client, headers, customer, (widget, 1)) for _ in range(20)]
 
@@ -100,17 +99,14 @@ async def test_a_cancel_racing_a_payment_never_voids_a_paid_invoice(make_client,
     outcomes = Counter((cancel, pay, final[order_id]) for order_id, cancel, pay in answers)
     assert set(outcomes) <= {(200, 409, "cancelled/void"), (409, 200, "placed/paid")}, outcomes
     assert_stock_matches_movements(seeder, tenant)
-    assert_pool_idle(client)
 
 
 # The second of two simultaneous cancels waits for the first and must answer what is stored:
 # the order cancelled with its invoice void.
 async def test_two_cancels_at_once_both_answer_the_cancelled_order_with_a_void_invoice(
-    make_client, tenant, seeder
+    racing, tenant, seeder
 ):
-    client = await make_client(db_pool_max=10)
-    headers = headers_for(seeder, tenant, role="sales")
-    customer = seeder.customer(tenant)
+    client, headers, customer = racing
     widget = product(seeder, tenant, stock=20)
     orders = [await placed_order(client, headers, customer, (widget, 1)) for _ in range(20)]
 
@@ -124,4 +120,3 @@ async def test_two_cancels_at_once_both_answer_the_cancelled_order_with_a_void_i
     assert Counter(answers) == {("cancelled", "void"): 40}
     assert stock_of(seeder, tenant, widget) == 20
     assert_stock_matches_movements(seeder, tenant)
-    assert_pool_idle(client)

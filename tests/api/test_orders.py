@@ -18,6 +18,7 @@ from tests.support.sales import (
     PROBLEM_KEYS,
     assert_problem,
     assert_stock_matches_movements,
+    every_page,
     headers_for,
     movements_of,
     place_order,
@@ -370,15 +371,9 @@ async def test_a_customer_with_orders_cannot_be_deleted(client, tenant, seeder):
 
 
 async def list_ids(client, url, headers, **params):
-    """Every id across all pages of a list, following next_cursor."""
-    ids, cursor = [], None
-    while True:
-        page_params = params | ({"cursor": cursor} if cursor else {})
-        body = await (await client.get(url, params=page_params, headers=headers)).json()
-        ids += [item["id"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return ids
+    """Every id across all pages of a list."""
+    pages = await every_page(client, url, headers, **params)
+    return [item["id"] for page in pages for item in page["items"]]
 
 
 async def test_orders_list_newest_first_and_filters_by_status_and_customer(

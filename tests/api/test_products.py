@@ -10,6 +10,7 @@ from tests.support.sales import (
     API,
     assert_problem,
     assert_stock_matches_movements,
+    every_page,
     headers_for,
     movements_of,
     product,
@@ -215,16 +216,9 @@ async def test_list_low_stock_shows_products_at_or_below_the_threshold(client, t
 async def test_list_pages_newest_first_without_gaps_or_repeats(client, tenant, seeder):
     headers = headers_for(seeder, tenant)
     made = [str(product(seeder, tenant)) for _ in range(5)]
-    seen, cursor, pages = [], None, 0
-    while True:
-        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        body = await (await client.get(PRODUCTS, params=params, headers=headers)).json()
-        seen += [p["id"] for p in body["items"]]
-        pages += 1
-        cursor = body["next_cursor"]
-        if cursor is None:
-            break
-    assert pages == 3
+    pages = await every_page(client, PRODUCTS, headers, limit=2)
+    seen = [p["id"] for page in pages for p in page["items"]]
+    assert len(pages) == 3
     assert seen == list(reversed(made))
 
 

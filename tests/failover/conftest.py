@@ -4,12 +4,11 @@ through a libpq multi-host URL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.faults.service import Service
+from tests.faults.service import StartService, service_starter
 from tests.support.database_tier import require_database
 from tests.support.failover_pair import Pair, new_pair
 
@@ -25,24 +24,10 @@ def pair() -> Iterator[Pair]:
     yield from new_pair()
 
 
-StartService = Callable[..., Awaitable[Service]]
-
-
 @pytest.fixture
 async def start_service(
     pair: Pair, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[StartService]:
-    """Start `python -m app` on the pair (settings override the defaults); every process
-    started is killed at teardown if it still runs."""
-    started: list[Service] = []
-
-    async def start(**settings: Any) -> Service:
-        log = tmp_path_factory.mktemp("service") / "service.log"
-        service = Service(pair.primary, log, **{"LOG_LEVEL": "INFO", **settings})
-        started.append(service)
-        await service.start()
-        return service
-
-    yield start
-    for service in started:
-        await service.close()
+    """Start `python -m app` on the pair (settings override the defaults)."""
+    async with service_starter(pair.primary, tmp_path_factory, LOG_LEVEL="INFO") as start:
+        yield start

@@ -17,10 +17,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.failover.conftest import SECRET, StartService
+from tests.failover.conftest import SECRET
 from tests.failover.observe import describe, metric, notes_stored, wait_streaming
 from tests.faults.checks import assert_books_balance
-from tests.faults.service import API, Service
+from tests.faults.service import API, Service, StartService
 from tests.support.failover_pair import Pair, demo_ids
 from tests.support.load_driver import LoadDriver, Write
 from tests.support.standby import Standby

@@ -10,9 +10,9 @@ import time
 import aiohttp
 import pytest
 
-from tests.failover.conftest import StartService
 from tests.failover.observe import describe, notes_stored
 from tests.faults.checks import assert_books_balance
+from tests.faults.service import StartService
 from tests.support.failover_pair import Pair, demo_ids
 from tests.support.load_driver import LoadDriver, Timed, Write
 from tests.support.pgbouncer import pgbouncer_binary, pgbouncer_in_front

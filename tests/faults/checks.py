@@ -9,8 +9,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 
-from tests.faults.service import API, APPLICATION_NAME, Answer, Order, Service
-from tests.support.pgcluster import PgCluster
+from tests.faults.service import API, APPLICATION_NAME, Answer, Order, Service, Stream
+from tests.support.pgcluster import HeldLocks, PgCluster
 
 # An order is whole when it has its lines, one 'order' movement per line taking exactly the
 # ordered quantity, and its invoice for the order's total.
@@ -104,30 +104,40 @@ async def eventually(
         await asyncio.sleep(pause)
 
 
-async def recovers(
-    service: Service,
-    customer_id: uuid.UUID,
-    product_id: uuid.UUID,
-    orders: list[Order],
-    answers: list[Answer],
-    within: float = 10,
-) -> bool:
-    """Bursts of reads and orders until one burst succeeds completely, within a few seconds.
-    Everything sent is recorded, so the checks afterwards cover these requests too."""
+async def recovers(service: Service, stream: Stream, within: float = 10) -> bool:
+    """Bursts of reads and of the stream's orders until one burst succeeds completely, within a
+    few seconds. Everything sent is added to the stream's, so the checks afterwards cover
+    these requests too."""
 
     async def burst_succeeds() -> bool:
-        burst = [Order(customer_id, product_id) for _ in range(2)]
-        orders.extend(burst)
+        burst = [Order(stream.customer_id, stream.product_id) for _ in range(2)]
+        stream.orders.extend(burst)
         got = await asyncio.gather(
             service.get("/readyz"),
             service.get(f"{API}/products?limit=5"),
             service.get(f"{API}/orders?limit=5"),
             *(service.place_order(o) for o in burst),
         )
-        answers.extend(got[1:])
+        stream.answers.extend(got[1:])
         return all(a.ok for a in got)
 
     return await eventually(burst_succeeds, within=within, pause=0.2)
+
+
+async def assert_stream_came_through(
+    cluster: PgCluster, service: Service, stream: Stream, gone: set[int]
+) -> None:
+    """After a fault under a Stream: the service recovers by itself, every answer was a 2xx or
+    a retryable 503, the refilled pool holds none of the sessions in `gone`, and every order is
+    stored exactly once and whole."""
+    assert await recovers(service, stream)
+    assert_fault_answers(stream.answers)  # the stream's and the recovery's
+    assert assert_pool_refilled(cluster).isdisjoint(gone), "sessions from before the fault"
+    # A 503 command committed completely or not at all: resent with its key, each one
+    # is either replayed or placed now, and ends up stored exactly once.
+    await resend_unacknowledged(service, stream.orders)
+    assert_every_acknowledged_order_stored_once(cluster, stream.orders)
+    assert_books_balance(cluster)
 
 
 async def resend_unacknowledged(service: Service, orders: list[Order]) -> None:
@@ -141,3 +151,8 @@ async def resend_unacknowledged(service: Service, orders: list[Order]) -> None:
 
 async def waits_for_a_lock(cluster: PgCluster) -> bool:
     return any(wait == "Lock" for _, _, wait in sessions_of_the_service(cluster))
+
+
+def product_locked(cluster: PgCluster, product_id: uuid.UUID) -> HeldLocks:
+    """Another transaction holding the product's row lock, so that an order for it waits."""
+    return cluster.hold_locks("select 1 from products where id = %s for update", (product_id,))

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from tests.faults.checks import sessions_of_the_service
-from tests.faults.service import Service
+from tests.faults.service import StartService, service_starter
 from tests.support.database_tier import require_database
 from tests.support.pgcluster import PgCluster
 
@@ -98,24 +97,10 @@ def _top_up(cluster: PgCluster, product_id: uuid.UUID, at_least: int) -> None:
     )
 
 
-StartService = Callable[..., Awaitable[Service]]
-
-
 @pytest.fixture
 async def start_service(
     cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[StartService]:
-    """Start `python -m app` on the private cluster (settings override the environment);
-    every process started is killed at teardown if it still runs."""
-    started: list[Service] = []
-
-    async def start(**settings: Any) -> Service:
-        log = tmp_path_factory.mktemp("service") / "service.log"
-        service = Service(cluster, log, **settings)
-        started.append(service)
-        await service.start()
-        return service
-
-    yield start
-    for service in started:
-        await service.close()
+    """Start `python -m app` on the private cluster (settings override the environment)."""
+    async with service_starter(cluster, tmp_path_factory) as start:
+        yield start

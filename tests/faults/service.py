@@ -14,12 +14,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from infrastructure.seed import DEMO_PASSWORD
 from tests.support.pgcluster import PgCluster, free_port
@@ -149,14 +151,19 @@ class Service:
     async def get(self, path: str, kind: str = "read") -> Answer:
         return await self.request(kind, "GET", path, headers=self.headers)
 
-    async def login(self) -> Answer:
-        answer = await self.request(
+    async def post_login(self, tenant: str = TENANT, email: str = USER) -> Answer:
+        """A login with the demo password; the client's own headers stay as they are."""
+        return await self.request(
             "login",
             "POST",
             f"{API}/auth/login",
-            json={"email": USER, "password": DEMO_PASSWORD},
-            headers={"X-Tenant": TENANT},
+            json={"email": email, "password": DEMO_PASSWORD},
+            headers={"X-Tenant": tenant},
         )
+
+    async def login(self) -> Answer:
+        """Log in as the demo user; its token goes with every later request."""
+        answer = await self.post_login()
         if answer.ok:
             self.headers = {"X-Tenant": TENANT, "Authorization": f"Bearer {answer.body['token']}"}
         return answer
@@ -171,6 +178,31 @@ class Service:
         )
         order.answers.append(answer)
         return answer
+
+
+StartService = Callable[..., Awaitable[Service]]
+
+
+@asynccontextmanager
+async def service_starter(
+    cluster: PgCluster, logs: pytest.TempPathFactory, **defaults: Any
+) -> AsyncIterator[StartService]:
+    """`start(**settings)` runs `python -m app` on `cluster` (settings over `defaults`) as often
+    as a test asks; every process started is killed on the way out if it still runs."""
+    started: list[Service] = []
+
+    async def start(**settings: Any) -> Service:
+        log = logs.mktemp("service") / "service.log"
+        service = Service(cluster, log, **{**defaults, **settings})
+        started.append(service)
+        await service.start()
+        return service
+
+    try:
+        yield start
+    finally:
+        for service in started:
+            await service.close()
 
 
 @dataclass
@@ -220,7 +252,7 @@ class Stream:
         max_orders: int = 400,
     ) -> None:
         self._service = service
-        self._order = lambda: Order(customer_id, product_id)
+        self.customer_id, self.product_id = customer_id, product_id
         self._clients = clients
         self._max_orders = max_orders
         self._stop = asyncio.Event()
@@ -238,7 +270,7 @@ class Stream:
 
     async def _client(self) -> None:
         while not self._stop.is_set() and len(self.orders) < self._max_orders:
-            order = self._order()
+            order = Order(self.customer_id, self.product_id)
             self.orders.append(order)
             if not await self._kept(self._service.place_order(order)):
                 return

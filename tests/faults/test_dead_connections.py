@@ -16,7 +16,7 @@ from infrastructure.db.reads import GlobalReads, TenantReads
 from infrastructure.db.sql import raw
 from infrastructure.unit_of_work import PgUnitOfWork
 from tests.faults.checks import eventually, sessions_of_the_service
-from tests.support.database import build_database
+from tests.support.database import build_database, closing_every
 
 pytestmark = pytest.mark.faults
 
@@ -26,16 +26,11 @@ TENANT_BY_SLUG = raw("select id from tenants where slug = %(slug)s")
 
 @pytest.fixture
 async def make_db(cluster) -> AsyncIterator[Callable[..., Database]]:
-    made: list[Database] = []
+    def build(maxsize: int = 1, acquire_timeout: float = 2) -> Database:
+        return build_database(cluster.url("sales_app"), maxsize, acquire_timeout, max_waiters=10)
 
-    def make(maxsize: int = 1, acquire_timeout: float = 2) -> Database:
-        db = build_database(cluster.url("sales_app"), maxsize, acquire_timeout, max_waiters=10)
-        made.append(db)
-        return db
-
-    yield make
-    for db in made:
-        await db.close()
+    async with closing_every(build) as make:
+        yield make
 
 
 @pytest.fixture

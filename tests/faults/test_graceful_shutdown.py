@@ -13,6 +13,7 @@ from tests.faults.checks import (
     assert_every_acknowledged_order_stored_once,
     assert_fault_answers,
     eventually,
+    product_locked,
     sessions_of_the_service,
     stored_orders,
     waits_for_a_lock,
@@ -20,8 +21,6 @@ from tests.faults.checks import (
 from tests.faults.service import Order, Service, Stream
 
 pytestmark = pytest.mark.faults
-
-LOCK_PRODUCT = "select 1 from products where id = %s for update"
 
 
 async def refuses_connections(service: Service) -> bool:
@@ -46,7 +45,7 @@ async def test_sigterm_mid_stream_keeps_every_acknowledged_order_and_no_half_one
     service = await start_service(SHUTDOWN_TIMEOUT=10, REQUEST_TIMEOUT=30)
     assert (await service.login()).ok
 
-    with cluster.hold_locks(LOCK_PRODUCT, (demo.anvil,)) as held:
+    with product_locked(cluster, demo.anvil) as held:
         # An order still running when the signal comes: it waits for the product's lock.
         slow = Order(demo.other_customer, demo.anvil)
         slow_answer = asyncio.create_task(service.place_order(slow))
@@ -78,7 +77,7 @@ async def test_a_command_still_running_after_the_shutdown_timeout_is_rolled_back
     assert (await service.login()).ok
     stuck = Order(demo.other_customer, demo.anvil)
 
-    with cluster.hold_locks(LOCK_PRODUCT, (demo.anvil,)):
+    with product_locked(cluster, demo.anvil):
         answer = asyncio.create_task(service.place_order(stuck))
         assert await eventually(lambda: waits_for_a_lock(cluster), within=5)
         service.signal()

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Demo, StartService
-from tests.faults.service import API, Order
+from tests.faults.conftest import Demo
+from tests.faults.service import API, Order, StartService
 from tests.support.pgcluster import PgCluster, free_port
 
 

@@ -10,6 +10,7 @@ from tests.faults.checks import (
     assert_fault_answers,
     assert_pool_refilled,
     eventually,
+    product_locked,
     sessions_of_the_service,
     stored_orders,
     waits_for_a_lock,
@@ -17,8 +18,6 @@ from tests.faults.checks import (
 from tests.faults.service import Order
 
 pytestmark = pytest.mark.faults
-
-LOCK_PRODUCT = "select 1 from products where id = %s for update"
 
 
 async def test_an_order_past_the_request_deadline_answers_503_and_leaves_nothing_behind(
@@ -29,7 +28,7 @@ async def test_an_order_past_the_request_deadline_answers_503_and_leaves_nothing
     assert (await service.login()).ok
     late = Order(demo.other_customer, demo.anvil)
 
-    with cluster.hold_locks(LOCK_PRODUCT, (demo.anvil,)):
+    with product_locked(cluster, demo.anvil):
         answer = await service.place_order(late)  # the client timeout would fail a hang
         # The server cannot know the client left: the abandoned statement still waits.
         assert await waits_for_a_lock(cluster)

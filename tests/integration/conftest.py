@@ -25,16 +25,8 @@ def build_database(maxsize: int = 2, acquire_timeout: float = 2.0, **kw: Any) ->
 
 @pytest.fixture
 async def make_db() -> AsyncIterator[Callable[..., Database]]:
-    made: list[Database] = []
-
-    def make(**kw: Any) -> Database:
-        db = build_database(**kw)
-        made.append(db)
-        return db
-
-    yield make
-    for db in made:
-        await db.close()
+    async with support_database.closing_every(build_database) as make:
+        yield make
 
 
 @pytest.fixture

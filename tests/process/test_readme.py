@@ -11,11 +11,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg2
 import pytest
 
+from tests.support.scripts_env import drop_database, run_env
 from tests.support.server import ROOT, free_port, stop
 
 pytestmark = pytest.mark.slow
@@ -28,21 +27,6 @@ def try_block() -> str:
     match = re.search(r"```sh\n(.*?)```", section, re.S)
     assert match, "README.md lost its 'Try every endpoint' block"
     return match.group(1)
-
-
-def run_env(db_name: str) -> dict[str, str]:
-    """scripts/run's environment for a database of its own, provisioned by scripts/run."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PORT", "ADMIN_PORT")}
-    env |= {"DATABASE_URL": os.environ["ADMIN_DATABASE_URL"], "SALES_DB_NAME": db_name}
-    # Provisioning (re)sets the roles' passwords: keep the ones this test run connects with.
-    for variable, url in (
-        ("DB_OWNER_PASSWORD", "MIGRATION_DATABASE_URL"),
-        ("DB_APP_PASSWORD", "DATABASE_URL"),
-    ):
-        password = urlsplit(os.environ[url]).password
-        if password is not None:
-            env[variable] = password
-    return env
 
 
 @contextmanager
@@ -74,16 +58,6 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"scripts/run did not serve in time:\n{log.read_text()[-3000:]}")
-
-
-def drop_database(db_name: str) -> None:
-    conn = psycopg2.connect(os.environ["ADMIN_DATABASE_URL"])
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-    finally:
-        conn.close()
 
 
 def test_the_try_block_runs_twice_in_a_row_with_every_step_a_2xx(tmp_path):

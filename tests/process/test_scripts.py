@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.scripts_env import drop_database, run_env
 from tests.support.server import ROOT, free_port
 
 RUN_OPTIONS = ("--replica", "--workers N", "--check", "--stop", "--help")
@@ -72,8 +73,6 @@ def test_cli_help_needs_no_database():
 
 @pytest.mark.slow
 def test_cli_runs_commands_with_the_environment_scripts_run_builds(tmp_path):
-    from tests.process.test_readme import drop_database, run_env
-
     db_name = f"{os.environ['SALES_TEST_DB_NAME']}_cli"
     env = run_env(db_name)  # scripts/cli provisions it, as scripts/run would
     try:

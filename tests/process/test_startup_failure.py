@@ -10,10 +10,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.scripts_env import run_env
 from tests.support.server import ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -67,20 +67,7 @@ def test_an_admin_port_in_use_is_one_line_and_exit_status_1(args):
 
 
 def test_scripts_run_stops_before_migrating_when_the_port_is_in_use():
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {
-        # scripts/run provisions with an admin URL, here the test run's own database.
-        "DATABASE_URL": os.environ["ADMIN_DATABASE_URL"],
-        "SALES_DB_NAME": os.environ["SALES_TEST_DB_NAME"],
-    }
-    # Provisioning (re)sets the roles' passwords: keep the ones this test run connects with.
-    for variable, url in (
-        ("DB_OWNER_PASSWORD", "MIGRATION_DATABASE_URL"),
-        ("DB_APP_PASSWORD", "DATABASE_URL"),
-    ):
-        password = urlsplit(os.environ[url]).password
-        if password is not None:
-            env[variable] = password
+    env = run_env(os.environ["SALES_TEST_DB_NAME"])  # the port check comes before it is touched
     with taken_port() as port:
         env |= {"PORT": str(port), "ADMIN_PORT": str(free_port())}
         result = subprocess.run(

@@ -9,7 +9,6 @@ from typing import Any
 
 import aiohttp
 
-from infrastructure.seed import DEMO_PASSWORD
 from tests.faults.service import API, Answer, Service
 
 TOKEN = "Consistency-Token"
@@ -32,13 +31,7 @@ async def get_customer(service: Service, customer_id: str, headers: dict[str, st
 
 async def login_as(service: Service, tenant: str, email: str) -> dict[str, str]:
     """Bearer headers for a demo user (the login's own token is in `headers[TOKEN]`)."""
-    answer = await service.request(
-        "login",
-        "POST",
-        f"{API}/auth/login",
-        json={"email": email, "password": DEMO_PASSWORD},
-        headers={"X-Tenant": tenant},
-    )
+    answer = await service.post_login(tenant, email)
     assert answer.status == 200, answer
     return {
         "X-Tenant": tenant,

@@ -4,13 +4,12 @@ PgBouncer in transaction mode, and the real service (`python -m app`) reading fr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
-from tests.faults.service import Service
+from tests.faults.service import StartService, service_starter
 from tests.support.database_tier import require_database
 from tests.support.pgbouncer import pgbouncer_binary, running_pgbouncer
 from tests.support.standby import Standby, running_primary_and_standby
@@ -74,34 +73,17 @@ def _restore(pair: Standby) -> None:
     pair.wait_caught_up()
 
 
-StartService = Callable[..., Awaitable[Service]]
-
-
 @pytest.fixture
 async def start_service(
     pair: Standby, route: Route, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[StartService]:
-    """Start `python -m app` with the standby as its replica (settings override the defaults);
-    every process started is killed at teardown if it still runs."""
-    started: list[Service] = []
-
-    async def start(**settings: Any) -> Service:
-        log = tmp_path_factory.mktemp("service") / "service.log"
-        service = Service(
-            pair.primary,
-            log,
-            **{
-                "DATABASE_URL": route.primary_url,
-                "DATABASE_REPLICA_URLS": route.standby_url,
-                "CONSISTENCY_TOKEN_SECRET": SECRET,
-                "LOG_LEVEL": "INFO",
-                **settings,
-            },
-        )
-        started.append(service)
-        await service.start()
-        return service
-
-    yield start
-    for service in started:
-        await service.close()
+    """Start `python -m app` with the standby as its replica (settings override the defaults)."""
+    async with service_starter(
+        pair.primary,
+        tmp_path_factory,
+        DATABASE_URL=route.primary_url,
+        DATABASE_REPLICA_URLS=route.standby_url,
+        CONSISTENCY_TOKEN_SECRET=SECRET,
+        LOG_LEVEL="INFO",
+    ) as start:
+        yield start

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.support.processes import terminate
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -71,12 +73,7 @@ async def browser_page(binary: str, profile: Path, log: Path) -> AsyncIterator[P
             async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                 yield Page(ws)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc, within=10)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -3,6 +3,10 @@ the database layer without the web app."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
 from prometheus_client import CollectorRegistry
 
 from infrastructure.db.database import Database, open_pool
@@ -23,3 +27,22 @@ def build_database(
         max_waiters=max_waiters,
         statement_timeout_ms=statement_timeout_ms,
     )
+
+
+@asynccontextmanager
+async def closing_every(
+    build: Callable[..., Database],
+) -> AsyncIterator[Callable[..., Database]]:
+    """`build`, as often as the block calls it; every Database it built is closed on the way out."""
+    made: list[Database] = []
+
+    def make(*args: Any, **kw: Any) -> Database:
+        db = build(*args, **kw)
+        made.append(db)
+        return db
+
+    try:
+        yield make
+    finally:
+        for db in made:
+            await db.close()

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tests.support.processes import terminate
+
 SERVER_POOL_SIZE = 3
 _SEARCH_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 
@@ -110,12 +112,7 @@ def pgbouncer_in_front(
         through = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
         yield PgBouncer(workdir, through, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc, within=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -134,6 +134,23 @@ async def placed_order(
     return await resp.json()
 
 
+async def every_page(
+    client: Any, path: str, headers: dict[str, str], **params: Any
+) -> list[dict[str, Any]]:
+    """Every page of a list in order, following next_cursor; a list that never ends fails."""
+    pages: list[dict[str, Any]] = []
+    cursor = None
+    while len(pages) < 50:
+        query = params | ({"cursor": cursor} if cursor else {})
+        resp = await client.get(path, params=query, headers=headers)
+        assert resp.status == 200, await resp.text()
+        pages.append(await resp.json())
+        cursor = pages[-1]["next_cursor"]
+        if cursor is None:
+            return pages
+    raise AssertionError("paging did not end")
+
+
 async def assert_problem(resp: Any, status: int, slug: str | None = None) -> dict[str, Any]:
     """The shape every refusal shares; returns the body for further checks."""
     assert resp.status == status, await resp.text()

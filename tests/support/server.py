@@ -15,6 +15,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.processes import terminate
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -86,13 +88,8 @@ def serving(
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    # The whole group: gunicorn's workers must not outlive a manager that would not stop.
+    terminate(proc, within=30, kill=lambda: os.killpg(proc.pid, signal.SIGKILL))
 
 
 def workers_of(pid: int) -> set[int]:

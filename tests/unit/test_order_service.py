@@ -18,7 +18,7 @@ from domain.errors import (
 )
 from domain.model.orders import Invoice, LineRequest, Order, OrderPlan, PlaceOrder
 from domain.model.paging import Keyset, PageRequest
-from domain.model.products import Movement
+from domain.model.products import Movement, Product
 from domain.ports import IdempotencyClaim, OrderFilter, OrderWriter
 from domain.services.orders import OrderService
 from tests.unit.fakes import (
@@ -34,6 +34,14 @@ def invoiced(order: Order) -> Invoice:
     """The order's invoice, which every order placed here has."""
     assert order.invoice is not None
     return order.invoice
+
+
+async def paid_order(shop: Shop) -> tuple[Product, Order]:
+    """A product with stock 10, and an order for 2 of it whose invoice is paid."""
+    widget = shop.product(stock=10)
+    placed = await shop.place(shop.customer(), (widget, 2))
+    await shop.invoices.pay(shop.tenant_id, invoiced(placed).id)
+    return widget, placed
 
 
 # ---- place -----------------------------------------------------------------------------------
@@ -275,9 +283,7 @@ async def test_repeating_a_cancel_returns_the_same_order_and_changes_nothing(sho
 async def test_cancel_of_a_paid_order_is_an_invalid_transition_and_changes_nothing(
     shop: Shop,
 ) -> None:
-    widget = shop.product(stock=10)
-    placed = await shop.place(shop.customer(), (widget, 2))
-    await shop.invoices.pay(shop.tenant_id, invoiced(placed).id)
+    widget, placed = await paid_order(shop)
     before = shop.store.copy()
 
     with pytest.raises(InvalidTransition):
@@ -315,9 +321,7 @@ class CancelRacingAPayment(FakeUnitOfWork):
 async def test_cancel_rereads_the_invoice_so_a_payment_committed_meanwhile_refuses_it(
     shop: Shop,
 ) -> None:
-    widget = shop.product(stock=10)
-    placed = await shop.place(shop.customer(), (widget, 2))
-    await shop.invoices.pay(shop.tenant_id, invoiced(placed).id)
+    widget, placed = await paid_order(shop)
     before = shop.store.copy()
     racing = FakeUnitOfWorkFactory(shop.store, shop.clock, unit_of_work=CancelRacingAPayment)
     orders = OrderService(FakeOrderReader(shop.store), racing, shop.clock)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
 from app.api.schemas.fields import Text, TrimmedEmail
+from app.api.schemas.filters import containing
 from domain.model.customers import Customer, CustomerChanges, NewCustomer
 from domain.ports import CustomerFilter
 
@@ -36,11 +37,7 @@ class CustomerPatch(Into):
 
 class CustomerListQuery(PageQuery):
     into = CustomerFilter
-    q = fields.String(
-        load_default=None,
-        validate=validate.Length(1, 100),
-        metadata={"description": "Only customers whose name or email contains this, ignoring case"},
-    )
+    q = containing("customers whose name or email")
     email = TrimmedEmail(
         load_default=None,
         validate=validate.Length(3, 320),

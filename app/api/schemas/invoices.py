@@ -6,7 +6,8 @@ from marshmallow import fields, validate
 
 from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
-from app.api.schemas.fields import Text, UtcDateTime
+from app.api.schemas.fields import Text
+from app.api.schemas.filters import at_or_after, before, in_status
 from domain.model.orders import Invoice, Payment
 from domain.ports import InvoiceFilter
 
@@ -15,27 +16,15 @@ INVOICE_STATUSES = ("open", "paid", "void")
 
 class InvoiceListQuery(PageQuery):
     into = InvoiceFilter
-    status = fields.String(
-        load_default=None,
-        validate=validate.OneOf(INVOICE_STATUSES),
-        metadata={"description": "Only invoices in this status"},
-    )
+    status = in_status(INVOICE_STATUSES, "invoices")
     customer_id = fields.UUID(
         load_default=None, metadata={"description": "Only invoices of this customer's orders"}
     )
     order_id = fields.UUID(
         load_default=None, metadata={"description": "Only the invoice of this order"}
     )
-    since = UtcDateTime(
-        load_default=None,
-        metadata={
-            "description": "Only invoices issued at or after this time (ISO 8601 with offset)"
-        },
-    )
-    until = UtcDateTime(
-        load_default=None,
-        metadata={"description": "Only invoices issued before this time (ISO 8601 with offset)"},
-    )
+    since = at_or_after("invoices issued")
+    until = before("invoices issued")
 
 
 class PaymentRequest(Into):

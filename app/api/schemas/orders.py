@@ -8,7 +8,8 @@ from marshmallow import fields, validate
 
 from app.api.schemas.answers import answer_schema
 from app.api.schemas.common import Into, PageQuery, page_of
-from app.api.schemas.fields import StrictInteger, Text, UtcDateTime
+from app.api.schemas.fields import StrictInteger, Text
+from app.api.schemas.filters import at_or_after, before, in_status
 from domain.model.orders import MAX_LINES, Cancellation, LineRequest, Order, PlaceOrder
 from domain.ports import OrderFilter
 
@@ -34,22 +35,12 @@ class OrderCreate(Into):
 
 class OrderListQuery(PageQuery):
     into = OrderFilter
-    status = fields.String(
-        load_default=None,
-        validate=validate.OneOf(ORDER_STATUSES),
-        metadata={"description": "Only orders in this status"},
-    )
+    status = in_status(ORDER_STATUSES, "orders")
     customer_id = fields.UUID(
         load_default=None, metadata={"description": "Only this customer's orders"}
     )
-    since = UtcDateTime(
-        load_default=None,
-        metadata={"description": "Only orders placed at or after this time (ISO 8601 with offset)"},
-    )
-    until = UtcDateTime(
-        load_default=None,
-        metadata={"description": "Only orders placed before this time (ISO 8601 with offset)"},
-    )
+    since = at_or_after("orders placed")
+    until = before("orders placed")
 
 
 class CancelRequest(Into):

@@ -14,6 +14,7 @@ from app.api.schemas.fields import (
     StrictInteger,
     Text,
 )
+from app.api.schemas.filters import containing
 from domain.model.products import (
     NewProduct,
     Product,
@@ -51,11 +52,7 @@ class StockAdjustmentRequest(Into):
 
 class ProductListQuery(PageQuery):
     into = ProductFilter
-    q = fields.String(
-        load_default=None,
-        validate=validate.Length(1, 100),
-        metadata={"description": "Only products whose SKU or name contains this, ignoring case"},
-    )
+    q = containing("products whose SKU or name")
     low_stock = QueryInteger(
         load_default=None,
         validate=validate.Range(0, 1_000_000_000),

@@ -1,9 +1,4 @@
-"""Tenants, users, sessions, API keys and customers, with row-level security.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-27
-"""
+"""Tenants, users, sessions, API keys and customers, with row-level security."""
 
 from typing import Any
 

@@ -1,9 +1,4 @@
-"""Products, stock movements, orders, invoices, invoice counters, idempotency keys.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-27
-"""
+"""Products, stock movements, orders, invoices, invoice counters, idempotency keys."""
 
 from typing import Any
 

@@ -3,10 +3,6 @@
 The database's default privileges hand DML on every new table to the app role, and the
 first migration run creates alembic_version, so the app role could rewrite the schema
 version (and make the next migration skip or repeat steps).
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-28
 """
 
 from alembic import op

@@ -1,9 +1,4 @@
-"""What a payment and a cancellation say: payment method and reference, cancel reason.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-28
-"""
+"""What a payment and a cancellation say: payment method and reference, cancel reason."""
 
 import sqlalchemy as sa
 from alembic import op

@@ -1,9 +1,4 @@
-"""API keys get a lifecycle: an optional expiry and when they were last used.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-28
-"""
+"""API keys get a lifecycle: an optional expiry and when they were last used."""
 
 import sqlalchemy as sa
 from alembic import op

@@ -11,10 +11,6 @@ notification per row (a purge would otherwise flood every listener).
 Payloads on channel `auth_invalidation` (parsed in identity_cache.py):
 `session:<tenant_id>:<hex digest>`, `api_key:<tenant_id>:<hex digest>`,
 `user:<tenant_id>:<user_id>`, `all`.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-28
 """
 
 from alembic import op

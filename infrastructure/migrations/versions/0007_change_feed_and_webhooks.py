@@ -6,10 +6,6 @@ walks `position > cursor` can never skip a row that commits later with a smaller
 (docs/events.md, "Ordering"). `events.data` is `json`, not `jsonb`: it keeps the exact bytes
 the API answered, key order included. Every table is tenant-owned, under forced row-level security;
 the app role gets DML through the owner's default privileges, like every other table.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-02
 """
 
 from alembic import op

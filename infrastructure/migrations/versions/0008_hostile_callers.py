@@ -20,10 +20,6 @@ Emails of users and customers are rewritten in the one form the service now stor
 compares (domain/model/emails.py). A row whose new form another row of its tenant already
 has, or that has no valid form, is left as it was and reported (a warning naming the table,
 the row ids and the reason): an operator decides, nothing is dropped.
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-02
 """
 
 import logging

@@ -17,10 +17,6 @@ The counter row is locked from the statement until commit, so writes of one kind
 tenant commit one at a time from that statement on; rows are taken in tenant order within a
 statement. The app role may read the counters (the listener reads them all, no tenant set)
 but not write them: only these SECURITY DEFINER functions do.
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-02
 """
 
 from alembic import op
