@@ -123,12 +123,10 @@ def _trigger_function(event: str, touched: str) -> str:
     """
 
 
+# 0009 itself: which tenants each event's statement touched, and (in downgrade) its functions.
+_0009 = importlib.import_module("infrastructure.migrations.versions.0009_resource_versions")
 # Truncate (no transition table, every tenant of the kind) keeps 0009's function.
-_TOUCHED = {
-    "insert": "select tenant_id from new_rows",
-    "update": "select tenant_id from old_rows union all select tenant_id from new_rows",
-    "delete": "select tenant_id from old_rows",
-}
+_TOUCHED = {event: touched for event, touched in _0009._TOUCHED.items() if event != "truncate"}
 
 
 def upgrade() -> None:
@@ -144,8 +142,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # 0009's trigger functions again (the triggers stay), then nothing calls the new ones.
-    before = importlib.import_module("infrastructure.migrations.versions.0009_resource_versions")
     for event, touched in _TOUCHED.items():
-        op.execute(before._function(event, touched).replace("create", "create or replace", 1))
+        op.execute(_0009._function(event, touched).replace("create", "create or replace", 1))
     for name in ("commit()", "advance(text, uuid[])", "note(text, uuid[])"):
         op.execute(f"drop function resource_versions_{name}")
