@@ -43,6 +43,8 @@ from infrastructure.db.errors import (
     CommitOutcomeUnknown,
     ConnectionLost,
     DatabaseUnavailable,
+    QueryTimeout,
+    ServerSilent,
     TransientConflict,
 )
 from infrastructure.db.replicas.consistency import parse_lsn, record_commit
@@ -137,7 +139,6 @@ class PgUnitOfWork:
         if self._idempotency is not None:
             await idempotency.store(self._writes, self._idempotency, result)
         ending = _COMMIT_AND_POSITION if self._capture_position else "commit"
-        ending = f"{_ADVANCE_VERSIONS}; {ending}"
         params: dict[str, object] = {}
         if (events := self._outbox.flush()) is not None:
             # The events go in the COMMIT's own message: last of the command's writes, so the
@@ -146,8 +147,18 @@ class PgUnitOfWork:
             text, params = events
             ending = f"{text}; {ending}"
             params["tenant_id"] = self._tenant_id
+        # The versions before the events: a version row someone else holds is waited for
+        # before this command takes the tenant's feed counter, which every other command of
+        # the tenant needs.
+        ending = f"{_ADVANCE_VERSIONS}; {ending}"
         try:
             rows = await self._conn.execute(ending, params or None)
+        except QueryTimeout as exc:
+            if isinstance(exc, ServerSilent):
+                raise CommitOutcomeUnknown() from exc
+            # statement_timeout cancelled the message before its COMMIT ran (a lock wait):
+            # the transaction rolled back, so the outcome is known.
+            raise
         except DatabaseUnavailable as exc:
             # COMMIT was sent and no answer came: the server may have committed before it
             # went away. Not retried here; the client retries with its Idempotency-Key.

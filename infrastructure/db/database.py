@@ -24,8 +24,8 @@ from infrastructure.db.errors import (
     DatabaseUnavailable,
     PoolSaturated,
     PoolTimeout,
-    QueryTimeout,
     ReadOnlyServer,
+    ServerSilent,
 )
 from infrastructure.db.finder import find_servers
 from infrastructure.db.metrics import DbMetrics
@@ -65,7 +65,7 @@ class Connection:
             # CancelledError): the server went silent, and the connection is closed. Like a
             # statement timeout, it is not worth retrying inside the request.
             log.warning("db_unavailable", error="operation timed out")
-            raise QueryTimeout("the database did not answer in time") from None
+            raise ServerSilent() from None
 
     @property
     def broken(self) -> bool:

@@ -44,6 +44,14 @@ class QueryTimeout(DatabaseUnavailable):
         super().__init__(detail)
 
 
+class ServerSilent(QueryTimeout):
+    """The server stopped answering mid-statement (the driver's own timer ran out, and the
+    connection is closed): unlike a statement timeout, what the statement did is unknown."""
+
+    def __init__(self) -> None:
+        super().__init__("the database did not answer in time")
+
+
 class ConnectionLost(DatabaseUnavailable):
     """The server went away under a statement (refused, reset, shut down: 57P01/57P02/57P03):
     nothing of the transaction committed, unless COMMIT itself was the statement."""

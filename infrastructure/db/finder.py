@@ -39,10 +39,11 @@ _CONNECT_ERRORS = (psycopg2.Error, OSError, TimeoutError, RuntimeError)
 # already holds to it still work: that is no reason to close them and refuse everything.
 _BUSY = ("too many clients", "remaining connection slots")
 # aiopg on uvloop leaves a refused connect's poll handle registered (aio-libs/aiopg#909); a
-# new socket that gets the same descriptor number fails to register, with RuntimeError, in
-# whichever finder opens it: a standby going away could then open the primary's breaker.
-# Each such failure clears one stale handle, and several refused connects at once leave
-# several, so a connect tries again this many times before it counts as failed.
+# new socket that gets the same descriptor number fails to register ("the handler is
+# closed"), in whichever finder opens it: a standby going away could then open the primary's
+# breaker. Each failed attempt, once released, clears one stale handle, and several refused
+# connects at once leave several, so a connect tries again this many times before it counts
+# as failed (all within DB_CONNECT_TIMEOUT).
 _STALE_HANDLE_RETRIES = 8
 _ROLE_QUERY = "select pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'"
 
@@ -161,15 +162,17 @@ class ServerFinder:
                 try:
                     conn = await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
                     break
-                except RuntimeError:
-                    pass  # a stale poll handle (see _STALE_HANDLE_RETRIES): never the server
+                except RuntimeError as exc:
+                    if "handler is closed" not in str(exc):
+                        raise
                 except psycopg2.OperationalError as exc:
                     if "refused" in str(exc):
                         self._refused.add(index)
                     raise
-                # The failed registration closed the stale handle; uvloop forgets it in the
-                # close callback, which runs on the next turn of the loop.
-                await asyncio.sleep(0)
+                # Out of the except block, the failed attempt is released: aiopg's half-built
+                # connection closes its socket and drops the stale handle on that descriptor.
+                # Retried inside the block, the new socket took the next descriptor number,
+                # which another refused connect may have left stale as well.
             else:
                 conn = await aiopg.connect(dsn, timeout=self._timeout, **self._kwargs)
         self._refused.discard(index)

@@ -6,15 +6,19 @@ versions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import select
 import time
 import uuid
+from decimal import Decimal
 
 import psycopg2
 import pytest
 
 from domain.model.customers import NewCustomer
+from domain.model.products import NewProduct
+from infrastructure.db.errors import CommitOutcomeUnknown, QueryTimeout
 from infrastructure.db.listener import Listener, Subscription
 from infrastructure.db.sql import raw
 from infrastructure.unit_of_work import PgUnitOfWork
@@ -184,3 +188,95 @@ def test_the_app_role_may_only_advance_what_its_writes_noted(tenant):
                 conn.rollback()
     finally:
         conn.close()
+
+
+@pytest.fixture
+def held_version_row(seeder, tenant):
+    """An operator's open transaction holding the tenant's (customers) version row."""
+    seeder.customer(tenant)  # the row exists from now on
+    conn = psycopg2.connect(os.environ["MIGRATION_DATABASE_URL"])
+    with conn.cursor() as cur:
+        cur.execute(
+            "select 1 from resource_versions where tenant_id = %s and kind = 'customers'"
+            " for update",
+            (str(tenant.id),),
+        )
+    yield
+    conn.rollback()
+    conn.close()
+
+
+async def test_a_commit_cancelled_by_its_timeout_is_a_timeout_and_commits_nothing(
+    make_db, tenant, held_version_row, seeder
+):
+    quick = make_db(statement_timeout_ms=300)
+    email = f"timed-out-{uuid.uuid4().hex[:8]}@example.test"
+    with pytest.raises(QueryTimeout) as raised:
+        async with PgUnitOfWork(quick, tenant.id) as uow:
+            await uow.customers.add(NewCustomer("T", email))
+            await uow.commit()
+    # Known not to have committed: not "commit-outcome-unknown", which asks for a retry
+    # with the same Idempotency-Key as if it might have.
+    assert not isinstance(raised.value, CommitOutcomeUnknown)
+    assert seeder.run(tenant.id, "select 1 from customers where email = %s", (email,)) == []
+
+
+async def test_a_command_waiting_for_a_version_row_does_not_stall_the_tenants_other_commands(
+    db, tenant, held_version_row
+):
+    async def customer_with_event() -> None:
+        async with PgUnitOfWork(db, tenant.id) as uow:
+            customer = await uow.customers.add(
+                NewCustomer("W", f"w-{uuid.uuid4().hex[:8]}@example.test")
+            )
+            uow.events.record("customer.created", customer)
+            await uow.commit()
+
+    waiting = asyncio.create_task(customer_with_event())  # waits for the held version row
+    try:
+        while not _waits_on_a_lock(tenant):
+            assert not waiting.done(), waiting.result()
+            await _tick()
+        # Another command of the tenant, with an event: it needs the feed counter, which
+        # the waiting command must not be holding. With lock_timeout it would fail if it were.
+        async with PgUnitOfWork(db, tenant.id) as other:
+            await other.writes.execute(raw("set local lock_timeout = '1s'"))
+            sku = f"SKU-{uuid.uuid4().hex[:8]}"
+            product = await other.products.add(NewProduct(sku, "P", Decimal("1.00")))
+            other.events.record("product.created", product)
+            await other.commit()
+    finally:
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await waiting
+
+
+def _waits_on_a_lock(tenant) -> bool:
+    conn = psycopg2.connect(os.environ["ADMIN_DATABASE_URL"])
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select count(*) from pg_stat_activity where datname = current_database()"
+                " and wait_event_type = 'Lock' and query like %s",
+                ("%resource_versions_commit%",),
+            )
+            return bool(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_the_commit_function_advances_only_its_own_tenants_four_kinds(seeder, tenant, other_tenant):
+    seeder.customer(other_tenant)
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    forged = f",customers|{other_tenant.id},bogus|{tenant.id},"
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select set_config('app.tenant_id', %s, true)", (str(tenant.id),))
+            cur.execute("select set_config('app.versions_touched', %s, true)", (forged,))
+            cur.execute("select resource_versions_commit()")
+        conn.commit()
+    finally:
+        conn.close()
+    rows = seeder.run(None, "select tenant_id::text, kind, version from resource_versions")
+    assert (str(other_tenant.id), "customers", 1) in rows  # the seed's, not advanced again
+    assert not [row for row in rows if row[0] == str(tenant.id) or row[1] == "bogus"]

@@ -7,14 +7,17 @@ from their first write (`mixed` 0.87 of before, hold p99 28 -> 65 ms; docs/perfo
 Now a transaction that sets `app.versions_at_commit` (the UnitOfWork's BEGIN does) only notes
 which (kind, tenant) pairs its statements touched, in the transaction-local setting
 `app.versions_touched`, and advances them all in the message that commits it
-(`resource_versions_commit()`, called just before COMMIT, after the feed's counter lock that
-the command already waits for). The version row is then locked for the commit message only.
+(`resource_versions_commit()`, first in that message, before the feed's events take the
+tenant's feed counter). The version row is then locked for the commit message only, and a
+command whose version row is held by someone else (an operator's open transaction) waits
+before it holds the feed counter, so it does not stall the tenant's other commands.
 Every other writer (an operator's plain SQL, the CLI, the seed) advances the versions at its
 statement as before, so nothing that changes a read goes unannounced.
 
-A setting the app role could forge only ever adds advances (a spurious cache miss), and a
-transaction that noted pairs but never called the function rolls back or commits unannounced
-only if its own code skips the UnitOfWork's commit, which is the one place that calls it.
+The function advances only the four kinds of the transaction's own tenant (`app.tenant_id`),
+whatever the setting says, so the app role cannot advance another tenant's versions through
+it. A transaction that noted pairs but never called it commits unannounced; only the
+UnitOfWork sets the flag, and its commit message always calls it.
 """
 
 import importlib
@@ -29,6 +32,8 @@ branch_labels = None
 depends_on = None
 
 CHANNEL = "resource_versions"  # as in 0009
+# 0009 itself: its kinds, what each event's statement touched, and (in downgrade) its functions.
+_0009 = importlib.import_module("infrastructure.migrations.versions.0009_resource_versions")
 
 # The pairs touched so far: ",kind|tenant,kind|tenant," (delimited on both sides, so a pair is
 # found with one position() call).
@@ -75,30 +80,36 @@ _ADVANCE = f"""
     $$
 """
 
-# Kinds in name order, so two commits of one tenant lock its version rows in the same order.
+# Only the four kinds, and only the transaction's own tenant: `app.versions_touched` is a
+# setting the app role could write itself, and must not let it advance (or invent) another
+# tenant's versions. Kinds in name order, so two commits of one tenant lock its version rows in
+# the same order. The flag goes off first: a write after this call would be noted and lost.
 _COMMIT = """
     create function resource_versions_commit() returns void
     language plpgsql security definer set search_path = public, pg_temp as $$
     declare
         touched text := nullif(current_setting('app.versions_touched', true), '');
+        tenant uuid := nullif(current_setting('app.tenant_id', true), '')::uuid;
         pending record;
     begin
-        if touched is null then
+        perform set_config('app.versions_at_commit', 'off', true);
+        if touched is null or tenant is null then
             return;
         end if;
         perform set_config('app.versions_touched', '', true);
         for pending in
-            select split_part(pair, '|', 1) as kind,
-                   array_agg(split_part(pair, '|', 2)::uuid) as tenants
+            select split_part(pair, '|', 1) as kind
             from unnest(string_to_array(trim(both ',' from touched), ',')) pair
+            where split_part(pair, '|', 1) in (KINDS)
+                and split_part(pair, '|', 2) = tenant::text
             group by 1
             order by 1
         loop
-            perform resource_versions_advance(pending.kind, pending.tenants);
+            perform resource_versions_advance(pending.kind, array[tenant]);
         end loop;
     end
     $$
-"""
+""".replace("KINDS", ", ".join(sorted({f"'{kind}'" for _, kind in _0009._TABLES})))
 
 
 def _trigger_function(event: str, touched: str) -> str:
@@ -123,8 +134,6 @@ def _trigger_function(event: str, touched: str) -> str:
     """
 
 
-# 0009 itself: which tenants each event's statement touched, and (in downgrade) its functions.
-_0009 = importlib.import_module("infrastructure.migrations.versions.0009_resource_versions")
 # Truncate (no transition table, every tenant of the kind) keeps 0009's function.
 _TOUCHED = {event: touched for event, touched in _0009._TOUCHED.items() if event != "truncate"}
 
