@@ -14,7 +14,7 @@ before it holds the feed counter, so it does not stall the tenant's other comman
 Every other writer (an operator's plain SQL, the CLI, the seed) advances the versions at its
 statement as before, so nothing that changes a read goes unannounced.
 
-The function advances only the four kinds of the transaction's own tenant (`app.tenant_id`),
+The function advances only the four kinds of the transaction's own tenant (its tenant setting),
 whatever the setting says, so the app role cannot advance another tenant's versions through
 it. A transaction that noted pairs but never called it commits unannounced; only the
 UnitOfWork sets the flag, and its commit message always calls it.
@@ -24,6 +24,7 @@ import importlib
 
 from alembic import op
 
+from infrastructure.db.tenancy import TENANT_SETTING
 from infrastructure.migrations.rls import app_role
 
 revision = "0010"
@@ -89,7 +90,7 @@ _COMMIT = """
     language plpgsql security definer set search_path = public, pg_temp as $$
     declare
         touched text := nullif(current_setting('app.versions_touched', true), '');
-        tenant uuid := nullif(current_setting('app.tenant_id', true), '')::uuid;
+        tenant uuid := nullif(current_setting('TENANT_SETTING', true), '')::uuid;
         pending record;
     begin
         perform set_config('app.versions_at_commit', 'off', true);
@@ -109,7 +110,9 @@ _COMMIT = """
         end loop;
     end
     $$
-""".replace("KINDS", ", ".join(sorted({f"'{kind}'" for _, kind in _0009._TABLES})))
+""".replace("KINDS", ", ".join(sorted({f"'{kind}'" for _, kind in _0009._TABLES}))).replace(
+    "TENANT_SETTING", TENANT_SETTING
+)
 
 
 def _trigger_function(event: str, touched: str) -> str:
